@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Create ./.venv with torch, mmaction2 1.2.0 and tsdistill (editable).
+# TORCH_SPEC overrides the torch requirement (default: torch==2.13.0, a CPU
+# wheel on the project's machines); install torch first, explicitly, or pip
+# pulls a multi-GB CUDA build for the unpinned requirement of a dependency.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TORCH_SPEC="${TORCH_SPEC:-torch==2.13.0}"
+VENV="${TSDISTILL_VENV:-.venv}"
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+PY="$VENV/bin/python"
+stamp="$VENV/.tsdistill-setup"
+want="$TORCH_SPEC $(cat setup.py | sha1sum | cut -c1-12)"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  exit 0
+fi
+echo "[setup] installing $TORCH_SPEC into $VENV"
+"$PY" -m pip install -q --disable-pip-version-check "$TORCH_SPEC"
+echo "[setup] installing tsdistill and its dependencies"
+"$PY" -m pip install -q --disable-pip-version-check -e '.[tests]'
+# mmengine/mmcv pull opencv-python, mmaction2 pulls opencv-contrib-python:
+# both unpack into cv2/, and the last one wins. TV-L1 needs the contrib one.
+if ! "$PY" -c 'import cv2, sys; sys.exit(0 if hasattr(cv2, "optflow") else 1)'
+then
+  echo "[setup] reinstalling opencv-contrib-python over opencv-python"
+  ver=$("$PY" -c 'import importlib.metadata as m; print(m.version("opencv-contrib-python"))')
+  "$PY" -m pip install -q --disable-pip-version-check --force-reinstall \
+    --no-deps "opencv-contrib-python==$ver"
+fi
+"$PY" -c 'import tsdistill, cv2; assert hasattr(cv2, "optflow")'
+echo "$want" > "$stamp"
+echo "[setup] done: $("$PY" -c 'import torch, mmaction, tsdistill; print("torch", torch.__version__, "mmaction2", mmaction.__version__, "tsdistill", tsdistill.__version__)' 2>/dev/null)"

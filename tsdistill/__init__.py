@@ -1,0 +1,15 @@
+# Copyright (c) tsdistill authors. All rights reserved.
+"""tsdistill: flow-to-RGB feature distillation for mmaction2.
+
+``import tsdistill`` (or ``custom_imports = dict(imports=['tsdistill'])`` in a
+config) applies the compatibility layer of :mod:`tsdistill.utils.compat` and
+registers every component into mmaction2's own registries.
+"""
+from .utils.compat import apply_all
+
+apply_all()
+
+from . import datasets, models  # noqa: E402,F401
+from .version import __version__  # noqa: E402
+
+__all__ = ['__version__']

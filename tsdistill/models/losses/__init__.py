@@ -1,0 +1,1 @@
+# Copyright (c) tsdistill authors. All rights reserved.

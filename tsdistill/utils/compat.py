@@ -1,0 +1,192 @@
+# Copyright (c) tsdistill authors. All rights reserved.
+"""Compatibility layer for mmaction2 1.2.0 / mmengine 0.10.7 on current torch.
+
+``import tsdistill`` calls :func:`apply_all` once. Every patch checks whether
+the installed version still has the problem and does nothing otherwise; none
+of them edits site-packages.
+
+1. ``mmaction2==1.2.0`` is published without ``mmaction/models/localizers/drn``
+   although ``mmaction/models/localizers/__init__.py`` imports it, so
+   ``import mmaction.models`` fails. :func:`patch_missing_drn` registers a
+   placeholder module whose ``DRN`` raises a clear error when it is built.
+2. ``mmaction2`` imports ``importlib_metadata`` without declaring it. It is a
+   declared dependency of tsdistill; :func:`patch_importlib_metadata` falls
+   back to the standard library's ``importlib.metadata`` if it is absent.
+3. torch >= 2.6 loads with ``weights_only=True`` by default, which refuses
+   the checkpoints mmengine itself writes (message hub with ``HistoryBuffer``,
+   numpy arrays and scalars). :func:`patch_checkpoint_loading` allow-lists
+   exactly those types with ``torch.serialization.add_safe_globals``;
+   ``builtins.getattr`` (which pickle uses for ``HistoryBuffer``'s statistics
+   methods) is replaced by a restricted version that only resolves those
+   methods. Anything else is still refused, and mmengine's local checkpoint
+   loader is wrapped so the error names the file and the refused globals.
+"""
+import functools
+import importlib
+import importlib.util
+import os.path as osp
+import pickle
+import sys
+import types
+from typing import Any, Callable, List, Tuple
+
+import torch
+
+_DRN_MODULE = 'mmaction.models.localizers.drn'
+_DRN_MESSAGE = (
+    'DRN is unavailable: the published mmaction2 1.2.0 package does not '
+    'contain mmaction/models/localizers/drn, so tsdistill registered a '
+    'placeholder to let `import mmaction.models` work. Install mmaction2 '
+    'from a source checkout to use DRN.')
+
+
+def _mmaction_has_drn() -> bool:
+    """Whether the installed mmaction2 ships the ``drn`` sub-package."""
+    spec = importlib.util.find_spec('mmaction')
+    if spec is None or not spec.submodule_search_locations:
+        return True  # no mmaction2 at all: nothing to patch
+    root = list(spec.submodule_search_locations)[0]
+    return osp.isdir(osp.join(root, 'models', 'localizers', 'drn'))
+
+
+def patch_missing_drn() -> bool:
+    """Make ``import mmaction.models`` work when ``drn`` is missing.
+
+    Returns:
+        bool: True if the placeholder was installed, False if not needed.
+    """
+    if _DRN_MODULE in sys.modules or _mmaction_has_drn():
+        return False
+    from mmaction.registry import MODELS
+
+    class DRN(torch.nn.Module):
+        """Placeholder for mmaction2's DRN, missing from its 1.2.0 wheel."""
+
+        def __init__(self, *args, **kwargs) -> None:
+            raise ImportError(_DRN_MESSAGE)
+
+    package = types.ModuleType(_DRN_MODULE)
+    package.__path__ = []  # a package, so ``drn.drn`` can be imported
+    package.__doc__ = _DRN_MESSAGE
+    module = types.ModuleType(_DRN_MODULE + '.drn')
+    module.DRN = DRN
+    DRN.__module__ = module.__name__
+    package.drn = module
+    sys.modules[package.__name__] = package
+    sys.modules[module.__name__] = module
+    MODELS.register_module(name='DRN', module=DRN, force=False)
+    return True
+
+
+def patch_importlib_metadata() -> bool:
+    """Alias ``importlib_metadata`` to the standard library if missing.
+
+    Returns:
+        bool: True if the alias was installed, False if not needed.
+    """
+    if importlib.util.find_spec('importlib_metadata') is not None:
+        return False
+    sys.modules['importlib_metadata'] = importlib.import_module(
+        'importlib.metadata')
+    return True
+
+
+def _history_buffer_getattr(obj: Any, name: str) -> Any:
+    """``getattr`` restricted to ``HistoryBuffer``'s statistics methods.
+
+    mmengine pickles ``HistoryBuffer._statistics_methods`` as
+    ``getattr(HistoryBuffer, 'mean')`` etc. This stands in for
+    ``builtins.getattr`` in the weights-only unpickler and resolves nothing
+    else.
+    """
+    from mmengine.logging import HistoryBuffer
+    allowed = {'min', 'max', 'mean', 'current'}
+    allowed.update(HistoryBuffer._statistics_methods)
+    if obj is HistoryBuffer and name in allowed:
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'tsdistill refuses getattr({obj!r}, {name!r}) while loading a '
+        'checkpoint: only HistoryBuffer statistics methods are allowed.')
+
+
+def mmengine_safe_globals() -> List[Any]:
+    """The globals an mmengine 0.10 checkpoint needs beyond plain tensors."""
+    import numpy as np
+    from mmengine.logging import HistoryBuffer
+    try:
+        from numpy._core import multiarray
+    except ImportError:  # numpy < 2
+        from numpy.core import multiarray
+    dtype_classes = []
+    for code in np.typecodes['All']:
+        try:
+            dtype_classes.append(type(np.dtype(code)))
+        except TypeError:
+            continue
+    entries: List[Any] = [
+        HistoryBuffer, np.ndarray, np.dtype, multiarray._reconstruct,
+        multiarray.scalar, (_history_buffer_getattr, 'builtins.getattr')
+    ]
+    entries += [cls for cls in dtype_classes if cls is not np.dtype]
+    return entries
+
+
+def _weights_only_is_default() -> bool:
+    version = tuple(int(v) for v in torch.__version__.split('+')[0].split('.')
+                    [:2])
+    return version >= (2, 6) and hasattr(torch.serialization,
+                                         'add_safe_globals')
+
+
+def _describe_refusal(filename: str, error: Exception) -> str:
+    try:
+        unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(filename)
+    except Exception:  # not a zip checkpoint, or unreadable
+        unsafe = []
+    return (f'{filename}: refused to load checkpoint under torch.load('
+            f'weights_only=True); it holds objects outside the allow-list of '
+            f'tsdistill.utils.compat ({", ".join(unsafe) or "see below"}). '
+            'Load it with weights_only=False only if you trust its source. '
+            f'Original error: {error}')
+
+
+def _wrap_local_loader(loader: Callable) -> Callable:
+
+    @functools.wraps(loader)
+    def load_from_local_named(filename: str, map_location=None):
+        try:
+            return loader(filename, map_location)
+        except pickle.UnpicklingError as error:
+            raise pickle.UnpicklingError(
+                _describe_refusal(osp.expanduser(filename), error)) from error
+
+    return load_from_local_named
+
+
+def patch_checkpoint_loading() -> bool:
+    """Let mmengine checkpoints load under ``weights_only=True``.
+
+    Returns:
+        bool: True if globals were allow-listed, False if not needed.
+    """
+    if not _weights_only_is_default():
+        return False
+    from mmengine.runner.checkpoint import CheckpointLoader
+    current = [
+        entry[0] if isinstance(entry, tuple) else entry
+        for entry in torch.serialization.get_safe_globals()
+    ]
+    if _history_buffer_getattr in current:
+        return False  # already applied
+    torch.serialization.add_safe_globals(mmengine_safe_globals())
+    local = CheckpointLoader._schemes['']
+    if not hasattr(local, '__wrapped__'):
+        CheckpointLoader.register_scheme(
+            prefixes='', loader=_wrap_local_loader(local), force=True)
+    return True
+
+
+def apply_all() -> Tuple[bool, bool, bool]:
+    """Apply every patch; returns which ones were needed."""
+    return (patch_importlib_metadata(), patch_missing_drn(),
+            patch_checkpoint_loading())

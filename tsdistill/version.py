@@ -1,0 +1,2 @@
+# Copyright (c) tsdistill authors. All rights reserved.
+__version__ = '0.1.0'
