@@ -13,8 +13,8 @@ import tsdistill  # noqa: F401  (compatibility layer + registration)
 
 
 def main() -> None:
-    script = osp.join(osp.dirname(mmaction.__file__), '.mim', 'tools',
-                      'test.py')
+    script = osp.join(
+        osp.dirname(mmaction.__file__), '.mim', 'tools', 'test.py')
     runpy.run_path(script, run_name='__main__')
 
 

@@ -132,8 +132,8 @@ def mmengine_safe_globals() -> List[Any]:
 
 
 def _weights_only_is_default() -> bool:
-    version = tuple(int(v) for v in torch.__version__.split('+')[0].split('.')
-                    [:2])
+    version = tuple(
+        int(v) for v in torch.__version__.split('+')[0].split('.')[:2])
     return version >= (2, 6) and hasattr(torch.serialization,
                                          'add_safe_globals')
 

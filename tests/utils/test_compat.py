@@ -1,0 +1,184 @@
+# Copyright (c) tsdistill authors. All rights reserved.
+"""Tests of :mod:`tsdistill.utils.compat`, one per patch."""
+import os.path as osp
+import pickle
+import sys
+
+import pytest
+import torch
+import torch.nn as nn
+from mmengine.logging import HistoryBuffer
+from mmengine.model import BaseModel
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint
+
+import tsdistill  # noqa: F401
+from tsdistill.utils import compat
+
+WEIGHTS_ONLY_DEFAULT = compat._weights_only_is_default()
+
+
+def test_register_all_modules_and_drn_placeholder():
+    from mmaction.registry import MODELS
+    from mmaction.utils import register_all_modules
+    register_all_modules()
+    import mmaction.models  # noqa: F401
+    assert MODELS.get('Recognizer3D') is not None
+    if compat._mmaction_has_drn():
+        pytest.skip('installed mmaction2 ships drn: the patch is a no-op')
+    with pytest.raises(ImportError, match='DRN is unavailable.*1.2.0'):
+        MODELS.build(dict(type='DRN'))
+
+
+def test_drn_patch_is_noop_when_fixed(monkeypatch):
+    monkeypatch.delitem(sys.modules, compat._DRN_MODULE, raising=False)
+    monkeypatch.setattr(compat, '_mmaction_has_drn', lambda: True)
+    assert compat.patch_missing_drn() is False
+    assert compat._DRN_MODULE not in sys.modules
+
+
+def test_importlib_metadata_patch(monkeypatch):
+    assert compat.patch_importlib_metadata() is False  # declared dependency
+    import importlib.util
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, 'find_spec', lambda name, *a: None
+        if name == 'importlib_metadata' else real_find_spec(name, *a))
+    monkeypatch.delitem(sys.modules, 'importlib_metadata', raising=False)
+    assert compat.patch_importlib_metadata() is True
+    import importlib.metadata
+    assert sys.modules['importlib_metadata'] is importlib.metadata
+
+
+def test_checkpoint_patch_applies_once():
+    if not WEIGHTS_ONLY_DEFAULT:
+        assert compat.patch_checkpoint_loading() is False
+        return
+    # ``import tsdistill`` applied it already; applying again is a no-op
+    assert compat.patch_checkpoint_loading() is False
+
+
+class _ToyModel(BaseModel):
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(2, 1)
+
+    def forward(self, inputs, targets, mode='loss'):
+        pred = self.linear(torch.stack(inputs)).squeeze(-1)
+        return dict(loss=(pred - torch.stack(targets)).pow(2).mean())
+
+
+class _ToyData(torch.utils.data.Dataset):
+
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        return dict(
+            inputs=torch.full((2, ), float(i)), targets=torch.tensor(i / 8.0))
+
+
+def _runner(work_dir, max_epochs, resume=False, load_from=None):
+    return Runner(
+        model=_ToyModel(),
+        work_dir=work_dir,
+        train_dataloader=dict(
+            dataset=_ToyData(),
+            sampler=dict(type='DefaultSampler', shuffle=True),
+            batch_size=4,
+            collate_fn=dict(type='pseudo_collate')),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
+        param_scheduler=dict(
+            type='MultiStepLR', milestones=[1], begin=0, end=100),
+        train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1)),
+        randomness=dict(seed=0),
+        resume=resume,
+        load_from=load_from)
+
+
+@pytest.mark.skipif(not WEIGHTS_ONLY_DEFAULT, reason='torch < 2.6')
+def test_runner_checkpoint_resumes_under_weights_only(tmp_path):
+    first = _runner(str(tmp_path / 'a'), max_epochs=1)
+    first.train()
+    ckpt = str(tmp_path / 'a' / 'epoch_1.pth')
+    # the checkpoint really holds what unpatched weights_only loading refuses
+    allowed = torch.serialization.get_safe_globals()
+    torch.serialization.clear_safe_globals()
+    try:
+        unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(ckpt)
+        with pytest.raises(pickle.UnpicklingError):
+            torch.load(ckpt)
+    finally:
+        torch.serialization.add_safe_globals(allowed)
+    assert 'mmengine.logging.history_buffer.HistoryBuffer' in unsafe
+    assert 'builtins.getattr' in unsafe
+    loaded = torch.load(ckpt)  # weights_only=True by default, patched
+    assert isinstance(loaded['message_hub']['log_scalars']['train/loss'],
+                      HistoryBuffer)
+    resumed = _runner(
+        str(tmp_path / 'b'), max_epochs=2, resume=True, load_from=ckpt)
+    resumed.train()
+    assert resumed.epoch == 2
+    assert resumed.iter == 4
+    # the scheduler state came back: lr decayed at the epoch-1 milestone
+    lr = resumed.optim_wrapper.get_lr()['lr'][0]
+    assert lr == pytest.approx(0.001)
+
+
+class _Payload:
+    """An arbitrary class: nothing in the allow-list."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+
+class _RunsCode:
+    """A pickle that would run code when loaded by a full unpickler."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, 'w'))
+
+
+@pytest.mark.skipif(not WEIGHTS_ONLY_DEFAULT, reason='torch < 2.6')
+@pytest.mark.parametrize('payload', [_Payload, _RunsCode])
+def test_untrusted_checkpoint_refused_with_file_name(tmp_path, payload):
+    marker = str(tmp_path / 'ran')
+    path = str(tmp_path / 'evil.pth')
+    torch.save(
+        dict(state_dict={'w': torch.zeros(1)}, extra=payload(marker)), path)
+    with pytest.raises(pickle.UnpicklingError) as info:
+        _load_checkpoint(path, map_location='cpu')
+    assert path in str(info.value)
+    assert 'refused' in str(info.value)
+    assert not osp.exists(marker)
+
+
+class _GetattrEscape:
+    """Asks for a file-writing method of an allow-listed class."""
+
+    def __reduce__(self):
+        import numpy as np
+        return (getattr, (np.ndarray, 'tofile'))
+
+
+class _GetattrOnHistoryBuffer:
+    """Asks for a HistoryBuffer attribute that is not a statistic."""
+
+    def __reduce__(self):
+        return (getattr, (HistoryBuffer, '__init__'))
+
+
+@pytest.mark.skipif(not WEIGHTS_ONLY_DEFAULT, reason='torch < 2.6')
+@pytest.mark.parametrize('payload', [_GetattrEscape, _GetattrOnHistoryBuffer])
+def test_getattr_is_restricted(tmp_path, payload):
+    path = str(tmp_path / 'getattr.pth')
+    torch.save(dict(meta=payload()), path)
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(path)
+    with pytest.raises(pickle.UnpicklingError, match='evil|getattr'):
+        _load_checkpoint(path, map_location='cpu')
