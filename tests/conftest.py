@@ -6,6 +6,12 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
+from mmaction.utils import register_all_modules
+
+import tsdistill  # noqa: F401
+
+# mmaction2's own tests do the same: default scope 'mmaction' for builds
+register_all_modules(init_default_scope=True)
 
 
 def write_tiny_video(path: str,

@@ -17,17 +17,26 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
 echo "[setup] installing $TORCH_SPEC into $VENV"
-"$PY" -m pip install -q --disable-pip-version-check "$TORCH_SPEC"
+LOG="$VENV/pip-install.log"
+pip_install() {
+  # quiet on success; the last lines of pip's log on failure
+  if ! "$PY" -m pip install --disable-pip-version-check "$@" >>"$LOG" 2>&1
+  then
+    tail -n 40 "$LOG" >&2
+    echo "[setup] pip install $* failed; full log: $LOG" >&2
+    exit 1
+  fi
+}
+pip_install "$TORCH_SPEC"
 echo "[setup] installing tsdistill and its dependencies"
-"$PY" -m pip install -q --disable-pip-version-check -e '.[tests]'
+pip_install -e '.[tests]'
 # mmengine/mmcv pull opencv-python, mmaction2 pulls opencv-contrib-python:
 # both unpack into cv2/, and the last one wins. TV-L1 needs the contrib one.
 if ! "$PY" -c 'import cv2, sys; sys.exit(0 if hasattr(cv2, "optflow") else 1)'
 then
   echo "[setup] reinstalling opencv-contrib-python over opencv-python"
   ver=$("$PY" -c 'import importlib.metadata as m; print(m.version("opencv-contrib-python"))')
-  "$PY" -m pip install -q --disable-pip-version-check --force-reinstall \
-    --no-deps "opencv-contrib-python==$ver"
+  pip_install --force-reinstall --no-deps "opencv-contrib-python==$ver"
 fi
 "$PY" -c 'import tsdistill, cv2; assert hasattr(cv2, "optflow")'
 echo "$want" > "$stamp"
