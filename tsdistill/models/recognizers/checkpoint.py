@@ -1,0 +1,185 @@
+# Copyright (c) tsdistill authors. All rights reserved.
+"""Checkpoint helpers: strict loading with clear errors, student export.
+
+* :func:`load_checkpoint_strict` loads the teacher (and two-stream streams)
+  at build time and fails with an error that names the file and every
+  missing, unexpected or shape-mismatched key.
+* :func:`export_student_checkpoint` writes a student-only checkpoint that a
+  plain mmaction2 ``Recognizer3D`` loads with ``strict=True``. The student
+  (:class:`DistillRecognizer3D`) never stores its teacher, so this only
+  drops the training-only parts: connector weights (present only when
+  student and teacher channel counts differ), optimizer, schedulers and
+  message hub; ``teacher.*`` keys, as written by mmrazor-style distillers,
+  are dropped too.
+"""
+import os.path as osp
+import re
+from collections import OrderedDict
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import torch
+from mmengine.runner.checkpoint import (_load_checkpoint,
+                                        find_latest_checkpoint,
+                                        save_checkpoint)
+from torch import nn
+
+TRAINING_ONLY_PREFIXES = ('teacher.', 'connectors.')
+
+
+def _is_remote(filename: str) -> bool:
+    return re.match(r'^[a-zA-Z0-9+.-]+://', filename) is not None
+
+
+def resolve_checkpoint(filename: str, what: str = 'checkpoint') -> str:
+    """Resolve a checkpoint argument to a file.
+
+    Args:
+        filename (str): A file, a URL / ``open-mmlab://`` name (passed on
+            unchanged), or a work directory, in which case the file named by
+            its ``last_checkpoint`` (written by mmengine's CheckpointHook) is
+            used.
+        what (str): Used in the error message. Defaults to ``'checkpoint'``.
+
+    Returns:
+        str: The file to load.
+    """
+    if not isinstance(filename, str) or not filename:
+        raise ValueError(f'{what}: a checkpoint path is required, got '
+                         f'{filename!r}')
+    if _is_remote(filename):
+        return filename
+    path = osp.expanduser(filename)
+    if osp.isdir(path):
+        latest = find_latest_checkpoint(path)
+        if latest is None or not osp.isfile(latest):
+            raise FileNotFoundError(
+                f'{what}: {filename} is a directory without a usable '
+                '`last_checkpoint` file; give the .pth file itself')
+        return latest
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{what}: checkpoint file {filename} does '
+                                'not exist')
+    return path
+
+
+def _state_dict_of(checkpoint: dict) -> Dict[str, torch.Tensor]:
+    state = checkpoint.get('state_dict', checkpoint)
+    # checkpoints saved from a (MM)DistributedDataParallel wrapper
+    return OrderedDict((re.sub(r'^module\.', '', k), v)
+                       for k, v in state.items())
+
+
+def _short(keys: Sequence[str], limit: int = 20) -> str:
+    shown = ', '.join(keys[:limit])
+    if len(keys) > limit:
+        shown += f', ... ({len(keys)} in all)'
+    return shown
+
+
+def load_checkpoint_strict(model: nn.Module,
+                           filename: str,
+                           what: str = 'checkpoint',
+                           optional_prefixes: Iterable[str] = (),
+                           map_location: str = 'cpu') -> str:
+    """Load ``filename`` into ``model``; every key must match.
+
+    Args:
+        model (nn.Module): Target model.
+        filename (str): See :func:`resolve_checkpoint`.
+        what (str): Name used in error messages, e.g. ``'teacher'``.
+            Defaults to ``'checkpoint'``.
+        optional_prefixes (Iterable[str]): Sub-modules whose keys may be
+            absent from the checkpoint *as a whole* (then they keep the
+            values built from the config). Used for the flow module M1 of a
+            teacher trained on precomputed flow: its fixed kernels come from
+            its config. Defaults to ``()``.
+        map_location (str): Defaults to ``'cpu'``.
+
+    Returns:
+        str: The file that was loaded.
+
+    Raises:
+        FileNotFoundError: The file does not exist.
+        RuntimeError: Keys or shapes do not match; the message names the
+            file and the keys.
+    """
+    path = resolve_checkpoint(filename, what)
+    state = _state_dict_of(_load_checkpoint(path, map_location=map_location))
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    for prefix in optional_prefixes:
+        if not any(k.startswith(prefix) for k in state):
+            missing = [k for k in missing if not k.startswith(prefix)]
+    unexpected = [k for k in state if k not in own]
+    mismatched = [
+        f'{k} (checkpoint {tuple(v.shape)}, model {tuple(own[k].shape)})'
+        for k, v in state.items()
+        if k in own and hasattr(v, 'shape') and v.shape != own[k].shape
+    ]
+    if missing or unexpected or mismatched:
+        problems = []
+        if missing:
+            problems.append(f'missing keys: {_short(missing)}')
+        if unexpected:
+            problems.append(f'unexpected keys: {_short(unexpected)}')
+        if mismatched:
+            problems.append(f'shape mismatches: {_short(mismatched)}')
+        raise RuntimeError(f'{what} checkpoint {path} does not match '
+                           f'{type(model).__name__}: ' + '; '.join(problems))
+    model.load_state_dict(state, strict=False)
+    return path
+
+
+def strip_training_only_keys(
+    state_dict: Dict[str, torch.Tensor],
+    prefixes: Sequence[str] = TRAINING_ONLY_PREFIXES
+) -> Tuple['OrderedDict[str, torch.Tensor]', List[str]]:
+    """Remove teacher / connector entries from a student state dict.
+
+    Args:
+        state_dict (dict): Student state dict (``module.`` prefixes of DDP
+            wrappers are removed too).
+        prefixes (Sequence[str]): Key prefixes to drop. Defaults to
+            ``('teacher.', 'connectors.')``.
+
+    Returns:
+        tuple: The kept entries and the list of removed keys.
+    """
+    kept, removed = OrderedDict(), []
+    for key, value in _state_dict_of(state_dict).items():
+        if key.startswith(tuple(prefixes)):
+            removed.append(key)
+        else:
+            kept[key] = value
+    return kept, removed
+
+
+def export_student_checkpoint(
+        src: str,
+        dst: str,
+        prefixes: Sequence[str] = TRAINING_ONLY_PREFIXES,
+        keep_meta: bool = True) -> Tuple[List[str], Optional[dict]]:
+    """Write a student-only checkpoint for a plain mmaction2 Recognizer3D.
+
+    Args:
+        src (str): Checkpoint of a :class:`DistillRecognizer3D` run (a
+            file or a work directory, see :func:`resolve_checkpoint`).
+        dst (str): Output ``.pth`` file: ``{'meta': ..., 'state_dict':
+            ...}``, no optimizer / scheduler / message hub.
+        prefixes (Sequence[str]): Key prefixes to drop. Defaults to
+            ``('teacher.', 'connectors.')``.
+        keep_meta (bool): Copy the ``meta`` entry. Defaults to ``True``.
+
+    Returns:
+        tuple: Removed keys and the kept ``meta`` (or ``None``).
+    """
+    checkpoint = _load_checkpoint(
+        resolve_checkpoint(src, 'student'), map_location='cpu')
+    state, removed = strip_training_only_keys(
+        checkpoint.get('state_dict', checkpoint), prefixes)
+    meta = checkpoint.get('meta') if keep_meta else None
+    out = dict(state_dict=state)
+    if meta is not None:
+        out['meta'] = meta
+    save_checkpoint(out, dst)
+    return removed, meta

@@ -1,0 +1,119 @@
+# Copyright (c) tsdistill authors. All rights reserved.
+"""The flow teacher: M1 (TV-L1 flow) followed by M2 (R3D-18 on flow)."""
+import torch
+from torch import Tensor
+
+from mmaction.models.recognizers import Recognizer3D
+from mmaction.registry import MODELS
+from mmaction.utils import ConfigType, OptConfigType, OptSampleList
+
+
+@MODELS.register_module()
+class FlowRecognizer3D(Recognizer3D):
+    """Flow-stream recognizer: the teacher of the paper (M1 + M2).
+
+    RGB clips come in; M1 (``flow_cfg``, e.g. ``TVL1OpticalFlow``) turns
+    ``(B, 3, T, H, W)`` normalised RGB into ``(B, 2, T-1, H, W)`` flow in
+    pixels, which is scaled to the range of mmaction2's stored flow (see
+    below) and fed to M2, a ``ResNet3d`` with ``in_channels=2``, and its
+    head. Trained with cross-entropy, then frozen and used as the teacher
+    of :class:`DistillRecognizer3D`.
+
+    Flow normalisation: computed flow is divided by ``flow_bound`` and
+    clipped to ``[-1, 1]``. This is the convention of mmaction2's flow
+    rawframes (flow clipped to +-20 px, stored as JPEG 0..255) read with
+    ``ActionDataPreprocessor(mean=[128, 128], std=[128, 128])``, so a
+    teacher trained on precomputed flow (``flow_cfg=None``) sees inputs on
+    the same scale as one computing flow on the fly.
+
+    Args:
+        backbone (dict): M2 backbone, e.g. ``ResNet3d(depth=18,
+            in_channels=2, inflate=(1, 1, 1, 1))``.
+        cls_head (dict, optional): Classification head (``I3DHead``).
+            Defaults to ``None``.
+        flow_cfg (dict, optional): M1, built from ``MODELS``; it must map
+            ``(B, 3, T, H, W)`` normalised RGB to ``(B, 2, T-1, H, W)``
+            pixel flow. ``None``: the inputs already are 2-channel flow
+            normalised by the data preprocessor (rawframe flow datasets)
+            and are passed through unchanged. Defaults to ``None``.
+        flow_bound (float): Pixel flow mapped to +-1, see above. Defaults to
+            ``20.0``.
+        neck (dict, optional): Neck. Defaults to ``None``.
+        train_cfg (dict, optional): Defaults to ``None``.
+        test_cfg (dict, optional): Defaults to ``None``.
+        data_preprocessor (dict, optional): RGB normalisation when
+            ``flow_cfg`` is set (M1 undoes it with its ``input_mean`` /
+            ``input_std``, which must match), flow normalisation otherwise.
+            Defaults to ``None``.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 cls_head: OptConfigType = None,
+                 flow_cfg: OptConfigType = None,
+                 flow_bound: float = 20.0,
+                 neck: OptConfigType = None,
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None,
+                 data_preprocessor: OptConfigType = None) -> None:
+        super().__init__(
+            backbone=backbone,
+            cls_head=cls_head,
+            neck=neck,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor)
+        if flow_bound <= 0:
+            raise ValueError(f'flow_bound must be positive, got {flow_bound}')
+        self.flow = MODELS.build(flow_cfg) if flow_cfg is not None else None
+        self.flow_bound = float(flow_bound)
+
+    @property
+    def computes_flow(self) -> bool:
+        """bool: Whether M1 is built (RGB in) or flow is given (flow in)."""
+        return self.flow is not None
+
+    def flow_inputs(self, clips: Tensor) -> Tensor:
+        """M1 and the flow normalisation: what the backbone M2 sees.
+
+        Args:
+            clips (Tensor): ``(B, 3, T, H, W)`` normalised RGB, or
+                ``(B, 2, T', H, W)`` normalised flow if ``flow_cfg=None``.
+
+        Returns:
+            Tensor: ``(B, 2, T-1, H, W)`` flow in ``[-1, 1]`` (computed), or
+            ``clips`` unchanged (precomputed flow).
+        """
+        if self.flow is None:
+            return clips
+        flow = self.flow(clips)
+        # u / bound, clipped like mmaction2's stored flow
+        return torch.clamp(flow / self.flow_bound, -1.0, 1.0)
+
+    def extract_feat(self,
+                     inputs: Tensor,
+                     stage: str = 'neck',
+                     data_samples: OptSampleList = None,
+                     test_mode: bool = False) -> tuple:
+        """Compute flow (M1), then the parent's feature extraction (M2).
+
+        Args:
+            inputs (Tensor): ``(N, num_clips, C, T, H, W)``.
+            stage (str): See :meth:`Recognizer3D.extract_feat`. Defaults to
+                ``'neck'``.
+            data_samples (list, optional): Defaults to ``None``.
+            test_mode (bool): Defaults to ``False``.
+
+        Returns:
+            tuple: Features and the kwargs for the head, as the parent.
+        """
+        batch, num_clips = inputs.shape[:2]
+        flow = self.flow_inputs(inputs.flatten(0, 1))
+        flow = flow.view((batch, num_clips) + flow.shape[1:])
+        return super().extract_feat(
+            flow, stage=stage, data_samples=data_samples, test_mode=test_mode)
+
+    def extra_repr(self) -> str:
+        """Show where the flow comes from in ``print(model)``."""
+        source = 'computed by M1' if self.computes_flow else 'precomputed'
+        return f'flow={source}, flow_bound={self.flow_bound}'
