@@ -1,0 +1,123 @@
+# Copyright (c) tsdistill authors. All rights reserved.
+"""TwoStreamRecognizer3D: late fusion of RGB and flow (Table 1, row 3)."""
+import copy
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.runner import Runner, save_checkpoint
+from recognizer_helpers import (NUM_CLASSES, batch, build, rgb_cfg,
+                                rgb_preprocessor, sgd, teacher_cfg)
+
+
+def two_stream_cfg(**kwargs):
+    cfg = dict(
+        type='TwoStreamRecognizer3D',
+        rgb_stream=rgb_cfg(),
+        flow_stream=teacher_cfg(),
+        fusion_weights=(1.0, 3.0),
+        data_preprocessor=rgb_preprocessor())
+    cfg.update(kwargs)
+    return cfg
+
+
+@pytest.fixture
+def stream_ckpts(tmp_path):
+    paths = []
+    for name, cfg in (('rgb', rgb_cfg()), ('flow', teacher_cfg())):
+        model = build(cfg, seed=len(paths) + 10)
+        path = str(tmp_path / f'{name}.pth')
+        save_checkpoint(dict(state_dict=model.state_dict()), path)
+        paths.append(path)
+    return paths
+
+
+def test_fused_scores_are_weighted_average(stream_ckpts):
+    rgb_ckpt, flow_ckpt = stream_ckpts
+    model = build(two_stream_cfg(rgb_ckpt=rgb_ckpt, flow_ckpt=flow_ckpt))
+    model.init_weights()  # as the Runner does: must not undo the loading
+    rgb, flow = build(rgb_cfg()), build(teacher_cfg())
+    rgb.load_state_dict(torch.load(rgb_ckpt)['state_dict'])
+    flow.load_state_dict(torch.load(flow_ckpt)['state_dict'])
+    for m in (model, rgb, flow):
+        m.eval()
+    data = batch(num=3)
+    preds = model.test_step(copy.deepcopy(data))
+    inputs = model.data_preprocessor(copy.deepcopy(data))['inputs']
+    with torch.no_grad():
+        p_rgb = F.softmax(rgb(inputs, stage='head'), dim=-1)
+        p_flow = F.softmax(flow(inputs, stage='head'), dim=-1)
+    expected = (1.0 * p_rgb + 3.0 * p_flow) / 4.0
+    got = torch.stack([p.pred_score for p in preds])
+    torch.testing.assert_close(got, expected)
+    assert got.shape == (3, NUM_CLASSES)
+    assert [p.pred_label.item() for p in preds] == \
+        expected.argmax(-1).tolist()
+    # the RGB stream alone matches the plain RGB recognizer's predictions
+    rgb_alone = rgb.test_step(copy.deepcopy(data))
+    torch.testing.assert_close(
+        torch.stack([p.pred_score for p in rgb_alone]), p_rgb)
+
+
+def test_loss_keys_and_training():
+    model = build(two_stream_cfg())
+    log_vars = model.train_step(batch(), sgd(model))
+    assert {'loss', 'rgb_loss_cls', 'flow_loss_cls',
+            'rgb_top1_acc'} <= set(log_vars)
+    torch.testing.assert_close(
+        log_vars['loss'], log_vars['rgb_loss_cls'] + log_vars['flow_loss_cls'])
+    assert model(model.data_preprocessor(
+        batch())['inputs']).shape == (2, NUM_CLASSES)
+
+
+def test_bad_arguments(stream_ckpts):
+    _, flow_ckpt = stream_ckpts
+    # the flow checkpoint given as the RGB stream's
+    with pytest.raises(
+            RuntimeError,
+            match=r'rgb stream checkpoint .*flow\.pth.*'
+            r'shape mismatches: backbone\.conv1'):
+        build(two_stream_cfg(rgb_ckpt=flow_ckpt))
+    with pytest.raises(TypeError, match='flow_cfg'):
+        build(two_stream_cfg(flow_stream=teacher_cfg(with_flow=False)))
+    with pytest.raises(ValueError, match='fusion_weights'):
+        build(two_stream_cfg(fusion_weights=(0.0, 0.0)))
+
+
+def test_mmaction_test_loop(tiny_video_list, stream_ckpts, tmp_path):
+    """Runner.test with mmaction2's AccMetric on tiny videos."""
+    root, ann = tiny_video_list
+    rgb_ckpt, flow_ckpt = stream_ckpts
+    pipeline = [
+        dict(type='DecordInit'),
+        dict(
+            type='SampleFrames',
+            clip_len=8,
+            frame_interval=1,
+            num_clips=1,
+            test_mode=True),
+        dict(type='DecordDecode'),
+        dict(type='Resize', scale=(-1, 32)),
+        dict(type='CenterCrop', crop_size=32),
+        dict(type='FormatShape', input_format='NCTHW'),
+        dict(type='PackActionInputs')
+    ]
+    runner = Runner(
+        model=two_stream_cfg(rgb_ckpt=rgb_ckpt, flow_ckpt=flow_ckpt),
+        work_dir=str(tmp_path / 'work'),
+        test_dataloader=dict(
+            batch_size=2,
+            num_workers=0,
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            dataset=dict(
+                type='VideoDataset',
+                ann_file=ann,
+                data_prefix=dict(video=root),
+                pipeline=pipeline,
+                test_mode=True)),
+        test_evaluator=dict(type='AccMetric'),
+        test_cfg=dict(type='TestLoop'),
+        default_scope='mmaction')
+    metrics = runner.test()
+    assert {'acc/top1', 'acc/top5', 'acc/mean1'} <= set(metrics)
+    assert 0.0 <= metrics['acc/top1'] <= 1.0
