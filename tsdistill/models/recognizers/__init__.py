@@ -1,7 +1,7 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """Recognizers: the flow teacher (M1 + M2), the student (M3), two-stream."""
-from .checkpoint import (export_student_checkpoint, load_checkpoint_strict,
-                         strip_training_only_keys)
+from .checkpoint import (export_student_checkpoint, fuse_two_stream_checkpoint,
+                         load_checkpoint_strict, strip_training_only_keys)
 from .distill_recognizer import DistillRecognizer3D, build_teacher
 from .flow_recognizer import FlowRecognizer3D
 from .two_stream import TwoStreamRecognizer3D
@@ -10,6 +10,6 @@ from .utils import align_features, resnet3d_stage_outputs
 __all__ = [
     'DistillRecognizer3D', 'FlowRecognizer3D', 'TwoStreamRecognizer3D',
     'align_features', 'build_teacher', 'export_student_checkpoint',
-    'load_checkpoint_strict', 'resnet3d_stage_outputs',
-    'strip_training_only_keys'
+    'fuse_two_stream_checkpoint', 'load_checkpoint_strict',
+    'resnet3d_stage_outputs', 'strip_training_only_keys'
 ]

@@ -4,13 +4,13 @@ import types
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
+from mmaction.models.recognizers import Recognizer3D
+from mmaction.registry import MODELS
+from mmaction.utils import ConfigType, OptConfigType, SampleList
 from mmengine.config import Config
 from mmengine.logging import MessageHub
 from torch import Tensor, nn
 
-from mmaction.models.recognizers import Recognizer3D
-from mmaction.registry import MODELS
-from mmaction.utils import ConfigType, OptConfigType, SampleList
 from ..losses import FEATURE_NORMS, feature_mse
 from .checkpoint import load_checkpoint_strict
 from .flow_recognizer import FlowRecognizer3D

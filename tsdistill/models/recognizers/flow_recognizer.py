@@ -1,11 +1,10 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """The flow teacher: M1 (TV-L1 flow) followed by M2 (R3D-18 on flow)."""
 import torch
-from torch import Tensor
-
 from mmaction.models.recognizers import Recognizer3D
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, OptSampleList
+from torch import Tensor
 
 
 @MODELS.register_module()

@@ -4,12 +4,12 @@ from typing import Optional, Sequence
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModel
-from torch import Tensor
-
 from mmaction.registry import MODELS
 from mmaction.utils import (ConfigType, ForwardResults, OptConfigType,
                             OptSampleList, SampleList)
+from mmengine.model import BaseModel
+from torch import Tensor
+
 from .checkpoint import load_checkpoint_strict
 from .flow_recognizer import FlowRecognizer3D
 

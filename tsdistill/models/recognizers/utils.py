@@ -3,9 +3,8 @@
 from typing import List, Optional, Tuple
 
 import torch.nn.functional as F
-from torch import Tensor, nn
-
 from mmaction.models.backbones import ResNet3d
+from torch import Tensor, nn
 
 TEMPORAL_ALIGNS = ('interpolate', 'crop')
 

@@ -1,0 +1,37 @@
+# R3D-18 on RGB (Table 1, row 1; also the student's architecture, M3).
+# mmaction2's ResNet3d with full 3x3x3 convolutions in every block
+# (inflate=1), a (3, 7, 7) stem with stride (1, 2, 2), no max-pooling, and
+# stride 2 in time and space from stage 2 on: torchvision's r3d_18, 33.2 M
+# parameters with the 51-class head. 25 x 112 x 112 clips give stage maps
+# of 25x56x56, 13x28x28, 7x14x14 and 4x7x7 (T x H x W).
+model = dict(
+    type='Recognizer3D',
+    backbone=dict(
+        type='ResNet3d',
+        depth=18,
+        pretrained=None,
+        pretrained2d=False,
+        in_channels=3,
+        conv1_kernel=(3, 7, 7),
+        conv1_stride_t=1,
+        conv1_stride_s=2,
+        with_pool1=False,
+        with_pool2=False,
+        spatial_strides=(1, 2, 2, 2),
+        temporal_strides=(1, 2, 2, 2),
+        inflate=(1, 1, 1, 1),
+        norm_eval=False,
+        zero_init_residual=False),
+    cls_head=dict(
+        type='I3DHead',
+        num_classes=51,
+        in_channels=512,
+        spatial_type='avg',
+        dropout_ratio=0.5,
+        init_std=0.01,
+        average_clips='prob'),
+    data_preprocessor=dict(
+        type='ActionDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        format_shape='NCTHW'))

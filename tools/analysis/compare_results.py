@@ -1,0 +1,41 @@
+# Copyright (c) tsdistill authors. All rights reserved.
+"""Print a Table-1-style comparison of several test runs.
+
+Example::
+
+    python tools/analysis/compare_results.py \
+        rgb=work_dirs/r3d18_8xb8-25x1x1-100e_hmdb51-split1-rgb \
+        tvl1=work_dirs/r3d18_8xb8-25x1x1-100e_hmdb51-split1-tvl1 \
+        two-stream=work_dirs/r3d18_8xb8-25x1x1-100e_hmdb51-split1-two-stream \
+        distill=work_dirs/r3d18_8xb8-25x1x1-100e_hmdb51-split1-distill \
+        --reference configs/reference_results.json
+
+Each run is ``NAME=PATH`` with PATH a test metrics json, a work directory
+(newest test run in it) or a ``--dump`` ``.pkl``; see
+:mod:`tsdistill.utils.results_table` for what is read and how ms/clip is
+computed.
+"""
+import argparse
+
+from tsdistill.utils.results_table import (format_table, load_reference,
+                                           load_run, parse_run_spec)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('runs', nargs='+', help='NAME=PATH of each run')
+    parser.add_argument(
+        '--reference',
+        help='json with reference rows (e.g. configs/reference_results.json)')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    runs = [load_run(*parse_run_spec(spec)) for spec in args.runs]
+    reference = load_reference(args.reference) if args.reference else []
+    print(format_table(runs, reference))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,31 @@
+# Copyright (c) tsdistill authors. All rights reserved.
+"""Write a student-only checkpoint loadable by a plain mmaction2 model.
+
+The distilled student (``DistillRecognizer3D``) never stores its teacher;
+its checkpoints only carry training-only extras: connector weights (when
+student and teacher channel counts differ), optimizer, schedulers and
+message hub. This drops them (and any ``teacher.*`` keys, as other
+distillers write), so the result loads with ``strict=True`` into the
+``Recognizer3D`` config of the same backbone and head, without tsdistill::
+
+    python tools/misc/export_student.py \
+        work_dirs/r3d18_8xb8-25x1x1-100e_hmdb51-split1-distill/epoch_100.pth \
+        r3d18_student.pth
+"""
+import argparse
+
+from tsdistill.models.recognizers import export_student_checkpoint
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('src', help='student checkpoint (file or work dir)')
+    parser.add_argument('dst', help='output .pth')
+    args = parser.parse_args(argv)
+    removed, _ = export_student_checkpoint(args.src, args.dst)
+    print(f'wrote {args.dst}; removed {len(removed)} training-only keys' +
+          (f': {", ".join(removed)}' if removed else ''))
+
+
+if __name__ == '__main__':
+    main()

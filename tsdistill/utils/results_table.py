@@ -1,0 +1,237 @@
+# Copyright (c) tsdistill authors. All rights reserved.
+"""Collect the test metrics of several runs into a Table-1-style table.
+
+Inputs, per run (``tools/analysis/compare_results.py NAME=PATH ...``):
+
+* the metrics json that mmengine's ``LoggerHook`` writes at the end of a
+  test run, ``<work_dir>/<timestamp>/<timestamp>.json``: one object with
+  ``acc/top1``, ``acc/top5``, ``acc/mean1`` (fractions, from mmaction2's
+  ``AccMetric``) and ``time`` / ``data_time`` (seconds per test iteration,
+  averaged over the run);
+* a work directory: its newest ``<timestamp>/<timestamp>.json`` holding
+  ``acc/top1`` (a test run, not a training log);
+* a ``--dump`` predictions file (``.pkl``, mmengine ``DumpResults``): the
+  accuracies are recomputed from ``pred_score`` / ``gt_label``; no timing.
+
+Accuracies are clip-level or video-level exactly as the test pipeline made
+them: with one clip per video (``25x1x1``) they are per clip; with several
+clips or crops, the head averages them into one score per video.
+
+``ms/clip`` = ``1000 * (time - data_time) / (batch_size * views)``: the
+model's time per clip, without data loading, where ``batch_size`` and
+``views`` (``num_clips`` of ``SampleFrames`` times 3 / 10 for
+``ThreeCrop`` / ``TenCrop``) are read from the run's dumped config
+(``<timestamp>/vis_data/config.py``) if present, else taken as 1 (and the
+column then shows time per test iteration).
+
+References (``--reference configs/reference_results.json``): rows with a
+``key`` matching a run name are shown next to it; the rest are printed as a
+second table (e.g. mmaction2 model-zoo numbers).
+"""
+import glob
+import json
+import os.path as osp
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+METRIC_KEYS = ('acc/top1', 'acc/top5', 'acc/mean1')
+
+
+@dataclass
+class RunResult:
+    """Test results of one run; accuracies in percent."""
+    name: str
+    source: str
+    top1: Optional[float] = None
+    top5: Optional[float] = None
+    mean_class: Optional[float] = None
+    ms_per_clip: Optional[float] = None
+    notes: List[str] = field(default_factory=list)
+
+
+def find_metrics_json(work_dir: str) -> str:
+    """Newest ``<timestamp>/<timestamp>.json`` of a test run in a work dir.
+
+    Args:
+        work_dir (str): An mmengine work directory.
+
+    Returns:
+        str: Path of the json file.
+    """
+    candidates = []
+    for path in glob.glob(osp.join(work_dir, '*', '*.json')):
+        stamp = osp.basename(osp.dirname(path))
+        if osp.basename(path) != f'{stamp}.json':
+            continue
+        try:
+            with open(path) as f:
+                metrics = json.load(f)
+        except (ValueError, OSError):
+            continue  # a training log: one json object per line
+        if isinstance(metrics, dict) and 'acc/top1' in metrics:
+            candidates.append((stamp, path))
+    if not candidates:
+        raise FileNotFoundError(
+            f'{work_dir}: no <timestamp>/<timestamp>.json with acc/top1 '
+            '(run tools/test.py with this work dir first)')
+    return max(candidates)[1]
+
+
+def _views_and_batch(config_path: str) -> Tuple[int, int]:
+    """Test batch size and clips x crops per sample from a dumped config."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(config_path)
+    loader = cfg.get('test_dataloader', {})
+    batch_size = int(loader.get('batch_size', 1))
+    views = 1
+    for step in loader.get('dataset', {}).get('pipeline', []):
+        kind = str(step.get('type', ''))
+        if kind.endswith('SampleFrames'):
+            views *= int(step.get('num_clips', 1))
+            if step.get('twice_sample'):
+                views *= 2
+        elif kind == 'ThreeCrop':
+            views *= 3
+        elif kind == 'TenCrop':
+            views *= 10
+    return batch_size, views
+
+
+def accuracies_from_predictions(
+        predictions: Sequence[dict]) -> Tuple[float, float, float]:
+    """Top-1, top-5 and mean class accuracy (%) from dumped predictions.
+
+    Args:
+        predictions (Sequence[dict]): Items with ``pred_score`` (class
+            scores) and ``gt_label``, as written by ``tools/test.py --dump``.
+
+    Returns:
+        tuple[float, float, float]: Percentages.
+    """
+    scores = np.stack([np.asarray(p['pred_score']) for p in predictions])
+    labels = np.array(
+        [int(np.asarray(p['gt_label']).reshape(-1)[0]) for p in predictions])
+    ranked = np.argsort(-scores, axis=1)
+    top1 = float(np.mean(ranked[:, 0] == labels))
+    k = min(5, scores.shape[1])
+    top5 = float(np.mean((ranked[:, :k] == labels[:, None]).any(axis=1)))
+    per_class = [
+        np.mean(ranked[labels == c, 0] == c) for c in np.unique(labels)
+    ]
+    return 100 * top1, 100 * top5, 100 * float(np.mean(per_class))
+
+
+def load_run(name: str, path: str) -> RunResult:
+    """Read one run's results (json, work dir or ``.pkl`` dump).
+
+    Args:
+        name (str): Row name (matched against reference ``key`` values).
+        path (str): See the module docstring.
+
+    Returns:
+        RunResult: The row.
+    """
+    if osp.isdir(path):
+        path = find_metrics_json(path)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{name}: {path} does not exist')
+    result = RunResult(name=name, source=path)
+    if path.endswith(('.pkl', '.pickle')):
+        from mmengine.fileio import load
+        result.top1, result.top5, result.mean_class = \
+            accuracies_from_predictions(load(path))
+        result.notes.append('recomputed from predictions, no timing')
+        return result
+    with open(path) as f:
+        metrics = json.load(f)
+    missing = [k for k in METRIC_KEYS if k not in metrics]
+    if len(missing) == len(METRIC_KEYS):
+        raise ValueError(f'{name}: {path} has none of {METRIC_KEYS}')
+    values = [
+        None if metrics.get(k) is None else 100 * float(metrics[k])
+        for k in METRIC_KEYS
+    ]
+    result.top1, result.top5, result.mean_class = values
+    if 'time' in metrics:
+        seconds = float(metrics['time']) - float(metrics.get('data_time', 0))
+        config = osp.join(osp.dirname(path), 'vis_data', 'config.py')
+        if osp.isfile(config):
+            batch_size, views = _views_and_batch(config)
+        else:
+            batch_size, views = 1, 1
+            result.notes.append('no dumped config: ms per test iteration')
+        result.ms_per_clip = 1000 * seconds / (batch_size * views)
+    return result
+
+
+def load_reference(path: str) -> List[dict]:
+    """Reference rows: ``{'rows': [{'method', 'top1', ...}, ...]}``."""
+    with open(path) as f:
+        data = json.load(f)
+    return list(data['rows'])
+
+
+def _fmt(value: Optional[float], digits: int = 1) -> str:
+    return '-' if value is None else f'{value:.{digits}f}'
+
+
+def format_table(runs: Sequence[RunResult],
+                 reference: Sequence[dict] = ()) -> str:  # yapf: disable
+    """Markdown table of the runs, and of the unmatched reference rows.
+
+    Args:
+        runs (Sequence[RunResult]): Rows in display order.
+        reference (Sequence[dict]): Reference rows (``key`` matches a run
+            name; ``method``, ``top1``, optional ``source``).
+
+    Returns:
+        str: The table(s).
+    """
+    by_key: Dict[str, dict] = {
+        row['key']: row
+        for row in reference if row.get('key')
+    }
+    with_ref = any(run.name in by_key for run in runs)
+    header = ['method', 'top-1 %', 'top-5 %', 'mean class %', 'ms/clip']
+    if with_ref:
+        header.append('reference top-1 %')
+    lines = [
+        '| ' + ' | '.join(header) + ' |',
+        '|' + '|'.join(['---'] * len(header)) + '|'
+    ]
+    for run in runs:
+        cells = [
+            run.name,
+            _fmt(run.top1),
+            _fmt(run.top5),
+            _fmt(run.mean_class),
+            _fmt(run.ms_per_clip)
+        ]
+        if with_ref:
+            ref = by_key.get(run.name)
+            cells.append(_fmt(ref.get('top1')) if ref else '-')
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    others = [
+        row for row in reference
+        if row.get('key') not in {run.name
+                                  for run in runs}
+    ]
+    if others:
+        lines += ['', '| reference | top-1 % | source |', '|---|---|---|']
+        for row in others:
+            lines.append(f"| {row['method']} | {_fmt(row.get('top1'))} | "
+                         f"{row.get('source', '')} |")
+    notes = [f'{run.name}: {note}' for run in runs for note in run.notes]
+    if notes:
+        lines += [''] + [f'Note: {note}' for note in notes]
+    return '\n'.join(lines)
+
+
+def parse_run_spec(spec: str) -> Tuple[str, str]:
+    """``NAME=PATH`` -> ``(NAME, PATH)``; a bare path is named by itself."""
+    if '=' in spec:
+        name, path = spec.split('=', 1)
+        return name, path
+    return osp.basename(osp.normpath(spec)), spec
