@@ -1,0 +1,98 @@
+# Copyright (c) tsdistill authors. All rights reserved.
+"""The shipped R3D-18 model configs build and fit together (Table 1)."""
+import glob
+import os.path as osp
+
+import pytest
+import torch
+from mmaction.registry import MODELS
+from mmengine.config import Config
+from mmengine.runner import save_checkpoint
+from recognizer_helpers import batch, build, flow_module_cfg
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+MODELS_DIR = osp.join(REPO, 'configs', '_base_', 'models')
+EXPERIMENTS = sorted(
+    glob.glob(osp.join(REPO, 'configs', 'recognition', 'r3d18', '*.py')))
+
+
+def model_cfg(name):
+    return Config.fromfile(osp.join(MODELS_DIR, name)).model.to_dict()
+
+
+def with_test_flow(cfg):
+    """Keep the config's M1 if it is registered, else the test stand-in."""
+    if 'TVL1OpticalFlow' not in MODELS.module_dict:
+        cfg['flow_cfg'] = flow_module_cfg()
+    return cfg
+
+
+def num_params(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+def test_r3d18_rgb_is_33_2m_params():
+    model = build(model_cfg('r3d18_rgb.py'))
+    assert round(num_params(model) / 1e6, 1) == 33.2
+    assert model.backbone.conv1.conv.kernel_size == (3, 7, 7)
+    # full 3x3x3 convolutions in every block
+    assert all(m.kernel_size == (3, 3, 3)
+               for name, m in model.backbone.named_modules()
+               if isinstance(m, torch.nn.Conv3d) and 'layer' in name
+               and 'downsample' not in name)
+
+
+def test_distill_and_two_stream_configs(tmp_path):
+    teacher_cfg = with_test_flow(model_cfg('r3d18_tvl1_flow.py'))
+    teacher = build(teacher_cfg, seed=1)
+    assert teacher.backbone.conv1.conv.in_channels == 2
+    assert num_params(teacher) - num_params(teacher.flow) < num_params(
+        build(model_cfg('r3d18_rgb.py')))
+    teacher_ckpt = str(tmp_path / 'teacher.pth')
+    save_checkpoint(dict(state_dict=teacher.state_dict()), teacher_ckpt)
+
+    cfg = model_cfg('r3d18_distill.py')
+    assert tuple(cfg['distill_features']) == ('layer3', )
+    assert cfg['lambda_'] == 10.0
+    cfg.update(teacher_cfg=teacher_cfg, teacher_ckpt=teacher_ckpt)
+    student = build(cfg)
+    assert len(student.connectors) == 0
+    # 25 RGB frames / 24 flow frames: layer3 maps of 7 and 6 positions
+    data = student.data_preprocessor(
+        batch(num=1, clip_len=25, size=48), training=True)
+    clips = data['inputs'].flatten(0, 1)
+    from tsdistill.models.recognizers import resnet3d_stage_outputs
+    s_feats = resnet3d_stage_outputs(student.backbone, clips)
+    t_feats = student.teacher_features(clips)
+    assert s_feats[2].shape[1:3] == (256, 7)
+    assert t_feats[2].shape[1:3] == (256, 6)
+    losses = student(**data, mode='loss')
+    assert losses['loss_distill'] > 0
+    # the student's weights are a plain RGB R3D-18's
+    plain = build(model_cfg('r3d18_rgb.py'))
+    plain.load_state_dict(student.state_dict(), strict=True)
+
+    two = model_cfg('r3d18_two_stream.py')
+    with_test_flow(two['flow_stream'])
+    fused = build(two)
+    assert num_params(fused.rgb_stream) == num_params(plain)
+
+
+@pytest.mark.parametrize(
+    'path', EXPERIMENTS, ids=[osp.basename(p) for p in EXPERIMENTS])
+def test_experiment_configs_parse(path):
+    if not osp.exists(
+            osp.join(REPO, 'configs', '_base_', 'datasets',
+                     'hmdb51_video.py')):
+        pytest.skip('configs/_base_/datasets/hmdb51_video.py not there yet')
+    cfg = Config.fromfile(path)
+    assert cfg.custom_imports == dict(
+        imports=['tsdistill'], allow_failed_imports=False)
+    assert cfg.optim_wrapper.optimizer == dict(
+        type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4)
+    assert cfg.train_cfg.max_epochs == 100
+    assert cfg.model.type in ('Recognizer3D', 'FlowRecognizer3D',
+                              'TwoStreamRecognizer3D', 'DistillRecognizer3D')
+    if cfg.model.type == 'DistillRecognizer3D':
+        assert cfg.model.teacher_ckpt.endswith('split1-tvl1')
+        assert osp.exists(osp.join(REPO, cfg.model.teacher_cfg))

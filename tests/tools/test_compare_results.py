@@ -1,0 +1,127 @@
+# Copyright (c) tsdistill authors. All rights reserved.
+"""compare_results: metrics json / work dir / dumped predictions -> table."""
+import json
+import os
+import os.path as osp
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tsdistill.utils.results_table import (accuracies_from_predictions,
+                                           find_metrics_json, format_table,
+                                           load_reference, load_run,
+                                           parse_run_spec)
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def write_test_run(work_dir, stamp, top1, with_config=True):
+    """What mmengine writes for a test run: <stamp>/<stamp>.json."""
+    run_dir = osp.join(work_dir, stamp)
+    vis = osp.join(run_dir, 'vis_data')
+    os.makedirs(vis, exist_ok=True)
+    with open(osp.join(run_dir, f'{stamp}.json'), 'w') as f:
+        json.dump(
+            {
+                'acc/top1': top1,
+                'acc/top5': 0.9,
+                'acc/mean1': top1 - 0.01,
+                'data_time': 0.02,
+                'time': 0.42
+            }, f)
+    if with_config:
+        with open(osp.join(vis, 'config.py'), 'w') as f:
+            f.write("test_dataloader = dict(batch_size=4, dataset=dict("
+                    "pipeline=[dict(type='SampleFrames', clip_len=25, "
+                    "num_clips=2, test_mode=True), dict(type='ThreeCrop', "
+                    "crop_size=112)]))\n")
+    return run_dir
+
+
+def test_work_dir_newest_test_run(tmp_path):
+    work = str(tmp_path / 'rgb')
+    write_test_run(work, '20240101_000000', 0.30)
+    write_test_run(work, '20240102_000000', 0.345)
+    # a training log (one json object per line) is not a test result
+    train_dir = osp.join(work, '20240103_000000')
+    os.makedirs(train_dir)
+    with open(osp.join(train_dir, '20240103_000000.json'), 'w') as f:
+        f.write('{"loss": 1.0}\n{"loss": 0.5}\n')
+    path = find_metrics_json(work)
+    assert '20240102_000000' in path
+    run = load_run('rgb', work)
+    assert run.top1 == pytest.approx(34.5)
+    assert run.top5 == pytest.approx(90.0)
+    assert run.mean_class == pytest.approx(33.5)
+    # (0.42 - 0.02) s per batch of 4 samples x 2 clips x 3 crops
+    assert run.ms_per_clip == pytest.approx(400 / 24)
+
+
+def test_without_dumped_config_reports_ms_per_iteration(tmp_path):
+    run_dir = write_test_run(
+        str(tmp_path / 'x'), '20240101_000000', 0.5, with_config=False)
+    run = load_run('x', osp.join(run_dir, '20240101_000000.json'))
+    assert run.ms_per_clip == pytest.approx(400)
+    assert 'ms per test iteration' in format_table([run])
+
+
+def test_dumped_predictions(tmp_path):
+    rng = np.random.default_rng(0)
+    preds = []
+    for label in [0, 0, 1, 1, 2, 2, 2, 2]:
+        score = rng.random(6)
+        if label != 2:
+            score[label] = 2.0  # classes 0 and 1 right, class 2 wrong
+        else:
+            score[2] = -1.0
+        preds.append(dict(pred_score=score, gt_label=np.array([label])))
+    top1, top5, mean1 = accuracies_from_predictions(preds)
+    assert top1 == pytest.approx(50.0)
+    assert mean1 == pytest.approx(100 * 2 / 3)
+    assert top5 <= 100.0
+    path = str(tmp_path / 'preds.pkl')
+    with open(path, 'wb') as f:
+        pickle.dump(preds, f)
+    run = load_run('dump', path)
+    assert run.top1 == pytest.approx(50.0) and run.ms_per_clip is None
+
+
+def test_missing_run_fails_with_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match='nowhere'):
+        load_run('rgb', str(tmp_path / 'nowhere.json'))
+    (tmp_path / 'empty').mkdir()
+    with pytest.raises(FileNotFoundError, match='acc/top1'):
+        load_run('rgb', str(tmp_path / 'empty'))
+
+
+def test_shipped_reference_and_cli(tmp_path):
+    reference = load_reference(
+        osp.join(REPO, 'configs', 'reference_results.json'))
+    by_key = {row.get('key'): row['top1'] for row in reference}
+    assert by_key['rgb'] == 34.5 and by_key['tvl1'] == 36.5
+    assert by_key['two-stream'] == 46.6 and by_key['distill'] == 54.5
+    assert parse_run_spec('distill=a/b') == ('distill', 'a/b')
+    assert parse_run_spec('work_dirs/rgb/') == ('rgb', 'work_dirs/rgb/')
+
+    write_test_run(str(tmp_path / 'rgb'), '20240101_000000', 0.345)
+    write_test_run(str(tmp_path / 'distill'), '20240101_000000', 0.545)
+    out = subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'tools', 'analysis',
+                 'compare_results.py'), f"rgb={tmp_path / 'rgb'}",
+        f"distill={tmp_path / 'distill'}", '--reference',
+        osp.join(REPO, 'configs', 'reference_results.json')
+    ],
+                         capture_output=True,
+                         text=True,
+                         check=True,
+                         cwd=REPO).stdout
+    lines = out.splitlines()
+    assert lines[0].startswith('| method | top-1 % | top-5 % | mean class %')
+    assert '| rgb | 34.5 | 90.0 | 33.5 | 16.7 | 34.5 |' in lines
+    assert '| distill | 54.5 | 90.0 | 53.5 | 16.7 | 54.5 |' in lines
+    # unmatched references (two-stream, model zoo) listed below
+    assert any('tsm_k400_pretrained_r50_1x1x16' in line for line in lines)
