@@ -2,6 +2,7 @@
 """DistillRecognizer3D (M3): frozen teacher, losses, checkpoints, warm-up."""
 import copy
 import os
+import pickle
 import tempfile
 
 import pytest
@@ -74,6 +75,11 @@ def test_teacher_outside_module_tree(teacher_ckpt):
     loaded = torch.load(teacher_ckpt)['state_dict']
     for key, value in model.teacher.state_dict().items():
         torch.testing.assert_close(value, loaded[key])
+    # copies keep a frozen teacher of their own
+    for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        clone.train()
+        assert not clone.teacher.training
+        assert clone.teacher is not model.teacher
     # .to()/.double() move the teacher too
     model.double()
     assert next(model.teacher.parameters()).dtype == torch.float64

@@ -1,6 +1,6 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """The student M3: RGB R3D-18 distilled from the frozen flow teacher."""
-import types
+import functools
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -52,7 +52,8 @@ def build_teacher(teacher_cfg: Union[str, ConfigType],
     load_checkpoint_strict(
         teacher, teacher_ckpt, what='teacher', optional_prefixes=('flow.', ))
     teacher.requires_grad_(False)
-    teacher.train = types.MethodType(_always_eval, teacher)
+    # an instance attribute (a partial, so the model still pickles)
+    teacher.train = functools.partial(_always_eval, teacher)
     teacher.eval()
     return teacher
 
