@@ -1,0 +1,304 @@
+# Copyright (c) tsdistill authors. All rights reserved.
+"""The paper's claim, measured: test latency and training cost.
+
+One run, the same input clips for every row:
+
+1. ``student``: the distilled student M3 (``DistillRecognizer3D``) at test
+   time, i.e. R3D-18 on RGB; next to it a plain mmaction2 ``Recognizer3D``
+   with the same backbone and head (``rgb_plain``);
+2. ``teacher``: M1 (built-in TV-L1) + M2 (R3D-18 on flow);
+3. ``two_stream``: RGB R3D-18 + M1 + M2, late fusion;
+4. ``two_stream_opencv``: the classic pipeline, OpenCV's CPU DualTVL1 for
+   every frame pair of the clip, then the flow R3D-18 and the RGB R3D-18;
+5. ``train_plain`` / ``train_distill``: one SGD step (forward, backward,
+   update) of the plain RGB ``Recognizer3D`` and of the distillation
+   recognizer (teacher forward included).
+
+Times are medians over ``repeats`` runs after ``warmup`` untimed runs, in
+milliseconds per clip (inference) or seconds per step (training).
+"""
+import os.path as osp
+import platform
+import statistics
+import tempfile
+import time
+from typing import Callable, Dict, List, Optional, Sequence
+
+import cv2
+import numpy as np
+import torch
+from mmaction.registry import MODELS
+from mmaction.structures import ActionDataSample
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
+from mmengine.runner import save_checkpoint
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+MODEL_CONFIGS = osp.join(REPO_ROOT, 'configs', '_base_', 'models')
+
+
+def median_time(fn: Callable[[], object], warmup: int, repeats: int) -> float:
+    """Median wall-clock seconds of ``fn()`` after ``warmup`` calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def synthetic_clips(batch: int,
+                    frames: int,
+                    size: int,
+                    seed: int = 0) -> torch.Tensor:
+    """A smooth moving scene: ``(batch, 3, frames, size, size)`` in 0..255.
+
+    A random texture (blurred noise) translated by a random sub-pixel
+    velocity per clip, so optical flow has real work to do.
+    """
+    rng = np.random.default_rng(seed)
+    clips = np.empty((batch, 3, frames, size, size), np.float32)
+    for b in range(batch):
+        big = rng.uniform(0, 255, (size * 2, size * 2, 3)).astype(np.float32)
+        big = cv2.GaussianBlur(big, (0, 0), 2.0)
+        big = (big - big.min()) / (np.ptp(big) + 1e-6) * 255
+        vx, vy = rng.uniform(-1.5, 1.5, 2)
+        for t in range(frames):
+            shift = np.float32([[1, 0, -size / 2 + vx * t],
+                                [0, 1, -size / 2 + vy * t]])
+            frame = cv2.warpAffine(
+                big,
+                shift, (size, size),
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REFLECT)
+            clips[b, :, t] = frame.transpose(2, 0, 1)
+    return torch.from_numpy(clips)
+
+
+def opencv_tvl1_flow(clips: torch.Tensor) -> torch.Tensor:
+    """OpenCV's DualTVL1 (default parameters) on every frame pair.
+
+    Args:
+        clips (Tensor): ``(N, 3, T, H, W)`` RGB in 0..255.
+
+    Returns:
+        Tensor: ``(N, 2, T-1, H, W)`` flow in pixels.
+    """
+    tvl1 = cv2.optflow.DualTVL1OpticalFlow_create()
+    frames = clips.permute(0, 2, 3, 4, 1).numpy().astype(np.uint8)
+    n, t, h, w, _ = frames.shape
+    flow = np.empty((n, t - 1, h, w, 2), np.float32)
+    for i in range(n):
+        grey = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames[i]]
+        for j in range(t - 1):
+            flow[i, j] = tvl1.calc(grey[j], grey[j + 1], None)
+    return torch.from_numpy(flow).permute(0, 4, 1, 2, 3).contiguous()
+
+
+def _model_cfg(name: str, num_classes: int) -> Config:
+    cfg = Config.fromfile(osp.join(MODEL_CONFIGS, name)).model
+    for head in _find_heads(cfg):
+        head['num_classes'] = num_classes
+    return cfg
+
+
+def _find_heads(cfg) -> List[dict]:
+    heads = []
+    if isinstance(cfg, dict):
+        for key, value in cfg.items():
+            if key == 'cls_head' and isinstance(value, dict):
+                heads.append(value)
+            else:
+                heads += _find_heads(value)
+    return heads
+
+
+def _samples(batch: int, num_classes: int) -> List[ActionDataSample]:
+    return [
+        ActionDataSample().set_gt_label(i % num_classes) for i in range(batch)
+    ]
+
+
+class LatencyBenchmark:
+    """Builds the models once and times every row on the same clips.
+
+    Args:
+        frames (int): Frames per clip (T). Defaults to ``25``.
+        size (int): Crop size (H = W). Defaults to ``112``.
+        num_classes (int): Classes of every head. Defaults to ``51``.
+        device (str): ``'cpu'`` or ``'cuda'``. Defaults to ``'cpu'``.
+        backbone (dict, optional): Overrides merged into every R3D-18
+            backbone config (e.g. ``dict(base_channels=8)`` for tiny runs).
+            Defaults to ``None``.
+    """
+
+    def __init__(self,
+                 frames: int = 25,
+                 size: int = 112,
+                 num_classes: int = 51,
+                 device: str = 'cpu',
+                 backbone: Optional[dict] = None) -> None:
+        self.frames, self.size, self.device = frames, size, device
+        self.num_classes = num_classes
+        init_default_scope('mmaction')
+        torch.manual_seed(0)
+        rgb_cfg = _model_cfg('r3d18_rgb.py', num_classes)
+        flow_cfg = _model_cfg('r3d18_tvl1_flow.py', num_classes)
+        for cfg in (rgb_cfg, flow_cfg):
+            cfg.backbone.update(backbone or {})
+            if backbone and 'base_channels' in backbone:
+                cfg.cls_head.in_channels = backbone['base_channels'] * 8
+        self.rgb = MODELS.build(rgb_cfg)
+        self.teacher = MODELS.build(flow_cfg)
+        # the same teacher for the student, through its checkpoint
+        self._tmp = tempfile.TemporaryDirectory()
+        teacher_ckpt = osp.join(self._tmp.name, 'teacher.pth')
+        save_checkpoint(
+            dict(state_dict=self.teacher.state_dict()), teacher_ckpt)
+        distill_cfg = Config(
+            dict(
+                type='DistillRecognizer3D',
+                backbone=rgb_cfg.backbone,
+                cls_head=rgb_cfg.cls_head,
+                data_preprocessor=rgb_cfg.data_preprocessor,
+                teacher_cfg=flow_cfg,
+                teacher_ckpt=teacher_ckpt))
+        self.student = MODELS.build(distill_cfg)
+        self.student.load_state_dict(self.rgb.state_dict())
+        self.two_stream = MODELS.build(
+            dict(
+                type='TwoStreamRecognizer3D',
+                rgb_stream=rgb_cfg,
+                flow_stream=flow_cfg,
+                data_preprocessor=rgb_cfg.data_preprocessor))
+        # the classic pipeline's flow stream reads precomputed flow
+        opencv_flow_cfg = flow_cfg.copy()
+        opencv_flow_cfg.flow_cfg = None
+        opencv_flow_cfg.data_preprocessor = dict(
+            type='ActionDataPreprocessor', format_shape='NCTHW')
+        self.flow_only = MODELS.build(opencv_flow_cfg)
+        for model in (self.rgb, self.teacher, self.student, self.two_stream,
+                      self.flow_only):
+            model.to(device).eval()
+
+    def _predict(self, model, clips: torch.Tensor) -> Callable[[], object]:
+        """One ``test_step`` on raw 0..255 clips (preprocessor included)."""
+        data = dict(
+            inputs=[c.unsqueeze(0) for c in clips],
+            data_samples=_samples(len(clips), self.num_classes))
+
+        def run():
+            with torch.no_grad():
+                return model.test_step(data)
+
+        return run
+
+    def _opencv_two_stream(self, clips: torch.Tensor) -> Callable[[], object]:
+
+        def run():
+            flow = opencv_tvl1_flow(clips)
+            flow = torch.clamp(flow / self.teacher.flow_bound, -1, 1)
+            with torch.no_grad():
+                self._predict(self.rgb, clips)()
+                feats, kwargs = self.flow_only.extract_feat(
+                    flow.unsqueeze(1).to(self.device), test_mode=True)
+                return self.flow_only.cls_head(feats, **kwargs)
+
+        return run
+
+    def _train_step(self, model, clips: torch.Tensor) -> Callable[[], object]:
+        wrapper = build_optim_wrapper(
+            model,
+            dict(
+                optimizer=dict(
+                    type='SGD', lr=1e-4, momentum=0.9, weight_decay=5e-4)))
+        data = dict(
+            inputs=[c.unsqueeze(0) for c in clips],
+            data_samples=_samples(len(clips), self.num_classes))
+
+        def run():
+            model.train()
+            return model.train_step(data, wrapper)
+
+        return run
+
+    def run(self,
+            batch_sizes: Sequence[int] = (1, 8),
+            train_batch: int = 2,
+            warmup: int = 1,
+            repeats: int = 3,
+            rows: Optional[Sequence[str]] = None,
+            log: Callable[[str], None] = print) -> Dict[str, dict]:
+        """Time every row; returns ``{row: {batch: value}}`` and settings."""
+        results: Dict[str, dict] = {}
+        wanted = set(rows or ROW_NAMES)
+        for batch in batch_sizes:
+            clips = synthetic_clips(batch, self.frames, self.size)
+            timed = dict(
+                rgb_plain=self._predict(self.rgb, clips),
+                student=self._predict(self.student, clips),
+                teacher=self._predict(self.teacher, clips),
+                two_stream=self._predict(self.two_stream, clips),
+                two_stream_opencv=self._opencv_two_stream(clips))
+            for name, fn in timed.items():
+                if name not in wanted:
+                    continue
+                seconds = median_time(fn, warmup, repeats)
+                results.setdefault(name, {})[batch] = 1000 * seconds / batch
+                log(f'  {name:<18} batch {batch}: '
+                    f'{1000 * seconds / batch:9.1f} ms/clip')
+        clips = synthetic_clips(train_batch, self.frames, self.size, seed=1)
+        for name, model in (('train_plain', self.rgb), ('train_distill',
+                                                        self.student)):
+            if name not in wanted:
+                continue
+            seconds = median_time(
+                self._train_step(model, clips), warmup, repeats)
+            results.setdefault(name, {})[train_batch] = seconds
+            log(f'  {name:<18} batch {train_batch}: {seconds:9.3f} s/step')
+        return results
+
+
+ROW_NAMES = ('rgb_plain', 'student', 'teacher', 'two_stream',
+             'two_stream_opencv', 'train_plain', 'train_distill')
+
+
+def ratios(results: Dict[str, dict]) -> Dict[str, Optional[float]]:
+    """The issue's ratios, at batch 1 for inference (the smallest batch)."""
+
+    def first(name):
+        values = results.get(name, {})
+        return values[min(values)] if values else None
+
+    def ratio(a, b):
+        a, b = first(a), first(b)
+        return a / b if a and b else None
+
+    return {
+        'student / plain Recognizer3D':
+        ratio('student', 'rgb_plain'),
+        'two-stream OpenCV / student':
+        ratio('two_stream_opencv', 'student'),
+        'two-stream built-in / student':
+        ratio('two_stream', 'student'),
+        'two-stream OpenCV / two-stream built-in':
+        ratio('two_stream_opencv', 'two_stream'),
+        'distill train step / plain train step':
+        ratio('train_distill', 'train_plain'),
+    }
+
+
+def environment() -> Dict[str, object]:
+    """Torch, thread and machine settings the numbers were measured with."""
+    return dict(
+        torch=torch.__version__,
+        threads=torch.get_num_threads(),
+        interop_threads=torch.get_num_interop_threads(),
+        opencv=cv2.__version__,
+        opencv_threads=cv2.getNumThreads(),
+        cuda=torch.cuda.is_available(),
+        machine=platform.machine(),
+        processor=platform.processor() or platform.machine())
