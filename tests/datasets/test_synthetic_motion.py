@@ -1,0 +1,92 @@
+# Copyright (c) tsdistill authors. All rights reserved.
+"""The embedded motion dataset: layout, determinism, no appearance cue."""
+import os.path as osp
+
+import decord
+import numpy as np
+
+from tsdistill.datasets.hmdb51 import prepare_annotations
+from tsdistill.datasets.synthetic_motion import (DEFAULT_CLASSES,
+                                                 generate_motion_dataset)
+
+
+def _generate(root, seed=0, videos_per_class=6):
+    generate_motion_dataset(
+        str(root),
+        videos_per_class=videos_per_class,
+        num_frames=6,
+        size=32,
+        seed=seed)
+    summary = prepare_annotations(
+        osp.join(root, 'videos'), osp.join(root, 'testTrainMulti_7030_splits'),
+        osp.join(root, 'ann'))
+    return summary
+
+
+def _read(path):
+    with open(path, 'rb') as f:
+        return f.read()
+
+
+def test_layout_and_decord_reads_the_videos(tmp_path):
+    _generate(tmp_path / 'a')
+    video = osp.join(tmp_path, 'a', 'videos', 'move_left', 'move_left_000.avi')
+    reader = decord.VideoReader(video)
+    assert len(reader) == 6
+    assert reader[0].shape == (32, 32, 3)
+    for name in DEFAULT_CLASSES:
+        for split in (1, 2, 3):
+            assert osp.isfile(
+                osp.join(tmp_path, 'a', 'testTrainMulti_7030_splits',
+                         f'{name}_test_split{split}.txt'))
+
+
+def test_same_seed_same_bytes_other_seed_differs(tmp_path):
+    _generate(tmp_path / 'a', seed=3)
+    _generate(tmp_path / 'b', seed=3)
+    _generate(tmp_path / 'c', seed=4)
+    for name in ('hmdb51_train_split_1_videos.txt',
+                 'hmdb51_val_split_2_videos.txt', 'classes.txt'):
+        assert _read(tmp_path / 'a' / 'ann' / name) == _read(tmp_path / 'b' /
+                                                             'ann' / name)
+    video = osp.join('videos', 'zoom_in', 'zoom_in_001.avi')
+    assert _read(tmp_path / 'a' / video) == _read(tmp_path / 'b' / video)
+    assert _read(tmp_path / 'a' / video) != _read(tmp_path / 'c' / video)
+    assert _read(tmp_path / 'a' / 'ann' / 'hmdb51_train_split_1_videos.txt') \
+        != _read(tmp_path / 'c' / 'ann' / 'hmdb51_train_split_1_videos.txt')
+
+
+def _mean_colour_features(root, ann):
+    feats, labels = [], []
+    with open(osp.join(root, 'ann', ann)) as f:
+        for line in f:
+            rel, label = line.split()
+            frames = decord.VideoReader(osp.join(root, 'videos', rel))
+            clip = frames.get_batch(range(len(frames))).asnumpy()
+            feats.append(clip.reshape(-1, 3).mean(0))
+            labels.append(int(label))
+    return np.array(feats), np.array(labels)
+
+
+def test_classes_not_separable_by_mean_colour(tmp_path):
+    root = tmp_path / 'd'
+    _generate(root, videos_per_class=20)
+    x_train, y_train = _mean_colour_features(
+        root, 'hmdb51_train_split_1_videos.txt')
+    x_test, y_test = _mean_colour_features(root,
+                                           'hmdb51_val_split_1_videos.txt')
+    # nearest class centroid on per-video mean RGB
+    classes = np.unique(y_train)
+    centroids = np.stack([x_train[y_train == c].mean(0) for c in classes])
+    dist = ((x_test[:, None] - centroids[None])**2).sum(-1)
+    accuracy = (classes[dist.argmin(1)] == y_test).mean()
+    chance = 1 / len(classes)
+    # 8 classes x 6 test videos: chance 12.5 %; motion would give 100 %
+    assert accuracy < chance + 0.15, accuracy
+
+
+def test_size_decord_misreads_is_refused(tmp_path):
+    import pytest
+    with pytest.raises(ValueError, match='decord cannot read back 48x48'):
+        generate_motion_dataset(
+            str(tmp_path), videos_per_class=1, num_frames=2, size=48)

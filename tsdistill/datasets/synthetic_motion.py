@@ -1,0 +1,216 @@
+# Copyright (c) tsdistill authors. All rights reserved.
+"""An embedded motion-only dataset in HMDB51's exact layout.
+
+Classes differ ONLY by motion (direction, rotation, zoom, periodic vs
+linear, none); each video gets its own random texture, object, sizes,
+colour tint, lighting drift, speed and noise, so appearance alone cannot
+tell the classes apart. The layout is HMDB51's after extraction::
+
+    <root>/videos/<class>/<class>_<k>.avi
+    <root>/testTrainMulti_7030_splits/<class>_test_split{1,2,3}.txt
+
+with split lines ``<video>.avi <id>`` (1 = train, 2 = test, 0 = unused) in
+HMDB51's proportions (70 train / 30 test of every 100 used videos, here
+with one video in 20 left unused). Everything is drawn from one seed, so
+the same seed writes the same split files and the same frames.
+"""
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+import cv2
+import numpy as np
+
+#: the default classes: eight motions, one of them no motion at all
+DEFAULT_CLASSES = ('move_left', 'move_right', 'move_up', 'move_down',
+                   'rotate_cw', 'rotate_ccw', 'zoom_in', 'static')
+#: every motion the generator knows (``classes`` may pick any of them)
+MOTIONS = DEFAULT_CLASSES + ('zoom_out', 'oscillate', 'move_right_fast')
+
+
+def _texture(rng: np.random.Generator, size: int) -> np.ndarray:
+    """A random smooth colour texture ``(size, size, 3)`` in 0..255."""
+    noise = rng.uniform(0, 255, (size, size, 3)).astype(np.float32)
+    texture = cv2.GaussianBlur(noise, (0, 0), rng.uniform(1.0, 4.0))
+    texture -= texture.min()
+    texture *= 255.0 / (texture.max() + 1e-6)
+    tint = rng.uniform(0.5, 1.0, 3).astype(np.float32)
+    return texture * tint
+
+
+def _scene(rng: np.random.Generator, size: int) -> np.ndarray:
+    """A background texture with an object of random size pasted in."""
+    scene = _texture(rng, size)
+    obj = int(size * rng.uniform(0.25, 0.6))
+    y, x = rng.integers(0, size - obj, 2)
+    mask = np.zeros((obj, obj), np.float32)
+    cv2.circle(mask, (obj // 2, obj // 2), obj // 2, 1.0, -1)
+    mask = cv2.GaussianBlur(mask, (0, 0), 1.0)[..., None]
+    patch = scene[y:y + obj, x:x + obj]
+    scene[y:y + obj, x:x + obj] = mask * _texture(rng, obj) + (1 - mask) * \
+        patch
+    return scene
+
+
+def _motion(name: str, t: int, speed: float, phase: float):
+    """``(dx, dy, angle_deg, scale)`` of the camera at frame ``t``."""
+    dx = dy = angle = 0.0
+    scale = 1.0
+    if name == 'move_left':
+        dx = -speed * t
+    elif name == 'move_right':
+        dx = speed * t
+    elif name == 'move_right_fast':
+        dx = 2.5 * speed * t
+    elif name == 'move_up':
+        dy = -speed * t
+    elif name == 'move_down':
+        dy = speed * t
+    elif name == 'rotate_cw':
+        angle = -2.0 * speed * t
+    elif name == 'rotate_ccw':
+        angle = 2.0 * speed * t
+    elif name == 'zoom_in':
+        scale = 1.0 + 0.02 * speed * t
+    elif name == 'zoom_out':
+        scale = 1.0 / (1.0 + 0.02 * speed * t)
+    elif name == 'oscillate':
+        dx = 3.0 * speed * np.sin(2 * np.pi * t / 8.0 + phase)
+    elif name != 'static':
+        raise ValueError(f'unknown motion {name!r}; known: {MOTIONS}')
+    return dx, dy, angle, scale
+
+
+def render_video(name: str, rng: np.random.Generator, num_frames: int,
+                 size: int) -> np.ndarray:
+    """Frames ``(num_frames, size, size, 3)`` uint8 BGR of one video.
+
+    Args:
+        name (str): The motion (a class name from :data:`MOTIONS`).
+        rng (np.random.Generator): Source of every random choice.
+        num_frames (int): Number of frames.
+        size (int): Frame height and width.
+    """
+    # the scene is larger than the frame so the camera can move in it
+    big = 2 * size
+    scene = _scene(rng, big)
+    speed = rng.uniform(0.6, 1.4)
+    phase = rng.uniform(0, 2 * np.pi)
+    brightness = rng.uniform(0.7, 1.2)
+    drift = rng.uniform(-0.01, 0.01)  # lighting change per frame
+    noise = rng.uniform(1.0, 6.0)
+    start = rng.uniform(-0.15, 0.15, 2) * size
+    frames = np.empty((num_frames, size, size, 3), np.uint8)
+    for t in range(num_frames):
+        dx, dy, angle, scale = _motion(name, t, speed, phase)
+        # camera: rotate / zoom about the scene centre, then translate
+        matrix = cv2.getRotationMatrix2D((big / 2, big / 2), angle, scale)
+        matrix[0, 2] += dx + start[0] - size / 2
+        matrix[1, 2] += dy + start[1] - size / 2
+        frame = cv2.warpAffine(
+            scene,
+            matrix, (size, size),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REFLECT)
+        frame = frame * (brightness + drift * t)
+        frame += rng.normal(0, noise, frame.shape)
+        frames[t] = np.clip(frame, 0, 255).astype(np.uint8)
+    return frames
+
+
+def write_avi(path: str, frames: np.ndarray, fps: int = 25) -> None:
+    """Write BGR uint8 frames as an MJPG ``.avi`` (decord reads it)."""
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    height, width = frames.shape[1:3]
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'MJPG'), fps,
+                             (width, height))
+    if not writer.isOpened():
+        raise IOError(f'{path}: OpenCV cannot open an MJPG writer')
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+
+
+def _check_readable(path: str, frames: np.ndarray) -> None:
+    """Read a written video back with decord; refuse what it misreads."""
+    import decord
+    try:
+        reader = decord.VideoReader(path)
+        ok = len(reader) == len(frames) and reader[0].shape == frames[0].shape
+    except decord.DECORDError:
+        ok = False
+    if not ok:
+        raise ValueError(f'{path}: decord cannot read back {frames.shape[1]}'
+                         f'x{frames.shape[2]} MJPG frames; use another '
+                         '--size (32, 40 and 64 work)')
+
+
+def split_ids(num_videos: int, split: int,
+              rng: np.random.Generator) -> List[int]:
+    """HMDB51-style ids for one split: 1 train, 2 test, 0 unused.
+
+    One video in 20 is unused (HMDB51 leaves some out of every split); of
+    the rest, 70 % train and 30 % test, shuffled per split.
+    """
+    unused = num_videos // 20
+    used = num_videos - unused
+    num_test = int(round(used * 0.3))
+    ids = [0] * unused + [2] * num_test + [1] * (used - num_test)
+    order = rng.permutation(num_videos)
+    return [ids[i] for i in order]
+
+
+def generate_motion_dataset(root: str,
+                            videos_per_class: int = 40,
+                            num_frames: int = 24,
+                            size: int = 40,
+                            seed: int = 0,
+                            classes: Optional[Sequence[str]] = None,
+                            progress: bool = False) -> Dict[str, int]:
+    """Write the embedded dataset in HMDB51's layout under ``root``.
+
+    Args:
+        root (str): Output folder (``videos/`` and
+            ``testTrainMulti_7030_splits/`` are created in it).
+        videos_per_class (int): Videos per class. Defaults to ``40``.
+        num_frames (int): Frames per video. Defaults to ``24``.
+        size (int): Frame height and width. Defaults to ``40``. decord
+            0.6 misreads MJPG frames of some widths (16, 24, 48 seen here;
+            32, 40, 64 are fine): the first video is read back and a size
+            decord cannot read is refused.
+        seed (int): The one seed everything is drawn from. Defaults to
+            ``0``.
+        classes (Sequence[str], optional): Motions to use, from
+            :data:`MOTIONS`. Defaults to :data:`DEFAULT_CLASSES`.
+        progress (bool): Print one line per class. Defaults to ``False``.
+
+    Returns:
+        dict: Number of videos per class.
+    """
+    classes = tuple(classes or DEFAULT_CLASSES)
+    unknown = sorted(set(classes) - set(MOTIONS))
+    if unknown:
+        raise ValueError(f'unknown motions {unknown}; known: {MOTIONS}')
+    split_dir = osp.join(root, 'testTrainMulti_7030_splits')
+    os.makedirs(split_dir, exist_ok=True)
+    counts = {}
+    for class_index, name in enumerate(classes):
+        # one generator per class: a class's videos do not depend on others
+        rng = np.random.default_rng([seed, class_index])
+        videos = [f'{name}_{k:03d}.avi' for k in range(videos_per_class)]
+        for k, video in enumerate(videos):
+            frames = render_video(name, rng, num_frames, size)
+            path = osp.join(root, 'videos', name, video)
+            write_avi(path, frames)
+            if class_index == 0 and k == 0:
+                _check_readable(path, frames)
+        for split in (1, 2, 3):
+            ids = split_ids(videos_per_class, split, rng)
+            with open(
+                    osp.join(split_dir, f'{name}_test_split{split}.txt'),
+                    'w') as f:
+                f.writelines(f'{v} {i} \n' for v, i in zip(videos, ids))
+        counts[name] = videos_per_class
+        if progress:
+            print(f'[synthetic] {name}: {videos_per_class} videos', flush=True)
+    return counts
