@@ -1,0 +1,242 @@
+# Copyright (c) tsdistill authors. All rights reserved.
+"""M1: TVL1OpticalFlow and its helpers (tsdistill.models.flow)."""
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmaction.registry import MODELS
+
+from tsdistill.models.flow import TVL1OpticalFlow
+from tsdistill.models.flow import flow_utils as fu
+from tsdistill.utils import flow_synthetic as fs
+
+MEAN = [123.675, 116.28, 103.53]
+STD = [58.395, 57.12, 57.375]
+SIZE = 48
+
+
+def _clip(*frames) -> torch.Tensor:
+    """uint8 ``(H, W, 3)`` frames -> ``(1, 3, T, H, W)`` float."""
+    return torch.from_numpy(np.stack(frames)).permute(3, 0, 1, 2)[None].float()
+
+
+def _to_hw2(flow: torch.Tensor) -> np.ndarray:
+    """``(2, H, W)`` -> ``(H, W, 2)`` numpy."""
+    return flow.detach().permute(1, 2, 0).numpy()
+
+
+def _pair(flow_xy, seed=0, size=SIZE):
+    rng = np.random.default_rng(seed)
+    gt = np.zeros((size, size, 2), np.float32)
+    gt[..., 0], gt[..., 1] = flow_xy
+    f0, f1, gt = fs.make_pair('translation', size, size, rng, flow=gt)
+    return f0, f1, gt
+
+
+def test_translation_recovers_shift():
+    f0, f1, gt = _pair((1.5, -0.75))
+    flow = TVL1OpticalFlow()(_clip(f0, f1))
+    assert flow.shape == (1, 2, 1, SIZE, SIZE)
+    assert flow.dtype == torch.float32
+    est = _to_hw2(flow[0, :, 0])
+    # channel 0 is x, channel 1 is y
+    assert est[..., 0].mean() == pytest.approx(1.5, abs=0.1)
+    assert est[..., 1].mean() == pytest.approx(-0.75, abs=0.1)
+    assert fs.epe(est, gt, fs.valid_mask(gt, border=3)) < 0.1
+
+
+def test_fast_preset_recovers_shift():
+    f0, f1, gt = _pair((-2.0, 1.0), seed=1)
+    module = TVL1OpticalFlow.fast()
+    assert module.num_warps == 1 and module.num_iters == (10, 20)
+    est = _to_hw2(module(_clip(f0, f1))[0, :, 0])
+    assert fs.epe(est, gt, fs.valid_mask(gt, border=3)) < 0.2
+
+
+def test_zero_motion_gives_zero_flow():
+    f0, _, _ = _pair((0.0, 0.0))
+    flow = TVL1OpticalFlow()(_clip(f0, f0, f0))
+    assert flow.shape == (1, 2, 2, SIZE, SIZE)
+    assert flow.abs().max() < 1e-4
+
+
+def test_agrees_with_opencv_dualtvl1():
+    """Same pair, rotation by 3 degrees: M1 and OpenCV within 0.15 px EPE.
+
+    (Both are within ~0.1 px of the ground truth on this pair.)
+    """
+    rng = np.random.default_rng(3)
+    ys, xs = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64)
+    a, c = np.deg2rad(3.0), (SIZE - 1) / 2
+    gt = np.stack([
+        np.cos(a) * (xs - c) - np.sin(a) * (ys - c) - (xs - c),
+        np.sin(a) * (xs - c) + np.cos(a) * (ys - c) - (ys - c)
+    ], -1).astype(np.float32)
+    f0, f1, gt = fs.make_pair('rotation', SIZE, SIZE, rng, flow=gt)
+    ours = _to_hw2(TVL1OpticalFlow()(_clip(f0, f1))[0, :, 0])
+    theirs = cv2.optflow.DualTVL1OpticalFlow_create().calc(
+        cv2.cvtColor(f0, cv2.COLOR_RGB2GRAY),
+        cv2.cvtColor(f1, cv2.COLOR_RGB2GRAY), None)
+    mask = fs.valid_mask(gt, border=3)
+    assert fs.epe(ours, theirs, mask) < 0.15
+    assert fs.epe(ours, gt, mask) < 0.15
+    assert fs.epe(theirs, gt, mask) < 0.15
+
+
+def test_all_pairs_batched_equal_one_by_one():
+    rng = np.random.default_rng(4)
+    frames = [fs.make_pair('translation', 32, 40, rng)[0] for _ in range(3)]
+    clips = torch.stack([_clip(*frames)[0], _clip(*frames[::-1])[0]])
+    module = TVL1OpticalFlow(num_warps=2, num_iters=3)
+    batched = module(clips)
+    assert batched.shape == (2, 2, 2, 32, 40)
+    for n in range(2):
+        for t in range(2):
+            single = module(clips[n:n + 1, :, t:t + 2])
+            torch.testing.assert_close(
+                batched[n, :, t], single[0, :, 0], atol=1e-4, rtol=1e-4)
+
+
+def test_normalised_input_equals_raw_input():
+    rng = np.random.default_rng(5)
+    f0, f1, _ = fs.make_pair('zoom', 32, 32, rng)
+    raw = _clip(f0, f1)
+    mean = torch.tensor(MEAN).view(1, 3, 1, 1, 1)
+    std = torch.tensor(STD).view(1, 3, 1, 1, 1)
+    cfg = dict(type='TVL1OpticalFlow', num_warps=2, num_iters=5)
+    a = MODELS.build(cfg)(raw)
+    b = MODELS.build(dict(cfg, input_mean=MEAN,
+                          input_std=STD))((raw - mean) / std)
+    torch.testing.assert_close(a, b, atol=1e-3, rtol=0)
+
+
+def test_backward_gives_finite_input_gradients():
+    rng = np.random.default_rng(6)
+    f0, f1, _ = fs.make_pair('deformation', 24, 24, rng)
+    x = _clip(f0, f1, f0).requires_grad_()
+    module = TVL1OpticalFlow(num_scales=2, num_warps=2, num_iters=3)
+    assert not list(module.parameters())
+    assert {'smooth_kernel',
+            'image_grad_kernel'} <= set(dict(module.named_buffers()))
+    module(x).square().sum().backward()
+    assert torch.isfinite(x.grad).all()
+    assert x.grad.abs().sum() > 0
+
+
+def test_trainable_parts_get_finite_gradients():
+    rng = np.random.default_rng(7)
+    f0, f1, _ = fs.make_pair('rotation', 24, 24, rng)
+    module = TVL1OpticalFlow(
+        num_scales=2, num_warps=1, num_iters=3, trainable=True)
+    names = {n for n, _ in module.named_parameters()}
+    assert names == {
+        'image_grad_kernel', 'grad_kernel', 'div_kernel', 'init_flow'
+    }
+    x = _clip(f0, f1).requires_grad_()
+    module(x).square().sum().backward()
+    assert torch.isfinite(x.grad).all()
+    for name, p in module.named_parameters():
+        assert torch.isfinite(p.grad).all(), name
+        assert p.grad.abs().sum() > 0, name
+
+
+def test_trainable_at_init_equals_fixed():
+    """The learnable kernels start as the fixed stencils."""
+    rng = np.random.default_rng(8)
+    f0, f1, _ = fs.make_pair('translation', 24, 24, rng)
+    x = _clip(f0, f1)
+    kw = dict(num_scales=2, num_warps=2, num_iters=4)
+    torch.testing.assert_close(
+        TVL1OpticalFlow(trainable=True, **kw)(x),
+        TVL1OpticalFlow(**kw)(x),
+        atol=1e-4,
+        rtol=1e-4)
+
+
+def test_registered_and_argument_errors():
+    assert MODELS.get('TVL1OpticalFlow') is TVL1OpticalFlow
+    module = TVL1OpticalFlow()
+    assert (module.tau, module.lambda_, module.theta) == (0.25, 0.15, 0.3)
+    assert (module.num_scales, module.num_warps) == (5, 5)
+    with pytest.raises(ValueError, match=r'\(N, 3, T, H, W\)'):
+        module(torch.zeros(1, 3, 1, 8, 8))
+    with pytest.raises(ValueError, match='input_mean and input_std'):
+        TVL1OpticalFlow(input_mean=MEAN)
+    with pytest.raises(ValueError, match='num_iters'):
+        TVL1OpticalFlow(num_iters=0)
+    with pytest.raises(ValueError, match='zoom_factor'):
+        TVL1OpticalFlow(zoom_factor=1.0)
+
+
+def test_median_option_runs():
+    f0, f1, gt = _pair((1.0, 0.5), seed=9, size=32)
+    module = TVL1OpticalFlow(median_size=3, num_warps=2)
+    est = _to_hw2(module(_clip(f0, f1))[0, :, 0])
+    assert fs.epe(est, gt, fs.valid_mask(gt, border=3)) < 0.15
+
+
+# -- flow_utils ---------------------------------------------------------
+
+
+def test_slicing_differences_equal_the_conv_stencils():
+    torch.manual_seed(0)
+    u = torch.randn(2, 3, 7, 9)
+    gx, gy = fu.forward_gradient(u)
+    kx, ky = fu.forward_gradient(u, fu.forward_difference_kernel())
+    torch.testing.assert_close(gx, kx)
+    torch.testing.assert_close(gy, ky)
+    assert (gx[..., -1] == 0).all() and (gy[..., -1, :] == 0).all()
+    px, py = torch.randn(2, 3, 7, 9), torch.randn(2, 3, 7, 9)
+    torch.testing.assert_close(
+        fu.divergence(px, py),
+        fu.divergence(px, py, fu.backward_difference_kernel()))
+
+
+def test_divergence_is_minus_adjoint_of_gradient():
+    torch.manual_seed(1)
+    u = torch.randn(1, 2, 6, 8)
+    px, py = torch.randn(1, 2, 6, 8), torch.randn(1, 2, 6, 8)
+    px[..., -1], py[..., -1, :] = 0, 0
+    gx, gy = fu.forward_gradient(u)
+    lhs = (gx * px + gy * py).sum()
+    rhs = -(u * fu.divergence(px, py)).sum()
+    torch.testing.assert_close(lhs, rhs)
+
+
+def test_warp_shifts_by_integer_flow():
+    img = torch.arange(40.0).view(1, 1, 5, 8)
+    flow = torch.zeros(1, 2, 5, 8)
+    flow[:, 0] = 2.0  # out(p) = img(p + (2, 0))
+    out = fu.warp(img, flow)
+    torch.testing.assert_close(out[..., :6], img[..., 2:])
+    # outside samples take the border value
+    torch.testing.assert_close(out[..., 6:], img[...,
+                                                 7:].expand(-1, -1, -1, 2))
+
+
+def test_pyramid_scales_and_sizes():
+    assert fu.num_pyramid_scales(112, 112, 0.5, 5) == 5
+    assert fu.num_pyramid_scales(8, 8, 0.5, 5) == 2
+    assert fu.num_pyramid_scales(4, 4, 0.5, 5) == 1
+    sizes = fu.pyramid_sizes(112, 96, 0.5, 3)
+    assert sizes == [(112, 96), (56, 48), (28, 24)]
+    levels = fu.image_pyramid(torch.rand(2, 1, 112, 96), sizes)
+    assert [tuple(t.shape[-2:]) for t in levels] == sizes
+    flow = torch.ones(1, 2, 28, 24)
+    up = fu.resize_flow(flow, (56, 48))
+    torch.testing.assert_close(up, torch.full((1, 2, 56, 48), 2.0))
+
+
+def test_grey_and_gaussian():
+    x = torch.zeros(1, 3, 2, 2)
+    x[:, 1] = 100.0
+    torch.testing.assert_close(
+        fu.rgb_to_grey(x), torch.full((1, 1, 2, 2), 58.7))
+    k = fu.gaussian_kernel1d(0.8, 2)
+    assert k.shape == (5, ) and k.sum().item() == pytest.approx(1.0)
+    flat = torch.full((1, 1, 6, 6), 3.0)
+    torch.testing.assert_close(fu.gaussian_blur(flat, k), flat)
+    img = torch.rand(1, 2, 6, 6)
+    med = fu.median_filter(img, 3)
+    assert med.shape == img.shape
+    assert med[0, 0, 2, 2] == img[0, 0, 1:4, 1:4].median()

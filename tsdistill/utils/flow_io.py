@@ -1,0 +1,218 @@
+# Copyright (c) tsdistill authors. All rights reserved.
+"""Optical-flow files: Middlebury ``.flo`` and mmaction2's JPEG pairs.
+
+- ``.flo`` (Middlebury, also mmflow's and most flow data sets' format):
+  the float32 magic number ``202021.25`` (bytes ``PIEH``), int32 width and
+  height, then ``H * W * 2`` little-endian float32 ``(u, v)`` row-major.
+- Rawframe flow (mmaction2's ``RawframeDataset`` with ``modality='Flow'``):
+  one greyscale JPEG per component and pair, ``flow_x_%05d.jpg`` and
+  ``flow_y_%05d.jpg`` (1-based), flow clipped to ``[-bound, bound]`` (20 px
+  by mmaction2's tools) and mapped linearly to ``0..255``.
+"""
+import os
+import os.path as osp
+from typing import List, Optional, Tuple
+
+import cv2
+import numpy as np
+
+FLO_MAGIC = 202021.25
+FLOW_X_TMPL = 'flow_x_{:05d}.jpg'
+FLOW_Y_TMPL = 'flow_y_{:05d}.jpg'
+# sides above this are taken as a corrupt header rather than a real image
+_MAX_FLO_SIDE = 1 << 15
+
+
+def read_flo(path: str) -> np.ndarray:
+    """Read a Middlebury ``.flo`` file.
+
+    Args:
+        path (str): File path.
+
+    Returns:
+        np.ndarray: ``(H, W, 2)`` float32 flow, channel 0 = x.
+
+    Raises:
+        ValueError: Wrong magic number, implausible size or truncated data;
+            the message names the file.
+    """
+    with open(path, 'rb') as f:
+        header = f.read(12)
+        if len(header) < 12:
+            raise ValueError(f'{path}: truncated .flo header '
+                             f'({len(header)} of 12 bytes)')
+        magic = np.frombuffer(header[:4], '<f4')[0]
+        if magic != np.float32(FLO_MAGIC):
+            raise ValueError(f'{path}: not a .flo file (magic number '
+                             f'{magic!r} {header[:4]!r}, expected '
+                             f'{FLO_MAGIC} b"PIEH")')
+        w, h = (int(v) for v in np.frombuffer(header[4:], '<i4'))
+        if not (0 < w <= _MAX_FLO_SIDE and 0 < h <= _MAX_FLO_SIDE):
+            raise ValueError(f'{path}: implausible .flo size {w}x{h}')
+        data = f.read()
+    expected = h * w * 2 * 4
+    if len(data) < expected:
+        raise ValueError(f'{path}: truncated .flo data ({len(data)} of '
+                         f'{expected} bytes for {w}x{h})')
+    if len(data) > expected:
+        raise ValueError(f'{path}: {len(data) - expected} trailing bytes '
+                         f'after {w}x{h} .flo data')
+    return np.frombuffer(data, '<f4').reshape(h, w, 2).astype(np.float32)
+
+
+def write_flo(path: str, flow: np.ndarray) -> None:
+    """Write a Middlebury ``.flo`` file.
+
+    Args:
+        path (str): File path; parent directories are created.
+        flow (np.ndarray): ``(H, W, 2)`` flow in pixels.
+    """
+    flow = np.asarray(flow)
+    if flow.ndim != 3 or flow.shape[2] != 2:
+        raise ValueError(f'{path}: flow must be (H, W, 2), got '
+                         f'{flow.shape}')
+    h, w = flow.shape[:2]
+    _makedirs_for(path)
+    with open(path, 'wb') as f:
+        f.write(np.array([FLO_MAGIC], '<f4').tobytes())
+        f.write(np.array([w, h], '<i4').tobytes())
+        f.write(flow.astype('<f4').tobytes())
+
+
+def quantize_flow(flow: np.ndarray,
+                  bound: float = 20.0) -> Tuple[np.ndarray, np.ndarray]:
+    """Flow to two ``uint8`` images, mmcv's / mmaction2's quantisation.
+
+    ``q = min(floor(255 * (clip(f, -bound, bound) + bound) / (2 bound)),
+    254)`` per component, so :func:`dequantize_flow` returns bin centres.
+
+    Args:
+        flow (np.ndarray): ``(H, W, 2)`` flow in pixels.
+        bound (float): Clipping bound in pixels. Defaults to ``20.0``.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: ``(H, W)`` uint8 x and y images.
+    """
+    levels = 255
+    out = []
+    for c in range(2):
+        f = np.clip(flow[..., c], -bound, bound) + bound
+        q = np.minimum(np.floor(levels * f / (2 * bound)), levels - 1)
+        out.append(q.astype(np.uint8))
+    return out[0], out[1]
+
+
+def dequantize_flow(flow_x: np.ndarray,
+                    flow_y: np.ndarray,
+                    bound: float = 20.0) -> np.ndarray:
+    """Inverse of :func:`quantize_flow` (bin centres).
+
+    Args:
+        flow_x (np.ndarray): ``(H, W)`` uint8 x image.
+        flow_y (np.ndarray): ``(H, W)`` uint8 y image.
+        bound (float): The bound used to quantise. Defaults to ``20.0``.
+
+    Returns:
+        np.ndarray: ``(H, W, 2)`` float32 flow in pixels.
+    """
+    levels = 255
+    step = 2 * bound / levels
+    return np.stack([(q.astype(np.float32) + 0.5) * step - bound
+                     for q in (flow_x, flow_y)], -1).astype(np.float32)
+
+
+def flow_jpeg_paths(out_dir: str, index: int) -> Tuple[str, str]:
+    """Paths of the x / y JPEGs of pair ``index`` (1-based).
+
+    Returns:
+        tuple[str, str]: ``out_dir/flow_x_%05d.jpg``, ``out_dir/flow_y_...``.
+    """
+    return (osp.join(out_dir, FLOW_X_TMPL.format(index)),
+            osp.join(out_dir, FLOW_Y_TMPL.format(index)))
+
+
+def write_flow_jpegs(out_dir: str,
+                     flows: np.ndarray,
+                     bound: float = 20.0,
+                     start_index: int = 1,
+                     quality: int = 95) -> List[str]:
+    """Write flows as mmaction2 rawframe JPEG pairs.
+
+    Args:
+        out_dir (str): Directory (created if missing).
+        flows (np.ndarray): ``(T, H, W, 2)`` (or one ``(H, W, 2)``) flow.
+        bound (float): Clipping bound in pixels. Defaults to ``20.0``.
+        start_index (int): Index of the first pair in the file names.
+            Defaults to ``1`` (mmaction2's ``filename_tmpl``).
+        quality (int): JPEG quality. Defaults to ``95``.
+
+    Returns:
+        list[str]: The written paths, x and y per pair.
+    """
+    flows = np.asarray(flows)
+    if flows.ndim == 3:
+        flows = flows[None]
+    if flows.ndim != 4 or flows.shape[-1] != 2:
+        raise ValueError(f'{out_dir}: flows must be (T, H, W, 2), got '
+                         f'{flows.shape}')
+    os.makedirs(out_dir, exist_ok=True)
+    params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+    written = []
+    for i, flow in enumerate(flows):
+        paths = flow_jpeg_paths(out_dir, start_index + i)
+        for path, img in zip(paths, quantize_flow(flow, bound)):
+            if not cv2.imwrite(path, img, params):
+                raise OSError(f'{path}: could not write JPEG')
+            written.append(path)
+    return written
+
+
+def read_flow_jpegs(in_dir: str,
+                    bound: float = 20.0,
+                    start_index: int = 1,
+                    num: Optional[int] = None) -> np.ndarray:
+    """Read mmaction2 rawframe flow JPEG pairs back to pixels.
+
+    Args:
+        in_dir (str): Directory holding ``flow_{x,y}_%05d.jpg``.
+        bound (float): The bound they were written with. Defaults to
+            ``20.0``.
+        start_index (int): First index. Defaults to ``1``.
+        num (int, optional): Number of pairs; ``None`` reads consecutive
+            indices until a missing x file. Defaults to ``None``.
+
+    Returns:
+        np.ndarray: ``(T, H, W, 2)`` float32 flow.
+
+    Raises:
+        FileNotFoundError: A requested file is missing (named).
+        ValueError: A file is not a readable greyscale image (named).
+    """
+    flows = []
+    i = start_index
+    while num is None or len(flows) < num:
+        px, py = flow_jpeg_paths(in_dir, i)
+        if num is None and not osp.exists(px):
+            break
+        imgs = []
+        for path in (px, py):
+            if not osp.exists(path):
+                raise FileNotFoundError(f'{path}: missing flow JPEG')
+            img = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+            if img is None:
+                raise ValueError(f'{path}: not a readable image')
+            imgs.append(img)
+        if imgs[0].shape != imgs[1].shape:
+            raise ValueError(f'{px} and {py}: sizes differ '
+                             f'({imgs[0].shape} vs {imgs[1].shape})')
+        flows.append(dequantize_flow(imgs[0], imgs[1], bound))
+        i += 1
+    if not flows:
+        raise FileNotFoundError(f'{in_dir}: no {FLOW_X_TMPL.format(i)}')
+    return np.stack(flows)
+
+
+def _makedirs_for(path: str) -> None:
+    parent = osp.dirname(path)
+    if parent:
+        os.makedirs(parent, exist_ok=True)
