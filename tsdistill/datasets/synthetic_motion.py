@@ -1,10 +1,11 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """An embedded motion-only dataset in HMDB51's exact layout.
 
-Classes differ ONLY by motion (direction, rotation, zoom, periodic vs
-linear, none); each video gets its own random texture, object, sizes,
-colour tint, lighting drift, speed and noise, so appearance alone cannot
-tell the classes apart. The layout is HMDB51's after extraction::
+Classes differ ONLY by the motion of an object (direction, rotation, zoom,
+periodic vs linear, none); each video gets its own random textures
+(object and background), object size, colour tint, camera drift, lighting
+change, speed and noise, so appearance alone cannot tell the classes
+apart. The layout is HMDB51's after extraction::
 
     <root>/videos/<class>/<class>_<k>.avi
     <root>/testTrainMulti_7030_splits/<class>_test_split{1,2,3}.txt
@@ -38,22 +39,17 @@ def _texture(rng: np.random.Generator, size: int) -> np.ndarray:
     return texture * tint
 
 
-def _scene(rng: np.random.Generator, size: int) -> np.ndarray:
-    """A background texture with an object of random size pasted in."""
-    scene = _texture(rng, size)
-    obj = int(size * rng.uniform(0.25, 0.6))
-    y, x = rng.integers(0, size - obj, 2)
-    mask = np.zeros((obj, obj), np.float32)
-    cv2.circle(mask, (obj // 2, obj // 2), obj // 2, 1.0, -1)
-    mask = cv2.GaussianBlur(mask, (0, 0), 1.0)[..., None]
-    patch = scene[y:y + obj, x:x + obj]
-    scene[y:y + obj, x:x + obj] = mask * _texture(rng, obj) + (1 - mask) * \
-        patch
-    return scene
+def _disc(rng: np.random.Generator, diameter: int):
+    """An object: a textured disc and its soft mask ``(d, d, 1)``."""
+    mask = np.zeros((diameter, diameter), np.float32)
+    cv2.circle(mask, (diameter // 2, diameter // 2), diameter // 2 - 1, 1.0,
+               -1)
+    mask = cv2.GaussianBlur(mask, (0, 0), 0.8)[..., None]
+    return _texture(rng, diameter), mask
 
 
 def _motion(name: str, t: int, speed: float, phase: float):
-    """``(dx, dy, angle_deg, scale)`` of the camera at frame ``t``."""
+    """``(dx, dy, angle_deg, scale)`` of the object at frame ``t``."""
     dx = dy = angle = 0.0
     scale = 1.0
     if name == 'move_left':
@@ -67,13 +63,13 @@ def _motion(name: str, t: int, speed: float, phase: float):
     elif name == 'move_down':
         dy = speed * t
     elif name == 'rotate_cw':
-        angle = -2.0 * speed * t
+        angle = -6.0 * speed * t
     elif name == 'rotate_ccw':
-        angle = 2.0 * speed * t
+        angle = 6.0 * speed * t
     elif name == 'zoom_in':
-        scale = 1.0 + 0.02 * speed * t
+        scale = 0.7 + 0.03 * speed * t
     elif name == 'zoom_out':
-        scale = 1.0 / (1.0 + 0.02 * speed * t)
+        scale = 1.4 - 0.03 * speed * t
     elif name == 'oscillate':
         dx = 3.0 * speed * np.sin(2 * np.pi * t / 8.0 + phase)
     elif name != 'static':
@@ -85,33 +81,48 @@ def render_video(name: str, rng: np.random.Generator, num_frames: int,
                  size: int) -> np.ndarray:
     """Frames ``(num_frames, size, size, 3)`` uint8 BGR of one video.
 
+    An object (a textured disc of random size) performs the class's motion
+    in front of a textured background that drifts with a random camera
+    motion of its own (the same distribution for every class), so neither
+    appearance nor global motion tells the class; the object's motion does.
+
     Args:
         name (str): The motion (a class name from :data:`MOTIONS`).
         rng (np.random.Generator): Source of every random choice.
         num_frames (int): Number of frames.
         size (int): Frame height and width.
     """
-    # the scene is larger than the frame so the camera can move in it
-    big = 2 * size
-    scene = _scene(rng, big)
-    speed = rng.uniform(0.6, 1.4)
+    big = 2 * size  # background larger than the frame: the camera moves
+    background = _texture(rng, big)
+    diameter = int(size * rng.uniform(0.4, 0.65))
+    obj, mask = _disc(rng, diameter)
+    speed = rng.uniform(0.5, 1.0)
     phase = rng.uniform(0, 2 * np.pi)
+    camera = rng.uniform(-0.4, 0.4, 2)  # background drift, px per frame
     brightness = rng.uniform(0.7, 1.2)
     drift = rng.uniform(-0.01, 0.01)  # lighting change per frame
     noise = rng.uniform(1.0, 6.0)
-    start = rng.uniform(-0.15, 0.15, 2) * size
+    # centre the object's path in the frame, with a small random offset
+    mid_dx, mid_dy, _, _ = _motion(name, num_frames // 2, speed, phase)
+    centre = size / 2 - np.array([mid_dx, mid_dy]) + rng.uniform(-3, 3, 2)
     frames = np.empty((num_frames, size, size, 3), np.uint8)
     for t in range(num_frames):
-        dx, dy, angle, scale = _motion(name, t, speed, phase)
-        # camera: rotate / zoom about the scene centre, then translate
-        matrix = cv2.getRotationMatrix2D((big / 2, big / 2), angle, scale)
-        matrix[0, 2] += dx + start[0] - size / 2
-        matrix[1, 2] += dy + start[1] - size / 2
+        shift = np.float32([[1, 0, -size / 2 - camera[0] * t],
+                            [0, 1, -size / 2 - camera[1] * t]])
         frame = cv2.warpAffine(
-            scene,
-            matrix, (size, size),
+            background,
+            shift, (size, size),
             flags=cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_REFLECT)
+        dx, dy, angle, scale = _motion(name, t, speed, phase)
+        # object: rotate / zoom about its centre, then move it
+        matrix = cv2.getRotationMatrix2D((diameter / 2, diameter / 2), angle,
+                                         scale)
+        matrix[0, 2] += centre[0] + dx - diameter / 2
+        matrix[1, 2] += centre[1] + dy - diameter / 2
+        alpha = cv2.warpAffine(mask, matrix, (size, size))[..., None]
+        layer = cv2.warpAffine(obj, matrix, (size, size))
+        frame = alpha * layer + (1 - alpha) * frame
         frame = frame * (brightness + drift * t)
         frame += rng.normal(0, noise, frame.shape)
         frames[t] = np.clip(frame, 0, 255).astype(np.uint8)
