@@ -93,7 +93,7 @@ def main(argv=None) -> dict:
         type=int,
         default=6,
         help='pairs of each motion kind (4 kinds)')
-    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', default=None, help='JSON output')
