@@ -1,0 +1,11 @@
+# Table 1 row 2 on the CPU demo: M1 (built-in TV-L1; one scale, one warp,
+# 30 iterations at 32x32) + M2 (slim R3D-18 on the flow stack).
+_base_ = [
+    '../_base_/models/r3d18_tvl1_flow.py',
+    './_base_/synthetic_motion_16x32_cpu.py'
+]
+custom_imports = dict(imports=['tsdistill'], allow_failed_imports=False)
+model = dict(
+    flow_cfg=dict(num_scales=1, num_warps=1, num_iters=30),
+    backbone=dict(base_channels=8),
+    cls_head=dict(num_classes=8, in_channels=64, dropout_ratio=0.3))

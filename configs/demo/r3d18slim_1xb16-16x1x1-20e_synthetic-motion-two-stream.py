@@ -1,0 +1,15 @@
+# Table 1 row 3 on the CPU demo: late fusion of the -rgb and -tvl1 runs
+# (test only; each stream loads its own run's checkpoint).
+_base_ = [
+    '../_base_/models/r3d18_two_stream.py',
+    './_base_/synthetic_motion_16x32_cpu.py'
+]
+custom_imports = dict(imports=['tsdistill'], allow_failed_imports=False)
+slim = dict(backbone=dict(base_channels=8),
+            cls_head=dict(num_classes=8, in_channels=64, dropout_ratio=0.3))
+model = dict(
+    rgb_stream=slim,
+    flow_stream=dict(
+        slim, flow_cfg=dict(num_scales=1, num_warps=1, num_iters=30)),
+    rgb_ckpt='work_dirs/r3d18slim_1xb16-16x1x1-20e_synthetic-motion-rgb',
+    flow_ckpt='work_dirs/r3d18slim_1xb16-16x1x1-20e_synthetic-motion-tvl1')
