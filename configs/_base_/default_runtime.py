@@ -15,7 +15,7 @@ env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     # 'gloo' for CPU-only multi-process runs (see tools/dist_train.sh)
-    dist_cfg=dict(backend='nccl'))
+    dist_cfg=dict(backend='{{$TSDISTILL_DIST_BACKEND:nccl}}'))
 
 log_processor = dict(type='LogProcessor', window_size=20, by_epoch=True)
 

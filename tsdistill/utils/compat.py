@@ -20,6 +20,14 @@ of them edits site-packages.
    methods) is replaced by a restricted version that only resolves those
    methods. Anything else is still refused, and mmengine's local checkpoint
    loader is wrapped so the error names the file and the refused globals.
+4. mmengine 0.10.7 calls ``torch.cuda.set_device`` when it initialises a
+   ``pytorch`` or ``slurm`` launch, even for the ``gloo`` backend, which
+   fails on a machine without CUDA. :func:`patch_cpu_distributed` skips
+   that call (and only that call) while CUDA is unavailable; the Runner
+   also wraps the model with ``device_ids=[LOCAL_RANK]``, which DDP refuses
+   for a CPU module, so ``MMDistributedDataParallel`` drops ``device_ids``
+   for modules whose parameters are on the CPU. CPU-only multi-process runs
+   (``TSDISTILL_DIST_BACKEND=gloo``) then work unchanged.
 """
 import functools
 import importlib
@@ -186,7 +194,65 @@ def patch_checkpoint_loading() -> bool:
     return True
 
 
-def apply_all() -> Tuple[bool, bool, bool]:
+def _skip_cuda_set_device(init: Callable) -> Callable:
+
+    @functools.wraps(init)
+    def init_without_cuda(*args, **kwargs):
+        if torch.cuda.is_available():
+            return init(*args, **kwargs)
+        set_device = torch.cuda.set_device
+        torch.cuda.set_device = lambda device: None
+        try:
+            return init(*args, **kwargs)
+        finally:
+            torch.cuda.set_device = set_device
+
+    return init_without_cuda
+
+
+def patch_cpu_distributed() -> bool:
+    """Let mmengine's pytorch / slurm launchers start without CUDA.
+
+    Returns:
+        bool: True if the launchers were wrapped, False if not needed.
+    """
+    from mmengine.dist import utils
+    patched = False
+    for name in ('_init_dist_pytorch', '_init_dist_slurm'):
+        init = getattr(utils, name, None)
+        if init is None or hasattr(init, '__wrapped__'):
+            continue
+        if 'cuda.set_device' not in _source(init):
+            continue  # fixed upstream
+        setattr(utils, name, _skip_cuda_set_device(init))
+        patched = True
+    from mmengine.model.wrappers import MMDistributedDataParallel
+    init = MMDistributedDataParallel.__init__
+    if not hasattr(init, '__wrapped__'):
+
+        @functools.wraps(init)
+        def init_cpu_module(self, module, *args, **kwargs):
+            on_cpu = all(p.device.type == 'cpu' for p in module.parameters())
+            if on_cpu:
+                # DDP takes device_ids only for single-device GPU modules
+                kwargs.pop('device_ids', None)
+                kwargs.pop('output_device', None)
+            init(self, module, *args, **kwargs)
+
+        MMDistributedDataParallel.__init__ = init_cpu_module
+        patched = True
+    return patched
+
+
+def _source(function: Callable) -> str:
+    import inspect
+    try:
+        return inspect.getsource(function)
+    except (OSError, TypeError):
+        return ''
+
+
+def apply_all() -> Tuple[bool, bool, bool, bool]:
     """Apply every patch; returns which ones were needed."""
     return (patch_importlib_metadata(), patch_missing_drn(),
-            patch_checkpoint_loading())
+            patch_checkpoint_loading(), patch_cpu_distributed())

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Testing on slurm; mmaction2's interface:
+#   tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [test.py args...]
+# GPUS (8), GPUS_PER_NODE (8), CPUS_PER_TASK (5), SRUN_ARGS as in mmaction2.
+set -euo pipefail
+TOOLS="$(cd "$(dirname "$0")" && pwd)"
+REPO="$(dirname "$TOOLS")"
+PARTITION=$1
+JOB_NAME=$2
+CONFIG=$3
+CHECKPOINT=$4
+GPUS=${GPUS:-8}
+GPUS_PER_NODE=${GPUS_PER_NODE:-8}
+CPUS_PER_TASK=${CPUS_PER_TASK:-5}
+SRUN_ARGS=${SRUN_ARGS:-""}
+PYTHON=${PYTHON:-python}
+export MASTER_PORT=${MASTER_PORT:-$((12000 + RANDOM % 20000))}
+export PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}"
+set -x
+# shellcheck disable=SC2086  # SRUN_ARGS is a list of words on purpose
+exec srun -p "$PARTITION" \
+  --job-name="$JOB_NAME" \
+  --gres=gpu:"$GPUS_PER_NODE" \
+  --ntasks="$GPUS" \
+  --ntasks-per-node="$GPUS_PER_NODE" \
+  --cpus-per-task="$CPUS_PER_TASK" \
+  --kill-on-bad-exit=1 \
+  ${SRUN_ARGS} \
+  "$PYTHON" -u "$TOOLS/test.py" "$CONFIG" "$CHECKPOINT" --launcher=slurm "${@:5}"
