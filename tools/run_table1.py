@@ -29,7 +29,10 @@ def main() -> None:
     parser.add_argument(
         '--rows', nargs='+', choices=[r.key for r in TABLE1_ROWS])
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction, default=None,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        default=None,
         help='overrides for every config, e.g. train_cfg.max_epochs=2')
     parser.add_argument('--no-visualize', action='store_true')
     args = parser.parse_args()

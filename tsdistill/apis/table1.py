@@ -43,10 +43,15 @@ _PAPER = 'configs/recognition/r3d18/r3d18_8xb8-25x1x1-100e_hmdb51-split1-{}.py'
 _DEMO = 'configs/demo/r3d18slim_1xb16-16x1x1-20e_synthetic-motion-{}.py'
 TABLE1_ROWS = (
     Table1Row('rgb', 'R3D-18', 'RGB', 'rgb', 'rgb'),
-    Table1Row('tvl1', 'R3D-18 TV-L1 teacher (M1 + M2)', 'RGB -> flow',
-              'tvl1', 'tvl1'),
-    Table1Row('two-stream', 'two-stream (late fusion)', 'RGB + flow',
-              'two-stream', 'two-stream', trains=False),
+    Table1Row('tvl1', 'R3D-18 TV-L1 teacher (M1 + M2)', 'RGB -> flow', 'tvl1',
+              'tvl1'),
+    Table1Row(
+        'two-stream',
+        'two-stream (late fusion)',
+        'RGB + flow',
+        'two-stream',
+        'two-stream',
+        trains=False),
     Table1Row('distill', 'distilled student (M3)', 'RGB', 'distill',
               'distill'),
 )
@@ -180,8 +185,7 @@ def prepare_embedded_data(data_root: str, videos_per_class: int,
         return
     print_log(f'generating the embedded dataset in {data_root}', 'current')
     generate_motion_dataset(
-        data_root, videos_per_class=videos_per_class, seed=seed,
-        progress=True)
+        data_root, videos_per_class=videos_per_class, seed=seed, progress=True)
     with open(stamp, 'w') as f:
         f.write(setting)
 
@@ -228,7 +232,9 @@ def run_table1(data_root: Optional[str] = None,
     ann_dir = osp.join(data_root, 'annotations')
     # the same HMDB51 tool as for real data
     summary = prepare_annotations(
-        videos, osp.join(data_root, 'testTrainMulti_7030_splits'), ann_dir,
+        videos,
+        osp.join(data_root, 'testTrainMulti_7030_splits'),
+        ann_dir,
         splits=(split, ))
     print_log(summary.format(), 'current')
     wanted = list(rows or [row.key for row in TABLE1_ROWS])
@@ -244,8 +250,8 @@ def run_table1(data_root: Optional[str] = None,
         config = osp.join(REPO_ROOT, name)
         run_dir = osp.join(work_dir, osp.splitext(osp.basename(name))[0])
         results.append(
-            run_row(row, config, run_dir, videos, ann_dir, split,
-                    cfg_options, checkpoints))
+            run_row(row, config, run_dir, videos, ann_dir, split, cfg_options,
+                    checkpoints))
     protocol = (
         'Video-level accuracy on split {split} test videos ({n} videos): one '
         'centre clip, one centre crop per video. ms/clip: median forward '
@@ -276,8 +282,7 @@ def _visualize_one(videos: str, ann_dir: str, split: int,
                    work_dir: str) -> None:
     """Fig. 5 style PNG (frames beside their flow) of one test video."""
     from tsdistill.utils.flow_vis import visualize_video_flow
-    with open(osp.join(ann_dir,
-                       f'hmdb51_val_split_{split}_videos.txt')) as f:
+    with open(osp.join(ann_dir, f'hmdb51_val_split_{split}_videos.txt')) as f:
         first = f.readline().split()[0]
     out = osp.join(work_dir, 'flow_visualization.png')
     visualize_video_flow(osp.join(videos, first), out)
