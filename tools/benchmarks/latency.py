@@ -37,7 +37,7 @@ def parse_args():
     parser.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 8])
     parser.add_argument('--train-batch', type=int, default=2)
     parser.add_argument('--warmup', type=int, default=1)
-    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--repeats', type=int, default=2)
     parser.add_argument(
         '--threads',
         type=int,
