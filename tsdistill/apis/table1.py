@@ -128,6 +128,10 @@ def run_row(row: Table1Row, config: str, work_dir: str, data_root: str,
     _set_annotations(cfg, data_root, ann_dir, split)
     if row.key == 'distill':
         cfg.model.teacher_ckpt = checkpoints['tvl1']
+        teacher_cfg = cfg.model.teacher_cfg
+        if isinstance(teacher_cfg, str) and not osp.isabs(teacher_cfg):
+            # configs name it relative to the repository
+            cfg.model.teacher_cfg = osp.join(REPO_ROOT, teacher_cfg)
     if row.key == 'two-stream':
         cfg.model.rgb_ckpt = checkpoints['rgb']
         cfg.model.flow_ckpt = checkpoints['tvl1']
