@@ -153,7 +153,7 @@ def _check_readable(path: str, frames: np.ndarray) -> None:
     if not ok:
         raise ValueError(f'{path}: decord cannot read back {frames.shape[1]}'
                          f'x{frames.shape[2]} MJPG frames; use another '
-                         '--size (32, 40 and 64 work)')
+                         '--size (32, 40, 56, 64 work)')
 
 
 def split_ids(num_videos: int, split: int,
@@ -186,9 +186,9 @@ def generate_motion_dataset(root: str,
         videos_per_class (int): Videos per class. Defaults to ``40``.
         num_frames (int): Frames per video. Defaults to ``24``.
         size (int): Frame height and width. Defaults to ``40``. decord
-            0.6 misreads MJPG frames of some widths (16, 24, 48 seen here;
-            32, 40, 64 are fine): the first video is read back and a size
-            decord cannot read is refused.
+            0.6 misreads MJPG frames of some sizes (16, 24, 48 and 72 seen
+            here; 32, 40, 56, 64, 80, 96, 112 and 128 are fine): the first
+            video is read back and a size decord cannot read is refused.
         seed (int): The one seed everything is drawn from. Defaults to
             ``0``.
         classes (Sequence[str], optional): Motions to use, from

@@ -8,7 +8,10 @@ Example::
         --splits-root data/hmdb51/testTrainMulti_7030_splits \
         --out-dir data/hmdb51/annotations [--rawframes-root ...] [--strict]
 
-See :mod:`tsdistill.datasets.hmdb51` and this folder's README.
+Exit status: 0 when the lists were written (issues, if any, are listed and
+counted), 1 with ``--strict`` and any issue (nothing is written) or when a
+folder is missing. See :mod:`tsdistill.datasets.hmdb51` and this folder's
+README.md.
 """
 import argparse
 import sys
@@ -17,25 +20,53 @@ from tsdistill.datasets.hmdb51 import (HMDB51AnnotationError,
                                        prepare_annotations)
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--videos-root', required=True)
-    parser.add_argument('--splits-root', required=True)
-    parser.add_argument('--out-dir', required=True)
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument(
+        '--videos-root',
+        required=True,
+        help='extracted videos, <videos-root>/<class>/<video>.avi')
+    parser.add_argument(
+        '--splits-root',
+        required=True,
+        help='testTrainMulti_7030_splits (<class>_test_split<k>.txt)')
+    parser.add_argument(
+        '--out-dir', required=True, help='where the lists are written')
     parser.add_argument(
         '--rawframes-root',
         default=None,
-        help='extracted flow (tools/extract_flow.py)')
-    parser.add_argument('--splits', type=int, nargs='+', default=[1, 2, 3])
+        help='precomputed flow <class>/<video>/flow_{x,y}_%%05d.jpg '
+        '(tools/extract_flow.py); the rawframe lists then count these '
+        'files, otherwise the video frames minus one')
+    parser.add_argument(
+        '--splits', type=int, nargs='+', choices=(1, 2, 3), default=[1, 2, 3])
+    parser.add_argument(
+        '--no-probe',
+        action='store_true',
+        help='do not open every video with decord (faster; unreadable '
+        'videos are then not found here, and rawframe lists are written '
+        'only with --rawframes-root)')
     parser.add_argument(
         '--strict',
         action='store_true',
-        help='any problem in the input is fatal')
-    args = parser.parse_args(argv)
+        help='any problem in the input is fatal (exit status 1, nothing '
+        'written)')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
     try:
-        summary = prepare_annotations(args.videos_root, args.splits_root,
-                                      args.out_dir, args.rawframes_root,
-                                      args.splits, args.strict)
+        summary = prepare_annotations(
+            args.videos_root,
+            args.splits_root,
+            args.out_dir,
+            rawframes_root=args.rawframes_root,
+            splits=args.splits,
+            strict=args.strict,
+            probe_videos=not args.no_probe)
     except (HMDB51AnnotationError, FileNotFoundError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 1

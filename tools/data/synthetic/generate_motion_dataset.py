@@ -1,7 +1,8 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """Generate the embedded motion-only dataset in HMDB51's layout.
 
-Example::
+Example (the defaults: 8 classes x 40 videos of 24 frames at 40x40, about
+7 s on 2 CPU cores)::
 
     python tools/data/synthetic/generate_motion_dataset.py \
         data/synthetic_motion --videos-per-class 40 --seed 0
@@ -14,31 +15,60 @@ Then prepare its annotations with the HMDB51 tool, as for real data::
         --out-dir data/synthetic_motion/annotations
 """
 import argparse
+import inspect
+import time
 
 from tsdistill.datasets.synthetic_motion import (DEFAULT_CLASSES, MOTIONS,
                                                  generate_motion_dataset)
 
+DEFAULTS = {
+    name: p.default
+    for name, p in inspect.signature(
+        generate_motion_dataset).parameters.items()
+}
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument(
+        'root', help='output folder (videos/, testTrainMulti_7030_splits/)')
+    parser.add_argument(
+        '--videos-per-class', type=int, default=DEFAULTS['videos_per_class'])
+    parser.add_argument(
+        '--num-frames', type=int, default=DEFAULTS['num_frames'])
+    parser.add_argument(
+        '--size',
+        type=int,
+        default=DEFAULTS['size'],
+        help='frame height and width (decord misreads MJPG at 16, 24, 48 '
+        'and 72; 32, 40, 56, 64, 80, 96, 112, 128 work)')
+    parser.add_argument('--seed', type=int, default=DEFAULTS['seed'])
+    parser.add_argument(
+        '--classes',
+        nargs='+',
+        choices=MOTIONS,
+        default=list(DEFAULT_CLASSES),
+        help='motions, one class each')
+    parser.add_argument(
+        '--quiet', action='store_true', help='no line per class')
+    return parser.parse_args(argv)
+
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('root')
-    parser.add_argument('--videos-per-class', type=int, default=40)
-    parser.add_argument('--num-frames', type=int, default=24)
-    parser.add_argument('--size', type=int, default=48)
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument(
-        '--classes', nargs='+', choices=MOTIONS, default=list(DEFAULT_CLASSES))
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
+    start = time.perf_counter()
     counts = generate_motion_dataset(
         args.root,
-        args.videos_per_class,
-        args.num_frames,
-        args.size,
-        args.seed,
-        args.classes,
-        progress=True)
+        videos_per_class=args.videos_per_class,
+        num_frames=args.num_frames,
+        size=args.size,
+        seed=args.seed,
+        classes=args.classes,
+        progress=not args.quiet)
     print(f'wrote {sum(counts.values())} videos of {len(counts)} classes '
-          f'to {args.root}')
+          f'to {args.root} in {time.perf_counter() - start:.1f} s')
 
 
 if __name__ == '__main__':
