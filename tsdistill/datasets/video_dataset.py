@@ -3,27 +3,62 @@
 
 mmaction2's ``DecordInit`` reads the file into memory before decord sees
 it, so a broken video fails with an error that does not say which file it
-was. :class:`CheckedVideoDataset` re-raises any pipeline failure as
-:class:`VideoDecodeError` naming the file (default), or, with
-``skip_broken=True`` during training, skips the video: mmengine's
-``BaseDataset`` then draws another index, the skip is warned about at once,
-counted in shared memory (so it works with DataLoader worker processes),
-and :class:`BrokenVideoReportHook` reports the count and the files at the
-end of every epoch. Test-time datasets never skip: every test video is
+was. :class:`CheckedVideoDataset` re-raises a failure to open or decode a
+video (an exception raised inside mmaction2's loading transforms --
+``DecordInit``, ``SampleFrames``, ``DecordDecode``, ... -- decord, or
+mmengine's file I/O) as :class:`VideoDecodeError` naming the file
+(default). With ``skip_broken=True`` during training it skips the video
+instead: it warns at once, records the skip in shared memory (so it works
+with DataLoader worker processes, forked or spawned) and returns ``None``,
+on which mmengine's ``BaseDataset`` draws another index, so the epoch keeps
+its length. :class:`BrokenVideoReportHook` reports the number of skips and
+the files at the end of every epoch (gathered over all ranks).
+
+Failures anywhere else in the pipeline (a bug or a bad config, not a
+broken file) are never skipped: they propagate unchanged, with a note
+naming the file. Test-time datasets never skip either: every test video is
 evaluated or the run stops with the file's name.
 """
 import multiprocessing
+import traceback
 import warnings
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from mmaction.datasets import VideoDataset
 from mmaction.registry import DATASETS, HOOKS
+from mmengine.dist import all_gather_object, is_distributed
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
+
+#: modules whose exceptions mean "this file cannot be opened or decoded"
+DECODE_MODULES = ('mmaction.datasets.transforms.loading', 'decord',
+                  'mmengine.fileio', 'av', 'cv2')
 
 
 class VideoDecodeError(RuntimeError):
     """A video could not be opened or decoded; the message names it."""
+
+
+def is_decode_error(error: BaseException) -> bool:
+    """Whether ``error`` was raised while opening or decoding a video.
+
+    True when a frame of its traceback (or of a chained cause) runs in one
+    of :data:`DECODE_MODULES`.
+
+    Args:
+        error (BaseException): A pipeline exception.
+
+    Returns:
+        bool: ``True`` for load / decode failures.
+    """
+    while error is not None:
+        for frame, _ in traceback.walk_tb(error.__traceback__):
+            module = frame.f_globals.get('__name__', '')
+            if any(module == m or module.startswith(m + '.')
+                   for m in DECODE_MODULES):
+                return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 @DATASETS.register_module()
@@ -31,42 +66,76 @@ class CheckedVideoDataset(VideoDataset):
     """``VideoDataset`` that names broken videos, or skips and counts them.
 
     Args:
+        *args: ``VideoDataset`` arguments (``ann_file``, ``pipeline``).
         skip_broken (bool): In training (``test_mode=False``), skip a video
-            that cannot be read instead of stopping. Defaults to ``False``.
-        **kwargs: ``VideoDataset`` arguments.
+            that cannot be opened or decoded instead of stopping; ignored in
+            test mode. Defaults to ``False``.
+        **kwargs: ``VideoDataset`` keyword arguments.
     """
 
     def __init__(self, *args, skip_broken: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.skip_broken = bool(skip_broken) and not self.test_mode
-        # one flag per sample, in shared memory: workers write, hook reads
-        self._broken = multiprocessing.Array('b', max(len(self), 1))
+        # skips per sample in shared memory, allocated before the
+        # DataLoader starts its workers: workers write, the hook reads.
+        # Lock-free (a lock belongs to one start method, and workers may be
+        # forked or spawned): the file list is exact; two workers skipping
+        # the same video at the same instant could count one skip.
+        self._skips = multiprocessing.RawArray('i', max(len(self), 1))
 
     def prepare_data(self, idx: int):
-        """Run the pipeline; name the file on failure (or skip it)."""
+        """Run the pipeline; name the file on failure (or skip it).
+
+        Args:
+            idx (int): Sample index.
+
+        Returns:
+            dict or None: The packed sample; ``None`` for a skipped video.
+
+        Raises:
+            VideoDecodeError: The video cannot be opened or decoded and
+                skipping is off.
+        """
         try:
             return super().prepare_data(idx)
         except Exception as error:
             filename = self.get_data_info(idx)['filename']
+            if not is_decode_error(error):
+                if hasattr(error, 'add_note'):  # Python >= 3.11
+                    error.add_note(f'(while loading {filename})')
+                raise
             message = (f'{filename}: cannot open or decode the video '
                        f'({type(error).__name__}: {error})')
             if not self.skip_broken:
                 raise VideoDecodeError(message) from error
-            self._broken[idx] = 1
+            self._skips[idx] += 1
             warnings.warn(f'skipping broken video {message}')
             return None  # BaseDataset draws another sample
 
+    def skipped_videos(self) -> Dict[str, int]:
+        """Files skipped since the last :meth:`reset_broken` and how often.
+
+        Returns:
+            dict[str, int]: ``{filename: number of skips}``, in dataset
+            order.
+        """
+        return {
+            self.get_data_info(i)['filename']: self._skips[i]
+            for i in range(len(self)) if self._skips[i]
+        }
+
     def broken_videos(self) -> List[str]:
-        """Files skipped since the last :meth:`reset_broken`."""
-        return [
-            self.get_data_info(i)['filename'] for i in range(len(self))
-            if self._broken[i]
-        ]
+        """Files skipped since the last :meth:`reset_broken`.
+
+        Returns:
+            list[str]: Each skipped file once, in dataset order.
+        """
+        return list(self.skipped_videos())
 
     def reset_broken(self) -> None:
         """Clear the record of skipped videos."""
-        for i in range(len(self._broken)):
-            self._broken[i] = 0
+        for i in range(len(self._skips)):
+            self._skips[i] = 0
 
 
 def _unwrap(dataset) -> Optional[CheckedVideoDataset]:
@@ -79,26 +148,40 @@ def _unwrap(dataset) -> Optional[CheckedVideoDataset]:
 class BrokenVideoReportHook(Hook):
     """Report the videos skipped in each training epoch (count and files).
 
-    The report goes to the log at the end of the epoch and into the message
-    hub as ``train/broken_videos`` (so it reaches the json log).
+    Only a :class:`CheckedVideoDataset` with ``skip_broken=True`` skips.
+    At the end of every training epoch the skips of all ranks are gathered;
+    the number of skips and the files are logged (as a warning) and the
+    number of distinct files goes into the message hub as
+    ``train/broken_videos`` (so it reaches the json log). Add it with
+    ``custom_hooks = [dict(type='BrokenVideoReportHook')]``.
     """
 
     priority = 'LOW'
 
     def before_train_epoch(self, runner) -> None:
+        """Start the epoch's record afresh."""
         dataset = _unwrap(runner.train_dataloader.dataset)
         if dataset is not None:
             dataset.reset_broken()
 
     def after_train_epoch(self, runner) -> None:
+        """Log the epoch's skipped videos."""
         dataset = _unwrap(runner.train_dataloader.dataset)
+        skipped = dataset.skipped_videos() if dataset is not None else {}
+        if is_distributed():  # every rank calls this hook
+            merged: Dict[str, int] = {}
+            for part in all_gather_object(skipped):
+                for name, n in part.items():
+                    merged[name] = merged.get(name, 0) + n
+            skipped = merged
         if dataset is None:
             return
-        broken = dataset.broken_videos()
-        runner.message_hub.update_scalar('train/broken_videos', len(broken))
-        if broken:
+        runner.message_hub.update_scalar('train/broken_videos', len(skipped))
+        if skipped:
             print_log(
-                f'epoch {runner.epoch}: skipped {len(broken)} broken '
-                'video(s): ' + ', '.join(broken),
+                f'epoch {runner.epoch + 1}: skipped {len(skipped)} broken '
+                f'video(s) {sum(skipped.values())} time(s), each replaced '
+                'by another sample: ' +
+                ', '.join(f'{name} (x{n})' for name, n in skipped.items()),
                 logger='current',
                 level=30)

@@ -1,28 +1,58 @@
 # HMDB51 videos, paper-sized clips: 25 consecutive frames (flow needs
-# adjacent frames), short side 128, 112x112 crops.
+# adjacent frames), short side 128, 112x112 crops; decord decoding.
 #
-# Split: one variable, the environment variable HMDB51_SPLIT (1, 2 or 3;
-# default 1), e.g. `HMDB51_SPLIT=2 python tools/train.py CONFIG --work-dir
-# work_dirs/split2`. Annotation lists come from
-# tools/data/hmdb51/prepare_annotations.py (labels: sorted class names).
+# Data: `data_root` holds `videos/<class>/<video>.avi` and
+# `annotations/hmdb51_{train,val}_split_{1,2,3}_videos.txt`, written by
+#   python tools/data/hmdb51/prepare_annotations.py \
+#       --videos-root data/hmdb51/videos \
+#       --splits-root data/hmdb51/testTrainMulti_7030_splits \
+#       --out-dir data/hmdb51/annotations
+# (labels 0..50: the class folder names in sorted order, listed in
+# annotations/classes.txt; see tools/data/hmdb51/README.md).
 #
-# Test protocol: the centre 25-frame clip and the centre 112 crop, one view
-# per video: accuracies are VIDEO-level. For a multi-clip test, use
-# `test_pipeline_multiclip` below (5 clips averaged per video by the head's
-# average_clips='prob'), e.g. --cfg-options
-# test_dataloader.dataset.pipeline=... or a config that sets
-# test_dataloader = dict(dataset=dict(pipeline=test_pipeline_multiclip)).
-# A video that cannot be decoded stops the run with its file name; set
-# skip_broken=True on the training dataset to skip and count such videos
-# (reported at the end of every epoch by BrokenVideoReportHook).
+# Split: ONE variable, the environment variable HMDB51_SPLIT (1, 2 or 3;
+# default 1), read when the config is loaded and recorded in the dumped
+# config; HMDB51_ROOT moves the data (default data/hmdb51):
+#   HMDB51_SPLIT=2 python tools/train.py CONFIG --work-dir work_dirs/split2
+# (A child config cannot change `split` or `data_root` by redefining them:
+# mmengine evaluates this file's f-strings first. Use the environment
+# variables, or --cfg-options on train/val/test_dataloader.dataset.ann_file
+# and .data_prefix.video.)
+#
+# Training: one 25-frame clip per video at a random temporal offset, short
+# side 128, random 112x112 crop, horizontal flip (HMDB51's actions do not
+# depend on left/right).
+#
+# Test protocol (val and test): ONE view per video, the centre 25-frame clip
+# and the centre 112x112 crop, so every reported accuracy (AccMetric:
+# top-1, top-5, mean class accuracy) is VIDEO-level, one prediction per
+# test video of the split (1,530 per split).
+# Multi-clip test (optional): 5 clips evenly spaced over the video, centre
+# crops, class probabilities averaged per video (the models' heads use
+# average_clips='prob'); still one prediction per video:
+#   python tools/test.py CONFIG CKPT \
+#       --cfg-options test_dataloader.dataset.pipeline.1.num_clips=5
+# or, in a child config,
+#   test_dataloader = dict(
+#       dataset=dict(pipeline={{_base_.test_pipeline_multiclip}}))
+#
+# Broken videos: a video that cannot be opened or decoded stops the run
+# with its file name. `skip_broken=True` on the training dataset skips such
+# videos instead (each replaced by another sample); BrokenVideoReportHook
+# reports the count and the files at the end of every epoch. Validation
+# and test never skip.
 split = '{{$HMDB51_SPLIT:1}}'
+data_root = '{{$HMDB51_ROOT:data/hmdb51}}'
 dataset_type = 'CheckedVideoDataset'
-data_root = 'data/hmdb51/videos'
-ann_root = 'data/hmdb51/annotations'
+video_root = f'{data_root}/videos'
+ann_root = f'{data_root}/annotations'
 ann_file_train = f'{ann_root}/hmdb51_train_split_{split}_videos.txt'
 ann_file_val = f'{ann_root}/hmdb51_val_split_{split}_videos.txt'
 ann_file_test = ann_file_val
 clip_len = 25
+short_side = 128
+crop_size = 112
+num_multiclip = 5
 
 train_pipeline = [
     dict(type='DecordInit'),
@@ -30,8 +60,8 @@ train_pipeline = [
         type='SampleFrames', clip_len=clip_len, frame_interval=1,
         num_clips=1),
     dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 128)),
-    dict(type='RandomCrop', size=112),
+    dict(type='Resize', scale=(-1, short_side)),
+    dict(type='RandomCrop', size=crop_size),
     dict(type='Flip', flip_ratio=0.5),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
@@ -45,8 +75,8 @@ val_pipeline = [
         num_clips=1,
         test_mode=True),
     dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 128)),
-    dict(type='CenterCrop', crop_size=112),
+    dict(type='Resize', scale=(-1, short_side)),
+    dict(type='CenterCrop', crop_size=crop_size),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
@@ -57,11 +87,11 @@ test_pipeline_multiclip = [
         type='SampleFrames',
         clip_len=clip_len,
         frame_interval=1,
-        num_clips=5,
+        num_clips=num_multiclip,
         test_mode=True),
     dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 128)),
-    dict(type='CenterCrop', crop_size=112),
+    dict(type='Resize', scale=(-1, short_side)),
+    dict(type='CenterCrop', crop_size=crop_size),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
@@ -74,7 +104,7 @@ train_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         ann_file=ann_file_train,
-        data_prefix=dict(video=data_root),
+        data_prefix=dict(video=video_root),
         pipeline=train_pipeline,
         skip_broken=False))
 val_dataloader = dict(
@@ -85,7 +115,7 @@ val_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         ann_file=ann_file_val,
-        data_prefix=dict(video=data_root),
+        data_prefix=dict(video=video_root),
         pipeline=val_pipeline,
         test_mode=True))
 test_dataloader = dict(
@@ -96,10 +126,13 @@ test_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         ann_file=ann_file_test,
-        data_prefix=dict(video=data_root),
+        data_prefix=dict(video=video_root),
         pipeline=test_pipeline,
         test_mode=True))
 
-val_evaluator = dict(type='AccMetric')
+val_evaluator = dict(
+    type='AccMetric',
+    metric_list=('top_k_accuracy', 'mean_class_accuracy'),
+    metric_options=dict(top_k_accuracy=dict(topk=(1, 5))))
 test_evaluator = val_evaluator
 custom_hooks = [dict(type='BrokenVideoReportHook')]
