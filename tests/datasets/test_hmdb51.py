@@ -141,3 +141,122 @@ def test_cli_strict_exit_code(dataset, tmp_path):
         cmd + ['--strict'], capture_output=True, text=True, env=env)
     assert strict.returncode == 1
     assert 'static_test_split1.txt' in strict.stderr
+
+
+def _lines(path):
+    with open(path) as f:
+        return f.read().splitlines()
+
+
+def test_rawframe_lists_count_video_frames_minus_one(dataset, tmp_path):
+    videos, splits = _paths(dataset)
+    out = str(tmp_path / 'ann')
+    prepare_annotations(videos, splits, out, splits=(2, ), strict=True)
+    for subset in ('train', 'val'):
+        video_lines = _lines(
+            osp.join(out, f'hmdb51_{subset}_split_2_videos.txt'))
+        frame_lines = _lines(
+            osp.join(out, f'hmdb51_{subset}_split_2_rawframes.txt'))
+        # the same videos and labels, in the same order; 4 frames -> 3 flows
+        assert [
+            f'{rel[:-4]} 3 {label}'
+            for rel, label in map(str.split, video_lines)
+        ] == frame_lines
+    assert not osp.exists(osp.join(out, 'hmdb51_train_split_1_videos.txt'))
+
+
+def _write_flow(flow_dir, num_x, num_y):
+    os.makedirs(flow_dir, exist_ok=True)
+    for axis, num in (('x', num_x), ('y', num_y)):
+        for i in range(1, num + 1):
+            open(osp.join(flow_dir, f'flow_{axis}_{i:05d}.jpg'), 'wb').close()
+
+
+def test_rawframe_lists_count_flow_files(tmp_path):
+    # HMDB51 names hold brackets, which glob would read as a pattern
+    name, video = 'wave', '[HD]_wave_x!_u_nm_np1_fr_goo_0.avi'
+    videos = tmp_path / 'videos'
+    splits = tmp_path / 'splits'
+    flow = tmp_path / 'flow'
+    os.makedirs(videos / name)
+    os.makedirs(splits)
+    ids = {video: 1, 'other_1.avi': 2, 'other_2.avi': 2}
+    for v in ids:
+        (videos / name / v).write_bytes(b'')
+    (splits / f'{name}_test_split1.txt').write_text(''.join(
+        f'{v} {i} \n' for v, i in ids.items()))
+    _write_flow(str(flow / name / video[:-4]), 7, 7)
+    _write_flow(str(flow / name / 'other_1'), 5, 4)
+    summary = prepare_annotations(
+        str(videos),
+        str(splits),
+        str(tmp_path / 'ann'),
+        rawframes_root=str(flow),
+        splits=(1, ),
+        probe_videos=False)
+    assert _lines(tmp_path / 'ann' / 'hmdb51_train_split_1_rawframes.txt') \
+        == [f'{name}/{video[:-4]} 7 0']
+    assert _lines(tmp_path / 'ann' / 'hmdb51_val_split_1_rawframes.txt') \
+        == []
+    split_file = str(splits / f'{name}_test_split1.txt')
+    issues = {issue.kind: issue for issue in summary.issues}
+    assert sorted(issues) == ['incomplete flow', 'missing flow']
+    assert issues['incomplete flow'].line == 2
+    assert str(issues['incomplete flow']).startswith(f'{split_file}:2: ')
+    assert '5 flow_x and 4 flow_y' in str(issues['incomplete flow'])
+    assert str(issues['missing flow']).startswith(f'{split_file}:3: ')
+    assert osp.join(str(flow), name, 'other_2') in str(issues['missing flow'])
+
+
+def test_unreadable_video_named_with_split_line(dataset, tmp_path):
+    videos, splits = _paths(dataset)
+    broken = osp.join(videos, 'static', 'static_002.avi')
+    with open(broken, 'wb') as f:
+        f.write(b'RIFF' + bytes(100))
+    with pytest.raises(HMDB51AnnotationError) as info:
+        prepare_annotations(
+            videos, splits, str(tmp_path / 'strict'), strict=True)
+    assert broken in str(info.value)
+    assert not osp.exists(tmp_path / 'strict')  # strict writes nothing
+    summary = prepare_annotations(videos, splits, str(tmp_path / 'ann'))
+    unreadable = [i for i in summary.issues if i.kind == 'unreadable video']
+    assert [i.kind for i in summary.issues
+            ] == ['unreadable video'] * len(unreadable) and unreadable
+    for issue in unreadable:
+        assert issue.path.startswith(osp.join(splits, 'static_test_split'))
+        assert issue.line == 3  # static_002.avi is the third line
+        assert broken in issue.message
+    for name in os.listdir(tmp_path / 'ann'):
+        assert 'static_002' not in (tmp_path / 'ann' / name).read_text()
+
+
+def test_class_without_videos(dataset, tmp_path):
+    videos, splits = _paths(dataset)
+    for split in (1, 2, 3):
+        _append(osp.join(splits, f'ghost_test_split{split}.txt'), '')
+    summary = prepare_annotations(videos, splits, str(tmp_path / 'ann'))
+    assert [str(i) for i in summary.issues] == [
+        f'{osp.join(videos, "ghost")}: class without videos: class '
+        "'ghost' has split files but no video folder"
+    ]
+    # the class keeps its sorted place in the label order
+    assert summary.classes == sorted(CLASSES + ('ghost', ))
+
+
+def test_cli_no_probe_writes_video_lists_only(dataset, tmp_path):
+    from importlib import util
+    spec = util.spec_from_file_location(
+        'prepare',
+        osp.join(REPO, 'tools', 'data', 'hmdb51', 'prepare_annotations.py'))
+    module = util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    videos, splits = _paths(dataset)
+    out = tmp_path / 'ann'
+    assert module.main([
+        '--videos-root', videos, '--splits-root', splits, '--out-dir',
+        str(out), '--splits', '3', '--no-probe'
+    ]) == 0
+    assert sorted(os.listdir(out)) == [
+        'classes.txt', 'hmdb51_train_split_3_videos.txt',
+        'hmdb51_val_split_3_videos.txt'
+    ]
