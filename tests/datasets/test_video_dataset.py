@@ -1,11 +1,16 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """Broken videos: named error by default, skipped and counted on request."""
+import os
 import os.path as osp
+import re
 
 import pytest
 import torch
+from mmaction.models import ActionDataPreprocessor
 from mmengine.dataset import pseudo_collate
+from mmengine.model import BaseModel
 from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
 
 from tsdistill.datasets.synthetic_motion import generate_motion_dataset
 from tsdistill.datasets.video_dataset import (BrokenVideoReportHook,
@@ -89,3 +94,121 @@ def test_skipped_and_counted_through_dataloader_workers(broken_list):
     assert runner.message_hub.get_scalar('train/broken_videos').current() == 1
     hook.before_train_epoch(runner)
     assert dataset.broken_videos() == []
+
+
+def test_missing_file_is_named_and_skippable(broken_list):
+    ann, root, broken = broken_list
+    missing = osp.join(root, 'move_up', 'move_up_002.avi')
+    os.remove(missing)
+    with pytest.raises(VideoDecodeError, match=missing):
+        _dataset(ann, root)[5]
+    dataset = _dataset(ann, root, skip_broken=True)
+    assert dataset[5]['inputs'].shape == (1, 3, 4, 32, 32)  # another one
+    skipped = dataset.skipped_videos()
+    # (the random replacement may hit a broken video again)
+    assert skipped[missing] >= 1 and set(skipped) <= {missing, broken}
+
+
+def test_pipeline_bug_is_not_skipped(broken_list):
+    ann, root, _ = broken_list
+
+    def buggy(results):
+        return results['no_such_key']
+
+    dataset = CheckedVideoDataset(
+        ann,
+        PIPELINE[:3] + [buggy],
+        data_prefix=dict(video=root),
+        skip_broken=True)
+    with pytest.raises(KeyError) as info:
+        dataset[0]  # a readable video: the bug, not the file, is at fault
+    good = osp.join(root, 'static', 'static_000.avi')
+    assert any(good in note for note in info.value.__notes__)
+    assert dataset.broken_videos() == []
+
+
+def test_skips_counted_from_spawned_workers(broken_list):
+    # spawned workers (macOS / Windows default) share the counts too
+    ann, root, broken = broken_list
+    dataset = _dataset(ann, root, skip_broken=True)
+    loader = torch.utils.data.DataLoader(
+        dataset,
+        batch_size=3,
+        num_workers=1,
+        collate_fn=pseudo_collate,
+        multiprocessing_context='spawn')
+    assert sum(len(b['inputs']) for b in loader) == 6
+    # (a random replacement may be the broken video again: counted again)
+    assert list(dataset.skipped_videos()) == [broken]
+    assert dataset.skipped_videos()[broken] >= 1
+
+
+class _TinyModel(BaseModel):
+    """Mean colour -> linear classifier: enough to drive a real Runner."""
+
+    def __init__(self):
+        super().__init__(data_preprocessor=ActionDataPreprocessor())
+        self.fc = torch.nn.Linear(3, 2)
+
+    def forward(self, inputs, data_samples=None, mode='tensor'):
+        scores = self.fc(inputs.float().mean((1, 3, 4, 5)))
+        labels = torch.cat([s.gt_label for s in data_samples])
+        return dict(loss=torch.nn.functional.cross_entropy(scores, labels))
+
+
+def test_runner_reports_skips_at_end_of_epoch(broken_list, tmp_path):
+    ann, root, broken = broken_list
+    runner = Runner(
+        model=_TinyModel(),
+        work_dir=str(tmp_path / 'work'),
+        train_dataloader=dict(
+            dataset=_dataset(ann, root, skip_broken=True),
+            sampler=dict(type='DefaultSampler', shuffle=True),
+            batch_size=2,
+            num_workers=2,
+            persistent_workers=True,
+            collate_fn=dict(type='pseudo_collate')),
+        train_cfg=dict(by_epoch=True, max_epochs=2),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
+        default_hooks=dict(checkpoint=None),
+        custom_hooks=[dict(type='BrokenVideoReportHook')],
+        default_scope='mmaction',
+        experiment_name='broken_videos')
+    runner.train()
+    with open(osp.join(runner.log_dir, f'{runner.timestamp}.log')) as f:
+        log = f.read()
+    # every epoch visits the broken video (and maybe draws it again)
+    for epoch in (1, 2):
+        assert re.search(
+            rf'epoch {epoch}: skipped 1 broken video\(s\) (\d+) time\(s\), '
+            rf'each replaced by another sample: {re.escape(broken)} '
+            r'\(x\1\)', log), log
+    assert runner.message_hub.get_scalar('train/broken_videos').current() \
+        == 1
+
+
+def test_report_gathers_the_skips_of_all_ranks(broken_list, monkeypatch):
+    from tsdistill.datasets import video_dataset
+    ann, root, broken = broken_list
+    dataset = _dataset(ann, root, skip_broken=True)
+    runner = _Runner(dataset)
+    runner.train_dataloader = torch.utils.data.DataLoader(dataset)
+    dataset[1]  # this rank skips the broken video once
+    other = osp.join(root, 'move_up', 'move_up_000.avi')
+    monkeypatch.setattr(video_dataset, 'is_distributed', lambda: True)
+    monkeypatch.setattr(video_dataset, 'all_gather_object',
+                        lambda obj: [obj, {
+                            broken: 2,
+                            other: 1
+                        }])
+    logged = []
+    monkeypatch.setattr(video_dataset, 'print_log',
+                        lambda msg, **kwargs: logged.append(msg))
+    BrokenVideoReportHook().after_train_epoch(runner)
+    assert runner.message_hub.get_scalar('train/broken_videos').current() \
+        == 2
+    count = dataset.skipped_videos()[broken]
+    assert logged == [
+        f'epoch 1: skipped 2 broken video(s) {count + 3} time(s), each '
+        f'replaced by another sample: {broken} (x{count + 2}), {other} (x1)'
+    ]

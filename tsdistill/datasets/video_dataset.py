@@ -61,6 +61,40 @@ def is_decode_error(error: BaseException) -> bool:
     return False
 
 
+class SkipCounts:
+    """Skips per sample, in shared memory, for DataLoader workers.
+
+    Allocated in the main process before the DataLoader starts its workers;
+    workers inherit it (fork) or receive it while being started (spawn,
+    forkserver), so their increments reach the main process. Lock-free (a
+    lock belongs to one start method): the samples skipped are exact; two
+    workers skipping the same sample at the same instant could count one
+    skip. A deep copy (e.g. of a config holding the dataset) is a fresh,
+    independent record.
+
+    Args:
+        size (int): Number of samples.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._array = multiprocessing.RawArray('i', max(size, 1))
+
+    def __deepcopy__(self, memo) -> 'SkipCounts':
+        return SkipCounts(len(self._array))
+
+    def __getitem__(self, idx: int) -> int:
+        return self._array[idx]
+
+    def add(self, idx: int) -> None:
+        """Count one skip of sample ``idx``."""
+        self._array[idx] += 1
+
+    def reset(self) -> None:
+        """Set every count to zero."""
+        for i in range(len(self._array)):
+            self._array[i] = 0
+
+
 @DATASETS.register_module()
 class CheckedVideoDataset(VideoDataset):
     """``VideoDataset`` that names broken videos, or skips and counts them.
@@ -76,12 +110,8 @@ class CheckedVideoDataset(VideoDataset):
     def __init__(self, *args, skip_broken: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.skip_broken = bool(skip_broken) and not self.test_mode
-        # skips per sample in shared memory, allocated before the
-        # DataLoader starts its workers: workers write, the hook reads.
-        # Lock-free (a lock belongs to one start method, and workers may be
-        # forked or spawned): the file list is exact; two workers skipping
-        # the same video at the same instant could count one skip.
-        self._skips = multiprocessing.RawArray('i', max(len(self), 1))
+        # workers write, the hook reads (in the main process)
+        self._skips = SkipCounts(len(self))
 
     def prepare_data(self, idx: int):
         """Run the pipeline; name the file on failure (or skip it).
@@ -108,7 +138,7 @@ class CheckedVideoDataset(VideoDataset):
                        f'({type(error).__name__}: {error})')
             if not self.skip_broken:
                 raise VideoDecodeError(message) from error
-            self._skips[idx] += 1
+            self._skips.add(idx)
             warnings.warn(f'skipping broken video {message}')
             return None  # BaseDataset draws another sample
 
@@ -134,8 +164,7 @@ class CheckedVideoDataset(VideoDataset):
 
     def reset_broken(self) -> None:
         """Clear the record of skipped videos."""
-        for i in range(len(self._skips)):
-            self._skips[i] = 0
+        self._skips.reset()
 
 
 def _unwrap(dataset) -> Optional[CheckedVideoDataset]:
