@@ -90,3 +90,35 @@ def test_size_decord_misreads_is_refused(tmp_path):
     with pytest.raises(ValueError, match='decord cannot read back 48x48'):
         generate_motion_dataset(
             str(tmp_path), videos_per_class=1, num_frames=2, size=48)
+
+
+def test_cli_defaults_are_the_library_defaults(tmp_path, capsys):
+    from importlib import util
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    spec = util.spec_from_file_location(
+        'generate',
+        osp.join(repo, 'tools', 'data', 'synthetic',
+                 'generate_motion_dataset.py'))
+    cli = util.module_from_spec(spec)
+    spec.loader.exec_module(cli)
+    args = cli.parse_args([str(tmp_path)])
+    assert (args.videos_per_class, args.num_frames, args.size, args.seed,
+            tuple(args.classes)) == (40, 24, 40, 0, DEFAULT_CLASSES)
+    # the default size is one decord reads (the check runs on video 0)
+    cli.main([
+        str(tmp_path), '--videos-per-class', '2', '--num-frames', '3',
+        '--classes', 'oscillate', 'zoom_out', '--quiet'
+    ])
+    assert 'wrote 4 videos of 2 classes' in capsys.readouterr().out
+    reader = decord.VideoReader(
+        osp.join(tmp_path, 'videos', 'zoom_out', 'zoom_out_001.avi'))
+    assert len(reader) == 3 and reader[0].shape == (40, 40, 3)
+
+
+def test_split_ids_hmdb51_proportions():
+    from tsdistill.datasets.synthetic_motion import split_ids
+    rng = np.random.default_rng(0)
+    for split in (1, 2, 3):
+        ids = split_ids(100, split, rng)
+        # HMDB51: 70 train / 30 test of the used videos, some unused
+        assert (ids.count(1), ids.count(2), ids.count(0)) == (67, 28, 5)

@@ -1,14 +1,18 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """Datasets, transforms and the embedded synthetic motion data."""
 from . import transforms  # noqa: F401
-from .hmdb51 import (AnnotationIssue, HMDB51AnnotationError,
+from .hmdb51 import (AnnotationIssue, HMDB51AnnotationError, PrepareSummary,
+                     count_flow_frames, count_video_frames,
                      prepare_annotations, read_split_file)
-from .synthetic_motion import DEFAULT_CLASSES, generate_motion_dataset
+from .synthetic_motion import (DEFAULT_CLASSES, MOTIONS,
+                               generate_motion_dataset, render_video)
 from .video_dataset import (BrokenVideoReportHook, CheckedVideoDataset,
-                            VideoDecodeError)
+                            VideoDecodeError, is_decode_error)
 
 __all__ = [
     'AnnotationIssue', 'BrokenVideoReportHook', 'CheckedVideoDataset',
-    'DEFAULT_CLASSES', 'HMDB51AnnotationError', 'VideoDecodeError',
-    'generate_motion_dataset', 'prepare_annotations', 'read_split_file'
+    'DEFAULT_CLASSES', 'HMDB51AnnotationError', 'MOTIONS', 'PrepareSummary',
+    'VideoDecodeError', 'count_flow_frames', 'count_video_frames',
+    'generate_motion_dataset', 'is_decode_error', 'prepare_annotations',
+    'read_split_file', 'render_video'
 ]
