@@ -3,20 +3,12 @@
 
 Same arguments as mmaction2's script (it ships inside the mmaction2 wheel at
 ``mmaction/.mim/tools/test.py``), for users without an mmaction2 checkout.
+``TSDISTILL_DIST_BACKEND`` (e.g. ``gloo`` on CPU-only machines) sets
+``env_cfg.dist_cfg.backend`` of any config; see
+:mod:`tsdistill.engine.mmaction_tools`.
 """
-import os.path as osp
-import runpy
-
-import mmaction
-
 import tsdistill  # noqa: F401  (compatibility layer + registration)
-
-
-def main() -> None:
-    script = osp.join(
-        osp.dirname(mmaction.__file__), '.mim', 'tools', 'test.py')
-    runpy.run_path(script, run_name='__main__')
-
+from tsdistill.engine import run_mmaction_tool
 
 if __name__ == '__main__':
-    main()
+    run_mmaction_tool('test')
