@@ -138,12 +138,15 @@ def experiment_cfg(model: dict,
                    max_epochs: int = 1,
                    num_workers: int = 1,
                    milestones: Sequence[int] = (2, ),
-                   probe: bool = True) -> dict:
+                   probe: bool = True,
+                   val: bool = False,
+                   hooks: Sequence[dict] = ()) -> dict:
     """A complete training + testing config around ``model``.
 
     The backend is ``nccl`` on purpose: tests select ``gloo`` through
     ``TSDISTILL_DIST_BACKEND`` or ``--cfg-options``. Augmentation is random
-    (frame offsets, crops, flips), seeded by ``randomness``.
+    (frame offsets, crops, flips), seeded by ``randomness``. ``val``
+    validates after every epoch; ``hooks`` are added to ``custom_hooks``.
     """
     video_root, ann_file = data
     pipeline = [
@@ -174,7 +177,21 @@ def experiment_cfg(model: dict,
         data_prefix=dict(video=video_root),
         pipeline=pipeline)
     imports = ['tsdistill'] + (['_helpers.ddp_probe'] if probe else [])
+    test_dataloader = dict(
+        batch_size=2,
+        num_workers=0,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        dataset=dict(dataset, pipeline=test_pipeline, test_mode=True))
+    if val:
+        val_parts = dict(
+            val_dataloader=test_dataloader,
+            val_evaluator=dict(type='AccMetric'),
+            val_cfg=dict(type='ValLoop'))
+    else:
+        val_parts = {}
+    custom_hooks = [dict(type='DDPProbeHook')] if probe else []
     return dict(
+        **val_parts,
         custom_imports=dict(imports=imports, allow_failed_imports=False),
         default_scope='mmaction',
         model=model,
@@ -184,14 +201,11 @@ def experiment_cfg(model: dict,
             persistent_workers=False,
             sampler=dict(type='DefaultSampler', shuffle=True),
             dataset=dataset),
-        test_dataloader=dict(
-            batch_size=2,
-            num_workers=0,
-            sampler=dict(type='DefaultSampler', shuffle=False),
-            dataset=dict(dataset, pipeline=test_pipeline, test_mode=True)),
+        test_dataloader=test_dataloader,
         test_evaluator=dict(type='AccMetric'),
         test_cfg=dict(type='TestLoop'),
-        train_cfg=dict(type='EpochBasedTrainLoop', max_epochs=max_epochs),
+        train_cfg=dict(
+            type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1),
         optim_wrapper=dict(
             optimizer=dict(
                 type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4)),
@@ -213,7 +227,7 @@ def experiment_cfg(model: dict,
             # as in default_runtime.py: BN statistics averaged over ranks
             # at the end of each epoch (DDP does not broadcast buffers)
             sync_buffers=dict(type='SyncBuffersHook')),
-        custom_hooks=[dict(type='DDPProbeHook')] if probe else [],
+        custom_hooks=custom_hooks + list(hooks),
         env_cfg=dict(
             cudnn_benchmark=False,
             mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),

@@ -94,7 +94,10 @@ def test_two_process_ddp_recognizer3d_and_dist_test(tmp_path, data):
 def test_two_process_ddp_distill_student(tmp_path, data):
     teacher_ckpt = save_teacher(str(tmp_path / 'teacher.pth'))
     cfg = write_cfg(
-        experiment_cfg(student_cfg(teacher_ckpt), data),
+        experiment_cfg(
+            student_cfg(teacher_ckpt),
+            data,
+            hooks=[dict(type='RandomStateHook')]),
         str(tmp_path / 'student.py'))
     work_dir = str(tmp_path / 'work')
     out = _dist_train(cfg, work_dir, **{DIST_BACKEND_ENV: 'gloo'})
@@ -113,9 +116,10 @@ def test_two_process_ddp_distill_student(tmp_path, data):
         assert after[rank]['teacher'] == before[rank]['teacher']
         assert before[rank]['teacher'] == before[0]['teacher']
     # the saved student holds no teacher weights
-    ckpt = torch.load(
-        osp.join(work_dir, 'epoch_1.pth'), map_location='cpu')['state_dict']
-    assert not any('teacher' in key for key in ckpt)
+    ckpt = torch.load(osp.join(work_dir, 'epoch_1.pth'), map_location='cpu')
+    assert not any('teacher' in key for key in ckpt['state_dict'])
+    # RandomStateHook gathered both ranks' generator states
+    assert len(ckpt['random_state']) == 2
     # the hash is that of the teacher checkpoint as the student loads it
     teacher = build_teacher(TEACHER, teacher_ckpt)
     assert state_hash(teacher) == before[0]['teacher']
