@@ -6,7 +6,6 @@ import torch
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 from mmengine.optim import build_optim_wrapper
-from torch import nn
 
 MEAN = [123.675, 116.28, 103.53]
 STD = [58.395, 57.12, 57.375]
@@ -14,39 +13,14 @@ NUM_CLASSES = 4
 
 
 def flow_module_cfg():
-    """M1 for tests: the real TV-L1 module if it is registered."""
-    if 'TVL1OpticalFlow' in MODELS.module_dict:
-        return dict(
-            type='TVL1OpticalFlow',
-            num_scales=1,
-            num_warps=1,
-            num_iters=2,
-            input_mean=MEAN,
-            input_std=STD)
-    return dict(type='_StandInFlow', input_mean=MEAN, input_std=STD)
-
-
-@MODELS.register_module(name='_StandInFlow', force=True)
-class _StandInFlow(nn.Module):
-    """Test-only M1 stand-in with the same contract as TVL1OpticalFlow.
-
-    ``(N, 3, T, H, W)`` normalised RGB -> ``(N, 2, T-1, H, W)``: grey-level
-    temporal difference and horizontal gradient, in "pixels".
-    """
-
-    def __init__(self, input_mean, input_std):
-        super().__init__()
-        self.register_buffer('input_mean',
-                             torch.tensor(input_mean).view(1, 3, 1, 1, 1))
-        self.register_buffer('input_std',
-                             torch.tensor(input_std).view(1, 3, 1, 1, 1))
-
-    def forward(self, x):
-        grey = (x * self.input_std + self.input_mean).mean(1, keepdim=True)
-        dt = grey[:, :, 1:] - grey[:, :, :-1]
-        dx = torch.zeros_like(grey[:, :, 1:])
-        dx[..., 1:] = grey[:, :, 1:, :, 1:] - grey[:, :, 1:, :, :-1]
-        return torch.cat([dt, dx], dim=1) / 8.0
+    """M1 (the real TVL1OpticalFlow), made cheap: one scale, warp, 2 iters."""
+    return dict(
+        type='TVL1OpticalFlow',
+        num_scales=1,
+        num_warps=1,
+        num_iters=2,
+        input_mean=MEAN,
+        input_std=STD)
 
 
 def tiny_backbone(in_channels=3, base_channels=8, num_stages=3):

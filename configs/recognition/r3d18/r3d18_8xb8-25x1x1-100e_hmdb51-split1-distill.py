@@ -12,5 +12,9 @@ custom_imports = dict(imports=['tsdistill'], allow_failed_imports=False)
 
 model = dict(
     teacher_cfg='configs/_base_/models/r3d18_tvl1_flow.py',
-    # the work dir of the row-2 run (its `last_checkpoint`), or a .pth file
-    teacher_ckpt='work_dirs/r3d18_8xb8-25x1x1-100e_hmdb51-split1-tvl1')
+    # the work dir of the row-2 run (its `last_checkpoint`), or a .pth file;
+    # it follows HMDB51_SPLIT (the dataset base's split variable): train
+    # split k's teacher with --work-dir work_dirs/<that name with splitk>,
+    # or give the file with --cfg-options model.teacher_ckpt=...
+    teacher_ckpt='work_dirs/r3d18_8xb8-25x1x1-100e_hmdb51-'
+    'split{{$HMDB51_SPLIT:1}}-tvl1')

@@ -12,6 +12,9 @@ custom_imports = dict(imports=['tsdistill'], allow_failed_imports=False)
 
 model = dict(
     fusion_weights=(1.0, 1.0),
-    # work directories of the two runs (their `last_checkpoint` is loaded)
-    rgb_ckpt='work_dirs/r3d18_8xb8-25x1x1-100e_hmdb51-split1-rgb',
-    flow_ckpt='work_dirs/r3d18_8xb8-25x1x1-100e_hmdb51-split1-tvl1')
+    # work directories of the two runs (their `last_checkpoint` is loaded),
+    # following HMDB51_SPLIT like the dataset base (see the distill config)
+    rgb_ckpt='work_dirs/r3d18_8xb8-25x1x1-100e_hmdb51-'
+    'split{{$HMDB51_SPLIT:1}}-rgb',
+    flow_ckpt='work_dirs/r3d18_8xb8-25x1x1-100e_hmdb51-'
+    'split{{$HMDB51_SPLIT:1}}-tvl1')
