@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Multi-process training with torchrun; mmaction2's interface:
 #   tools/dist_train.sh CONFIG GPUS [train.py args...]
-# NNODES, NODE_RANK, PORT, MASTER_ADDR as in mmaction2. PYTHON picks the
-# interpreter (default: ./.venv/bin/python if present, else python).
-# On CPU-only machines: TSDISTILL_DIST_BACKEND=gloo (read by the configs'
-# default_runtime.py) or --cfg-options env_cfg.dist_cfg.backend=gloo.
+# NNODES (1), NODE_RANK (0), PORT (29500), MASTER_ADDR (127.0.0.1) as in
+# mmaction2. PYTHON picks the interpreter (default: the repository's .venv
+# if present, else python). Works from any directory.
+# CPU-only machines: TSDISTILL_DIST_BACKEND=gloo (any config) or
+# --cfg-options env_cfg.dist_cfg.backend=gloo.
 set -euo pipefail
-TOOLS="$(cd "$(dirname "$0")" && pwd)"
+TOOLS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(dirname "$TOOLS")"
+if [ $# -lt 2 ]; then
+  echo "usage: $0 CONFIG GPUS [train.py args...]" >&2
+  exit 2
+fi
 CONFIG=$1
 GPUS=$2
 NNODES=${NNODES:-1}

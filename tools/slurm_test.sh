@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Testing on slurm; mmaction2's interface:
 #   tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [test.py args...]
-# GPUS (8), GPUS_PER_NODE (8), CPUS_PER_TASK (5), SRUN_ARGS as in mmaction2.
+# GPUS (8), GPUS_PER_NODE (8), CPUS_PER_TASK (5), SRUN_ARGS as in mmaction2;
+# MASTER_PORT (random in 12000-31999 unless set) is shared by the tasks.
+# PYTHON picks the interpreter (default: the repository's .venv if present,
+# else python). Works from any directory.
 set -euo pipefail
-TOOLS="$(cd "$(dirname "$0")" && pwd)"
+TOOLS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(dirname "$TOOLS")"
+if [ $# -lt 4 ]; then
+  echo "usage: $0 PARTITION JOB_NAME CONFIG CHECKPOINT [test.py args...]" >&2
+  exit 2
+fi
 PARTITION=$1
 JOB_NAME=$2
 CONFIG=$3
@@ -13,8 +20,11 @@ GPUS=${GPUS:-8}
 GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-""}
-PYTHON=${PYTHON:-python}
 export MASTER_PORT=${MASTER_PORT:-$((12000 + RANDOM % 20000))}
+if [ -z "${PYTHON:-}" ]; then
+  if [ -x "$REPO/.venv/bin/python" ]; then PYTHON="$REPO/.venv/bin/python"
+  else PYTHON=python; fi
+fi
 export PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}"
 set -x
 # shellcheck disable=SC2086  # SRUN_ARGS is a list of words on purpose
