@@ -188,3 +188,43 @@ def test_backend_env_without_env_cfg():
     assert apply_dist_backend_env(
         cfg, {DIST_BACKEND_ENV: 'cpu:gloo,cuda:nccl'}) == 'cpu:gloo,cuda:nccl'
     assert cfg.env_cfg.dist_cfg.backend == 'cpu:gloo,cuda:nccl'
+
+
+def test_pytorch_launcher_on_cpu(monkeypatch):
+    """mmengine's ``pytorch`` launcher and DDP wrapper work without CUDA.
+
+    mmengine 0.10.7 calls ``torch.cuda.set_device(LOCAL_RANK)`` for every
+    backend (on a CPU-only torch: AttributeError) and the Runner wraps with
+    ``device_ids=[LOCAL_RANK]`` (DDP refuses it for a CPU module);
+    ``tsdistill.utils.compat.patch_cpu_distributed`` handles both. Checked
+    here in one process (world size 1).
+    """
+    import torch.distributed as torch_dist
+    from mmengine.dist import init_dist
+    from mmengine.dist import utils as dist_utils
+    from mmengine.model import MMDistributedDataParallel
+    if torch.cuda.is_available():
+        pytest.skip('checks the CPU-only path')
+    for key, value in dict(
+            RANK='0',
+            LOCAL_RANK='0',
+            WORLD_SIZE='1',
+            MASTER_ADDR='127.0.0.1',
+            MASTER_PORT=str(free_port())).items():
+        monkeypatch.setenv(key, value)
+    unpatched = dist_utils._init_dist_pytorch.__wrapped__
+    with pytest.raises((AttributeError, AssertionError, RuntimeError)):
+        unpatched('gloo')  # what mmengine alone does on this machine
+    assert not torch_dist.is_initialized()
+    init_dist('pytorch', backend='gloo')
+    try:
+        assert torch_dist.get_backend() == 'gloo'
+        ddp = MMDistributedDataParallel(
+            module=torch.nn.Linear(2, 2),
+            device_ids=[0],
+            broadcast_buffers=False,
+            find_unused_parameters=False)
+        ddp(torch.ones(1, 2)).sum().backward()
+        assert ddp.module.weight.grad is not None
+    finally:
+        torch_dist.destroy_process_group()
