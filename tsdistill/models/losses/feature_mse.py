@@ -8,9 +8,8 @@ from typing import Optional
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
-
 from mmaction.registry import MODELS
+from torch import Tensor, nn
 
 FEATURE_NORMS = (None, 'channel', 'layer')
 
