@@ -7,5 +7,11 @@ _base_ = [
 custom_imports = dict(imports=['tsdistill'], allow_failed_imports=False)
 model = dict(
     flow_cfg=dict(num_scales=1, num_warps=1, num_iters=30),
-    backbone=dict(base_channels=8),
+    # slim R3D-18 in torchvision's layout: no pooling, so 32 px clips keep
+    # 2x2 maps in stage 4
+    backbone=dict(
+        base_channels=8,
+        with_pool1=False,
+        with_pool2=False,
+        temporal_strides=(1, 2, 2, 2)),
     cls_head=dict(num_classes=8, in_channels=64, dropout_ratio=0.3))

@@ -5,8 +5,15 @@ _base_ = [
     './_base_/synthetic_motion_16x32_cpu.py'
 ]
 custom_imports = dict(imports=['tsdistill'], allow_failed_imports=False)
-slim = dict(backbone=dict(base_channels=8),
-            cls_head=dict(num_classes=8, in_channels=64, dropout_ratio=0.3))
+# slim R3D-18 in torchvision's layout (no pooling: 32 px clips keep 2x2
+# maps in stage 4), as the -rgb and -tvl1 runs
+slim = dict(
+    backbone=dict(
+        base_channels=8,
+        with_pool1=False,
+        with_pool2=False,
+        temporal_strides=(1, 2, 2, 2)),
+    cls_head=dict(num_classes=8, in_channels=64, dropout_ratio=0.3))
 model = dict(
     rgb_stream=slim,
     flow_stream=dict(

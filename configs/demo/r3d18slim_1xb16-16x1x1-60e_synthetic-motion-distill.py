@@ -7,7 +7,13 @@ _base_ = [
 ]
 custom_imports = dict(imports=['tsdistill'], allow_failed_imports=False)
 model = dict(
-    backbone=dict(base_channels=8),
+    # slim R3D-18 in torchvision's layout: no pooling, so 32 px clips keep
+    # 2x2 maps in stage 4
+    backbone=dict(
+        base_channels=8,
+        with_pool1=False,
+        with_pool2=False,
+        temporal_strides=(1, 2, 2, 2)),
     cls_head=dict(num_classes=8, in_channels=64, dropout_ratio=0.3),
     teacher_cfg='configs/demo/'
     'r3d18slim_1xb16-16x1x1-20e_synthetic-motion-tvl1.py',
@@ -18,9 +24,20 @@ model = dict(
 max_epochs = 60
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=2,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - 2, eta_min=0,
-         by_epoch=True, begin=2, end=max_epochs, convert_to_iter_based=True)
+    dict(
+        type='LinearLR',
+        start_factor=0.1,
+        by_epoch=True,
+        begin=0,
+        end=2,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - 2,
+        eta_min=0,
+        by_epoch=True,
+        begin=2,
+        end=max_epochs,
+        convert_to_iter_based=True)
 ]
 default_hooks = dict(checkpoint=dict(interval=max_epochs))

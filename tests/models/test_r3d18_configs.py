@@ -37,6 +37,11 @@ def test_r3d18_rgb_is_33_2m_params():
     model = build(model_cfg('r3d18_rgb.py'))
     assert round(num_params(model) / 1e6, 1) == 33.2
     assert model.backbone.conv1.conv.kernel_size == (3, 7, 7)
+    # mmaction2's ResNet3d layout: stem max-pool, temporal pool after
+    # stage 1; a 25x112x112 clip ends as 12x4x4 maps
+    clip = torch.zeros(1, 3, 25, 112, 112)
+    with torch.no_grad():
+        assert model.backbone(clip).shape == (1, 512, 12, 4, 4)
     # full 3x3x3 convolutions in every block
     assert all(m.kernel_size == (3, 3, 3)
                for name, m in model.backbone.named_modules()
@@ -59,15 +64,16 @@ def test_distill_and_two_stream_configs(tmp_path):
     cfg.update(teacher_cfg=teacher_cfg, teacher_ckpt=teacher_ckpt)
     student = build(cfg)
     assert len(student.connectors) == 0
-    # 25 RGB frames / 24 flow frames: layer3 maps of 7 and 6 positions
+    # 16 RGB frames / 15 flow frames: after the temporal pool, layer3 maps
+    # of 8 and 7 positions, which temporal_align reconciles
     data = student.data_preprocessor(
-        batch(num=1, clip_len=25, size=48), training=True)
+        batch(num=1, clip_len=16, size=48), training=True)
     clips = data['inputs'].flatten(0, 1)
     from tsdistill.models.recognizers import resnet3d_stage_outputs
     s_feats = resnet3d_stage_outputs(student.backbone, clips)
     t_feats = student.teacher_features(clips)
-    assert s_feats[2].shape[1:3] == (256, 7)
-    assert t_feats[2].shape[1:3] == (256, 6)
+    assert s_feats[2].shape[1:] == (256, 8, 3, 3)
+    assert t_feats[2].shape[1:] == (256, 7, 3, 3)
     losses = student(**data, mode='loss')
     assert losses['loss_distill'] > 0
     # the student's weights are a plain RGB R3D-18's
@@ -75,6 +81,14 @@ def test_distill_and_two_stream_configs(tmp_path):
     plain.load_state_dict(student.state_dict(), strict=True)
 
     two = model_cfg('r3d18_two_stream.py')
+    # the two-stream config repeats the streams' definitions: in sync
+    flow_cfg = model_cfg('r3d18_tvl1_flow.py')
+    assert two['rgb_stream']['backbone'] == model_cfg('r3d18_rgb.py')[
+        'backbone']
+    assert two['flow_stream']['backbone'] == flow_cfg['backbone']
+    assert two['flow_stream']['flow_cfg'] == flow_cfg['flow_cfg']
+    for key in ('cls_head', 'data_preprocessor'):
+        assert two['rgb_stream'][key] == model_cfg('r3d18_rgb.py')[key]
     with_test_flow(two['flow_stream'])
     fused = build(two)
     assert num_params(fused.rgb_stream) == num_params(plain)

@@ -13,13 +13,15 @@ model = dict(
     teacher_cfg='configs/_base_/models/r3d18_tvl1_flow.py',
     teacher_ckpt=None,
     # stage-3 feature maps, lambda 10: the calibration in issue 7 (motion-only
-    # synthetic set) gave 47.7 % against 8.6 % for MARS-style pooled
-    # features at lambda 50 and 22.7 % for RGB alone. 'pooled' = MARS.
+    # synthetic set, torchvision's layout) gave 47.7 % against 8.6 % for
+    # MARS-style pooled features at lambda 50 and 22.7 % for RGB alone.
+    # 'pooled' = MARS.
     distill_features=('layer3', ),
     lambda_=10.0,
     feature_norm=None,
-    # RGB layer3 maps are 7x14x14, flow ones 6x14x14 (24 flow frames):
-    # resample the student map onto the teacher's grid
+    # T RGB frames give T-1 flow frames, so the stage maps can differ by a
+    # position in time (16 frames: 8 vs 7; 25 frames: 12 and 12): resample
+    # the student map onto the teacher's grid
     temporal_align='interpolate',
     # MSE-only warm-up of the early layers (the paper's first stage)
     warmup_iters=0,

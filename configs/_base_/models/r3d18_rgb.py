@@ -1,9 +1,14 @@
 # R3D-18 on RGB (Table 1, row 1; also the student's architecture, M3).
-# mmaction2's ResNet3d with full 3x3x3 convolutions in every block
-# (inflate=1), a (3, 7, 7) stem with stride (1, 2, 2), no max-pooling, and
-# stride 2 in time and space from stage 2 on: torchvision's r3d_18, 33.2 M
-# parameters with the 51-class head. 25 x 112 x 112 clips give stage maps
-# of 25x56x56, 13x28x28, 7x14x14 and 4x7x7 (T x H x W).
+# mmaction2's ResNet3d(depth=18) with full 3x3x3 convolutions in every
+# block (inflate=1) and mmaction2's default layout, spelled out: a (3, 7, 7)
+# stem with stride (1, 2, 2), a (1, 3, 3) max-pool with stride (1, 2, 2),
+# a temporal max-pool (stride 2) after stage 1, and spatial stride 2 from
+# stage 2 on. 33.2 M parameters with the 51-class head, 46 GFLOPs per
+# 25 x 112 x 112 clip; stage maps of 12x28x28 (after the temporal pool),
+# 12x14x14, 12x7x7 and 12x4x4 (T x H x W). torchvision's r3d_18 layout
+# (Tran et al.: no pooling, temporal stride 2 from stage 2) has the same
+# weights and 132 GFLOPs: with_pool1=False, with_pool2=False,
+# temporal_strides=(1, 2, 2, 2); the CPU demo (configs/demo) uses it.
 model = dict(
     type='Recognizer3D',
     backbone=dict(
@@ -15,10 +20,12 @@ model = dict(
         conv1_kernel=(3, 7, 7),
         conv1_stride_t=1,
         conv1_stride_s=2,
-        with_pool1=False,
-        with_pool2=False,
+        pool1_stride_t=1,
+        pool1_stride_s=2,
+        with_pool1=True,
+        with_pool2=True,
         spatial_strides=(1, 2, 2, 2),
-        temporal_strides=(1, 2, 2, 2),
+        temporal_strides=(1, 1, 1, 1),
         inflate=(1, 1, 1, 1),
         norm_eval=False,
         zero_init_residual=False),
