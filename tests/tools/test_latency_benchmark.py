@@ -8,8 +8,9 @@ import sys
 
 import torch
 
-from tsdistill.apis.latency import (ROW_NAMES, opencv_tvl1_flow, ratios,
-                                    synthetic_clips)
+from tsdistill.apis.latency import (ROW_NAMES, LatencyBenchmark,
+                                    interleaved_times, opencv_tvl1_flow,
+                                    ratios, synthetic_clips)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -40,6 +41,16 @@ def test_latency_script_produces_every_row(tmp_path):
     assert all(v is not None and v > 0
                for v in report['ratios']['cpu'].values())
     assert report['environment']['threads'] >= 1
+    # every timed call is kept, one per interleaved round
+    assert all(
+        len(report['samples']['cpu'][name][batch]) == 1 for name in ROW_NAMES
+        for batch in results[name])
+    # the classic row's OpenCV share, per clip and per frame pair (3 pairs)
+    for batch in ('1', '2'):
+        share = report['opencv_flow']['cpu'][batch]
+        assert 0 < share['ms_per_clip'] < results['two_stream_opencv'][batch]
+        assert abs(share['ms_per_pair'] * 3 - share['ms_per_clip']) < 1e-6
+    assert report['gflops']['cpu']['rgb'] > report['gflops']['cpu']['flow']
     for description in ('two-stream, OpenCV DualTVL1 flow',
                         'distilled student M3 at test time'):
         assert description in proc.stdout
@@ -72,3 +83,34 @@ def test_ratios_use_the_smallest_batch():
     assert got['two-stream OpenCV / student'] == 70.0 / 10.5
     assert got['two-stream OpenCV / two-stream built-in'] == 70.0 / 30.0
     assert got['distill train step / plain train step'] == 1.5
+
+
+def test_interleaved_rounds_call_every_row_once_per_round():
+    calls = []
+    fns = {name: (lambda name=name: calls.append(name)) for name in 'abc'}
+    times = interleaved_times(fns, warmup=1, repeats=2)
+    # warm-up of each row, then rounds a, b, c / b, c, a (rotated)
+    assert calls == list('abc') + list('abc') + list('bca')
+    assert {name: len(t) for name, t in times.items()} == dict(a=2, b=2, c=2)
+    assert all(t >= 0 for ts in times.values() for t in ts)
+
+
+def test_backbone_overrides_reach_every_r3d18():
+    """torchvision's layout (no pooling) costs more than mmaction2's."""
+    tiny = dict(frames=8, size=32, num_classes=3)
+    slim = dict(base_channels=8)
+    pooled = LatencyBenchmark(**tiny, backbone=slim)
+    unpooled = LatencyBenchmark(
+        **tiny,
+        backbone=dict(
+            slim,
+            with_pool1=False,
+            with_pool2=False,
+            temporal_strides=(1, 2, 2, 2)))
+    for bench in (pooled, unpooled):
+        assert bench.rgb.backbone.base_channels == 8
+        assert bench.student.backbone.with_pool1 == (bench is pooled)
+        assert bench.two_stream.flow_stream.backbone.with_pool1 == (
+            bench is pooled)
+    flops, more = pooled.gflops(), unpooled.gflops()
+    assert more['rgb'] > 2 * flops['rgb'] and more['flow'] > 2 * flops['flow']

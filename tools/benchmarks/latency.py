@@ -5,6 +5,9 @@ Example::
 
     python tools/benchmarks/latency.py                 # 25x112x112, b 1 & 8
     python tools/benchmarks/latency.py --frames 16 --size 56 --batch-sizes 1
+    # torchvision's r3d_18 layout instead of mmaction2's ResNet3d layout
+    python tools/benchmarks/latency.py --backbone with_pool1=False \
+        with_pool2=False temporal_strides=1,2,2,2
 
 Prints one line per measurement as it goes, then the table and the ratios,
 and writes them as JSON (``--out``). See :mod:`tsdistill.apis.latency`.
@@ -15,6 +18,7 @@ import os
 import os.path as osp
 
 import torch
+from mmengine.config import DictAction
 
 import tsdistill  # noqa: F401
 from tsdistill.apis.latency import (ROW_NAMES, LatencyBenchmark, environment,
@@ -37,7 +41,11 @@ def parse_args():
     parser.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 8])
     parser.add_argument('--train-batch', type=int, default=2)
     parser.add_argument('--warmup', type=int, default=1)
-    parser.add_argument('--repeats', type=int, default=2)
+    parser.add_argument(
+        '--repeats',
+        type=int,
+        default=3,
+        help='timed rounds; the median is reported')
     parser.add_argument(
         '--threads',
         type=int,
@@ -54,6 +62,12 @@ def parse_args():
         type=int,
         default=None,
         help='slim R3D-18 (64 is the real one)')
+    parser.add_argument(
+        '--backbone',
+        nargs='+',
+        action=DictAction,
+        default=None,
+        help='overrides of every R3D-18 backbone config, key=value')
     parser.add_argument('--num-classes', type=int, default=51)
     parser.add_argument('--out', default='work_dirs/benchmarks/latency.json')
     return parser.parse_args()
@@ -61,6 +75,8 @@ def parse_args():
 
 def main():
     args = parse_args()
+    if args.repeats < 1 or args.warmup < 0:
+        raise SystemExit('--repeats must be >= 1 and --warmup >= 0')
     if args.threads:
         torch.set_num_threads(args.threads)
     devices = args.devices or (['cpu', 'cuda']
@@ -69,22 +85,31 @@ def main():
         settings=dict(vars(args), devices=devices),
         environment=environment(),
         results={},
+        samples={},
+        opencv_flow={},
+        gflops={},
         ratios={})
     print(f'environment: {report["environment"]}')
-    backbone = ({
-        'base_channels': args.base_channels
-    } if args.base_channels else None)
+    backbone = dict(args.backbone or {})
+    if args.base_channels:
+        backbone['base_channels'] = args.base_channels
     for device in devices:
         print(f'[{device}] clips {args.frames}x{args.size}x{args.size}')
         bench = LatencyBenchmark(args.frames, args.size, args.num_classes,
-                                 device, backbone)
+                                 device, backbone or None)
+        gflops = bench.gflops()
+        report['gflops'][device] = gflops
+        print(f'  R3D-18 backbone GFLOPs per clip: RGB {gflops["rgb"]:.1f}, '
+              f'flow {gflops["flow"]:.1f}')
         results = bench.run(args.batch_sizes, args.train_batch, args.warmup,
                             args.repeats, args.rows)
         report['results'][device] = results
+        report['samples'][device] = bench.samples
+        report['opencv_flow'][device] = bench.opencv_flow
         report['ratios'][device] = ratios(results)
         batches = sorted({b for r in results.values() for b in r})
-        print(f'\n[{device}] median of {args.repeats} after {args.warmup} '
-              'warm-up')
+        print(f'\n[{device}] median of {args.repeats} interleaved rounds '
+              f'after {args.warmup} warm-up call(s)')
         header = '| row | ' + ' | '.join(f'batch {b}' for b in batches)
         print(header + ' |')
         print('|---|' + '---|' * len(batches))
@@ -98,6 +123,10 @@ def main():
                 for b in batches
             ]
             print(f'| {DESCRIPTIONS[name]} | ' + ' | '.join(cells) + ' |')
+        for batch, share in bench.opencv_flow.items():
+            print(f'OpenCV DualTVL1 inside the classic row, batch {batch}: '
+                  f'{share["ms_per_clip"]:.1f} ms/clip, '
+                  f'{share["ms_per_pair"]:.1f} ms per frame pair')
         print()
         for name, value in report['ratios'][device].items():
             print(f'  {name:<42} ' +

@@ -15,7 +15,10 @@ One run, the same input clips for every row:
    recognizer (teacher forward included).
 
 Times are medians over ``repeats`` runs after ``warmup`` untimed runs, in
-milliseconds per clip (inference) or seconds per step (training).
+milliseconds per clip (inference) or seconds per step (training). The rows
+of one batch size are timed in interleaved rounds (every row once per
+round), so a slow spell of a shared machine hits all rows alike instead of
+the one being timed, and the ratios stay stable.
 """
 import os.path as osp
 import platform
@@ -33,6 +36,7 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import save_checkpoint
+from torch.utils.flop_counter import FlopCounterMode
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MODEL_CONFIGS = osp.join(REPO_ROOT, 'configs', '_base_', 'models')
@@ -40,14 +44,42 @@ MODEL_CONFIGS = osp.join(REPO_ROOT, 'configs', '_base_', 'models')
 
 def median_time(fn: Callable[[], object], warmup: int, repeats: int) -> float:
     """Median wall-clock seconds of ``fn()`` after ``warmup`` calls."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(
+        interleaved_times(dict(fn=fn), warmup, repeats)['fn'])
+
+
+def interleaved_times(
+        fns: Dict[str, Callable[[], object]],
+        warmup: int,
+        repeats: int,
+        log: Optional[Callable[[str], None]] = None) -> Dict[str, List[float]]:
+    """Wall-clock seconds of every ``fn()``, timed in interleaved rounds.
+
+    Each function is called ``warmup`` times untimed, then ``repeats``
+    rounds call every function once in turn, each round starting one row
+    later than the one before. On a shared machine a slow spell then slows
+    every row of a round instead of all repeats of one row, and no row is
+    always the one that runs first (after the allocator has handed the
+    previous round's memory back).
+
+    Returns:
+        dict: ``{name: [seconds per call, one per round]}``.
+    """
+    for name, fn in fns.items():
+        for _ in range(warmup):
+            fn()
+    names = list(fns)
+    times: Dict[str, List[float]] = {name: [] for name in names}
+    for round_ in range(repeats):
+        first = round_ % len(names)
+        for name in names[first:] + names[:first]:
+            start = time.perf_counter()
+            fns[name]()
+            times[name].append(time.perf_counter() - start)
+        if log is not None:
+            log(f'  round {round_ + 1}/{repeats}: ' +
+                ', '.join(f'{name} {times[name][-1]:.2f} s' for name in names))
+    return times
 
 
 def synthetic_clips(batch: int,
@@ -197,9 +229,12 @@ class LatencyBenchmark:
         return run
 
     def _opencv_two_stream(self, clips: torch.Tensor) -> Callable[[], object]:
+        """The classic pipeline; the OpenCV share goes to ``flow_seconds``."""
 
         def run():
+            start = time.perf_counter()
             flow = opencv_tvl1_flow(clips)
+            self.flow_seconds.append(time.perf_counter() - start)
             flow = torch.clamp(flow / self.teacher.flow_bound, -1, 1)
             with torch.no_grad():
                 self._predict(self.rgb, clips)()
@@ -225,6 +260,23 @@ class LatencyBenchmark:
 
         return run
 
+    def gflops(self) -> Dict[str, float]:
+        """GFLOPs of one clip through the RGB and the flow R3D-18 (M3, M2).
+
+        Counted by ``torch.utils.flop_counter`` (2 per multiply-add) on the
+        backbones; M1, pooling and the heads are left out.
+        """
+        t, size = self.frames, self.size
+        shapes = dict(
+            rgb=(self.rgb, (1, 3, t, size, size)),
+            flow=(self.teacher, (1, 2, t - 1, size, size)))
+        flops = {}
+        for name, (model, shape) in shapes.items():
+            with torch.no_grad(), FlopCounterMode(display=False) as counter:
+                model.backbone(torch.zeros(shape, device=self.device))
+            flops[name] = counter.get_total_flops() / 1e9
+        return flops
+
     def run(self,
             batch_sizes: Sequence[int] = (1, 8),
             train_batch: int = 2,
@@ -232,33 +284,63 @@ class LatencyBenchmark:
             repeats: int = 3,
             rows: Optional[Sequence[str]] = None,
             log: Callable[[str], None] = print) -> Dict[str, dict]:
-        """Time every row; returns ``{row: {batch: value}}`` and settings."""
+        """Time every row; returns ``{row: {batch: value}}``.
+
+        Inference rows are in ms per clip, training rows in s per step. The
+        rows of a batch size are timed in interleaved rounds (see
+        :func:`interleaved_times`). Afterwards :attr:`samples` holds every
+        timed call (``{row: {batch: [seconds]}}``) and :attr:`opencv_flow`
+        the OpenCV share of the classic pipeline
+        (``{batch: {'ms_per_clip': .., 'ms_per_pair': ..}}``).
+        """
         results: Dict[str, dict] = {}
+        self.samples: Dict[str, dict] = {}
+        self.opencv_flow: Dict[int, dict] = {}
         wanted = set(rows or ROW_NAMES)
         for batch in batch_sizes:
             clips = synthetic_clips(batch, self.frames, self.size)
+            self.flow_seconds: List[float] = []
             timed = dict(
                 rgb_plain=self._predict(self.rgb, clips),
                 student=self._predict(self.student, clips),
                 teacher=self._predict(self.teacher, clips),
                 two_stream=self._predict(self.two_stream, clips),
                 two_stream_opencv=self._opencv_two_stream(clips))
-            for name, fn in timed.items():
-                if name not in wanted:
-                    continue
-                seconds = median_time(fn, warmup, repeats)
-                results.setdefault(name, {})[batch] = 1000 * seconds / batch
-                log(f'  {name:<18} batch {batch}: '
-                    f'{1000 * seconds / batch:9.1f} ms/clip')
-        clips = synthetic_clips(train_batch, self.frames, self.size, seed=1)
-        for name, model in (('train_plain', self.rgb), ('train_distill',
-                                                        self.student)):
-            if name not in wanted:
+            timed = {k: v for k, v in timed.items() if k in wanted}
+            if not timed:
                 continue
-            seconds = median_time(
-                self._train_step(model, clips), warmup, repeats)
-            results.setdefault(name, {})[train_batch] = seconds
-            log(f'  {name:<18} batch {train_batch}: {seconds:9.3f} s/step')
+            log(f'batch {batch}: {len(timed)} rows, {warmup} warm-up '
+                f'call(s) each, then {repeats} interleaved round(s)')
+            times = interleaved_times(timed, warmup, repeats, log)
+            for name, seconds in times.items():
+                per_clip = 1000 * statistics.median(seconds) / batch
+                results.setdefault(name, {})[batch] = per_clip
+                self.samples.setdefault(name, {})[batch] = seconds
+                log(f'  {name:<18} batch {batch}: {per_clip:9.1f} ms/clip')
+            if self.flow_seconds:
+                flow_ms = 1000 * statistics.median(
+                    self.flow_seconds[-repeats:]) / batch
+                self.opencv_flow[batch] = dict(
+                    ms_per_clip=flow_ms,
+                    ms_per_pair=flow_ms / (self.frames - 1))
+                log(f'  of which OpenCV DualTVL1: {flow_ms:.1f} ms/clip, '
+                    f'{flow_ms / (self.frames - 1):.1f} ms per frame pair')
+        clips = synthetic_clips(train_batch, self.frames, self.size, seed=1)
+        timed = {
+            name: self._train_step(model, clips)
+            for name, model in (('train_plain', self.rgb), ('train_distill',
+                                                            self.student))
+            if name in wanted
+        }
+        if timed:
+            log(f'training, batch {train_batch}: {warmup} warm-up step(s) '
+                f'each, then {repeats} interleaved round(s)')
+            times = interleaved_times(timed, warmup, repeats, log)
+            for name, seconds in times.items():
+                step = statistics.median(seconds)
+                results.setdefault(name, {})[train_batch] = step
+                self.samples.setdefault(name, {})[train_batch] = seconds
+                log(f'  {name:<18} batch {train_batch}: {step:9.3f} s/step')
         return results
 
 
