@@ -44,8 +44,14 @@ def parse_args():
     parser.add_argument(
         '--repeats',
         type=int,
-        default=3,
-        help='timed rounds; the median is reported')
+        default=5,
+        help='timed rounds at the smallest batch size (the ratios) and for '
+        'training; the median is reported')
+    parser.add_argument(
+        '--repeats-larger',
+        type=int,
+        default=2,
+        help='timed rounds at the other batch sizes')
     parser.add_argument(
         '--threads',
         type=int,
@@ -75,8 +81,9 @@ def parse_args():
 
 def main():
     args = parse_args()
-    if args.repeats < 1 or args.warmup < 0:
-        raise SystemExit('--repeats must be >= 1 and --warmup >= 0')
+    if min(args.repeats, args.repeats_larger) < 1 or args.warmup < 0:
+        raise SystemExit('--repeats and --repeats-larger must be >= 1, '
+                         '--warmup >= 0')
     if args.threads:
         torch.set_num_threads(args.threads)
     devices = args.devices or (['cpu', 'cuda']
@@ -101,15 +108,21 @@ def main():
         report['gflops'][device] = gflops
         print(f'  R3D-18 backbone GFLOPs per clip: RGB {gflops["rgb"]:.1f}, '
               f'flow {gflops["flow"]:.1f}')
-        results = bench.run(args.batch_sizes, args.train_batch, args.warmup,
-                            args.repeats, args.rows)
+        results = bench.run(
+            args.batch_sizes,
+            args.train_batch,
+            args.warmup,
+            args.repeats,
+            args.rows,
+            larger_batch_repeats=args.repeats_larger)
         report['results'][device] = results
         report['samples'][device] = bench.samples
         report['opencv_flow'][device] = bench.opencv_flow
         report['ratios'][device] = ratios(results)
         batches = sorted({b for r in results.values() for b in r})
         print(f'\n[{device}] median of {args.repeats} interleaved rounds '
-              f'after {args.warmup} warm-up call(s)')
+              f'({args.repeats_larger} at larger batch sizes) after '
+              f'{args.warmup} warm-up call(s)')
         header = '| row | ' + ' | '.join(f'batch {b}' for b in batches)
         print(header + ' |')
         print('|---|' + '---|' * len(batches))

@@ -281,23 +281,31 @@ class LatencyBenchmark:
             batch_sizes: Sequence[int] = (1, 8),
             train_batch: int = 2,
             warmup: int = 1,
-            repeats: int = 3,
+            repeats: int = 5,
             rows: Optional[Sequence[str]] = None,
-            log: Callable[[str], None] = print) -> Dict[str, dict]:
+            log: Callable[[str], None] = print,
+            larger_batch_repeats: Optional[int] = None) -> Dict[str, dict]:
         """Time every row; returns ``{row: {batch: value}}``.
 
         Inference rows are in ms per clip, training rows in s per step. The
         rows of a batch size are timed in interleaved rounds (see
-        :func:`interleaved_times`). Afterwards :attr:`samples` holds every
-        timed call (``{row: {batch: [seconds]}}``) and :attr:`opencv_flow`
-        the OpenCV share of the classic pipeline
-        (``{batch: {'ms_per_clip': .., 'ms_per_pair': ..}}``).
+        :func:`interleaved_times`): ``repeats`` rounds for the smallest
+        batch size (the one :func:`ratios` uses) and for training,
+        ``larger_batch_repeats`` (default: ``repeats``) for the others.
+        Afterwards :attr:`samples` holds every timed call (``{row: {batch:
+        [seconds]}}``) and :attr:`opencv_flow` the OpenCV share of the
+        classic pipeline (``{batch: {'ms_per_clip': .., 'ms_per_pair':
+        ..}}``).
         """
         results: Dict[str, dict] = {}
         self.samples: Dict[str, dict] = {}
         self.opencv_flow: Dict[int, dict] = {}
         wanted = set(rows or ROW_NAMES)
+        if larger_batch_repeats is None:
+            larger_batch_repeats = repeats
         for batch in batch_sizes:
+            rounds = repeats if batch == min(batch_sizes) else \
+                larger_batch_repeats
             clips = synthetic_clips(batch, self.frames, self.size)
             self.flow_seconds: List[float] = []
             timed = dict(
@@ -310,8 +318,8 @@ class LatencyBenchmark:
             if not timed:
                 continue
             log(f'batch {batch}: {len(timed)} rows, {warmup} warm-up '
-                f'call(s) each, then {repeats} interleaved round(s)')
-            times = interleaved_times(timed, warmup, repeats, log)
+                f'call(s) each, then {rounds} interleaved round(s)')
+            times = interleaved_times(timed, warmup, rounds, log)
             for name, seconds in times.items():
                 per_clip = 1000 * statistics.median(seconds) / batch
                 results.setdefault(name, {})[batch] = per_clip
@@ -319,7 +327,7 @@ class LatencyBenchmark:
                 log(f'  {name:<18} batch {batch}: {per_clip:9.1f} ms/clip')
             if self.flow_seconds:
                 flow_ms = 1000 * statistics.median(
-                    self.flow_seconds[-repeats:]) / batch
+                    self.flow_seconds[-rounds:]) / batch
                 self.opencv_flow[batch] = dict(
                     ms_per_clip=flow_ms,
                     ms_per_pair=flow_ms / (self.frames - 1))

@@ -1,65 +1,11 @@
-# Data, schedule and runtime of the CPU demo (tools/run_demo.sh) on the
-# embedded synthetic motion dataset (tools/data/synthetic), in HMDB51's
-# layout, annotations made by tools/data/hmdb51/prepare_annotations.py.
-#
-# Protocol: 16 consecutive frames per clip; training: random temporal offset
-# and random 32x32 crop of frames resized to 36 px, NO horizontal flip (classes
-# differ by motion direction: a flip would turn "left" into "right"); test:
-# the centre clip and the centre crop, one view per video, so accuracy is
-# video-level.
-_base_ = ['../../_base_/default_runtime.py']
-
-data_root = 'data/synthetic_motion/videos'
-ann_root = 'data/synthetic_motion/annotations'
-split = 1
-ann_file_train = f'{ann_root}/hmdb51_train_split_{split}_videos.txt'
-ann_file_test = f'{ann_root}/hmdb51_val_split_{split}_videos.txt'
-clip_len = 16
-
-train_pipeline = [
-    dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=clip_len, frame_interval=1,
-         num_clips=1),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 36)),
-    dict(type='RandomCrop', size=32),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
+# Schedule and runtime of the CPU demo (tools/run_demo.sh) on the embedded
+# synthetic motion dataset; its data (16-frame 32x32 clips, no flip,
+# video-level test protocol, HMDB51_SPLIT) is the dataset base
+# configs/_base_/datasets/synthetic_motion_video.py.
+_base_ = [
+    '../../_base_/default_runtime.py',
+    '../../_base_/datasets/synthetic_motion_video.py'
 ]
-test_pipeline = [
-    dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=clip_len, frame_interval=1,
-         num_clips=1, test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 36)),
-    dict(type='CenterCrop', crop_size=32),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-train_dataloader = dict(
-    batch_size=16,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type='CheckedVideoDataset',
-        ann_file=ann_file_train,
-        data_prefix=dict(video=data_root),
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=16,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type='CheckedVideoDataset',
-        ann_file=ann_file_test,
-        data_prefix=dict(video=data_root),
-        pipeline=test_pipeline,
-        test_mode=True))
-test_dataloader = val_dataloader
-val_evaluator = dict(type='AccMetric')
-test_evaluator = val_evaluator
 
 max_epochs = 20
 train_cfg = dict(
