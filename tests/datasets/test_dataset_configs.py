@@ -123,3 +123,16 @@ def test_hmdb51_pipelines_on_videos(monkeypatch, data_root):
     assert test[0]['inputs'].shape == (5, 3, 25, 112, 112)
     assert _build(cfg,
                   'val_dataloader')[0]['inputs'].shape == (1, 3, 25, 112, 112)
+
+
+@pytest.mark.parametrize('path', [HMDB51, SYNTHETIC])
+def test_dataset_bases_register_their_hooks(path):
+    """Every experiment inherits the broken-video report and the random
+    state checkpointing that makes --resume continue the same draws."""
+    from mmengine.registry import HOOKS
+
+    from tsdistill.datasets.video_dataset import BrokenVideoReportHook
+    from tsdistill.engine import RandomStateHook
+    init_default_scope('mmaction')
+    hooks = [HOOKS.build(cfg) for cfg in Config.fromfile(path).custom_hooks]
+    assert [type(h) for h in hooks] == [BrokenVideoReportHook, RandomStateHook]

@@ -89,4 +89,11 @@ val_evaluator = dict(
     metric_list=('top_k_accuracy', 'mean_class_accuracy'),
     metric_options=dict(top_k_accuracy=dict(topk=(1, 5))))
 test_evaluator = val_evaluator
-custom_hooks = [dict(type='BrokenVideoReportHook')]
+# BrokenVideoReportHook: skipped videos per epoch (skip_broken=True);
+# RandomStateHook: every rank's torch / numpy / random state in each
+# checkpoint, so --resume continues with the same dropout masks and
+# main-process augmentation as an uninterrupted run
+custom_hooks = [
+    dict(type='BrokenVideoReportHook'),
+    dict(type='RandomStateHook')
+]

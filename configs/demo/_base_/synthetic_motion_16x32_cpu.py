@@ -27,4 +27,3 @@ default_hooks = dict(
     checkpoint=dict(interval=max_epochs, save_best=None, max_keep_ckpts=1))
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0)
-custom_hooks = [dict(type='BrokenVideoReportHook')]
