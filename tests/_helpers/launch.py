@@ -11,11 +11,11 @@ import subprocess
 import sys
 from typing import Optional, Sequence, Tuple
 
-import cv2
-import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.runner import save_checkpoint
+
+from .videos import write_tiny_video
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TESTS = osp.join(REPO, 'tests')
@@ -62,19 +62,6 @@ TEACHER = dict(
     data_preprocessor=PREPROCESSOR)
 
 
-def write_video(path: str, num_frames: int, size: int, shift: int,
-                seed: int) -> None:
-    """A random texture rolling ``shift`` px per frame, as MJPG .avi."""
-    rng = np.random.default_rng(seed)
-    texture = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'MJPG'), 10,
-                             (size, size))
-    for t in range(num_frames):
-        writer.write(np.roll(texture, shift * t, axis=1))
-    writer.release()
-
-
 def make_video_dataset(root: str,
                        num_videos: int = 8,
                        num_frames: int = 6,
@@ -89,7 +76,7 @@ def make_video_dataset(root: str,
     for i in range(num_videos):
         label = i % NUM_CLASSES
         rel = f'class{label}/v{i}.avi'
-        write_video(
+        write_tiny_video(
             osp.join(video_root, rel),
             num_frames,
             size,

@@ -42,12 +42,6 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MODEL_CONFIGS = osp.join(REPO_ROOT, 'configs', '_base_', 'models')
 
 
-def median_time(fn: Callable[[], object], warmup: int, repeats: int) -> float:
-    """Median wall-clock seconds of ``fn()`` after ``warmup`` calls."""
-    return statistics.median(
-        interleaved_times(dict(fn=fn), warmup, repeats)['fn'])
-
-
 def interleaved_times(
         fns: Dict[str, Callable[[], object]],
         warmup: int,
@@ -228,13 +222,14 @@ class LatencyBenchmark:
 
         return run
 
-    def _opencv_two_stream(self, clips: torch.Tensor) -> Callable[[], object]:
-        """The classic pipeline; the OpenCV share goes to ``flow_seconds``."""
+    def _opencv_two_stream(self, clips: torch.Tensor,
+                           flow_seconds: List[float]) -> Callable[[], object]:
+        """The classic pipeline; each call appends its OpenCV share (s)."""
 
         def run():
             start = time.perf_counter()
             flow = opencv_tvl1_flow(clips)
-            self.flow_seconds.append(time.perf_counter() - start)
+            flow_seconds.append(time.perf_counter() - start)
             flow = torch.clamp(flow / self.teacher.flow_bound, -1, 1)
             with torch.no_grad():
                 self._predict(self.rgb, clips)()
@@ -307,13 +302,13 @@ class LatencyBenchmark:
             rounds = repeats if batch == min(batch_sizes) else \
                 larger_batch_repeats
             clips = synthetic_clips(batch, self.frames, self.size)
-            self.flow_seconds: List[float] = []
+            flow_seconds: List[float] = []
             timed = dict(
                 rgb_plain=self._predict(self.rgb, clips),
                 student=self._predict(self.student, clips),
                 teacher=self._predict(self.teacher, clips),
                 two_stream=self._predict(self.two_stream, clips),
-                two_stream_opencv=self._opencv_two_stream(clips))
+                two_stream_opencv=self._opencv_two_stream(clips, flow_seconds))
             timed = {k: v for k, v in timed.items() if k in wanted}
             if not timed:
                 continue
@@ -325,9 +320,9 @@ class LatencyBenchmark:
                 results.setdefault(name, {})[batch] = per_clip
                 self.samples.setdefault(name, {})[batch] = seconds
                 log(f'  {name:<18} batch {batch}: {per_clip:9.1f} ms/clip')
-            if self.flow_seconds:
+            if flow_seconds:
                 flow_ms = 1000 * statistics.median(
-                    self.flow_seconds[-rounds:]) / batch
+                    flow_seconds[-rounds:]) / batch
                 self.opencv_flow[batch] = dict(
                     ms_per_clip=flow_ms,
                     ms_per_pair=flow_ms / (self.frames - 1))
