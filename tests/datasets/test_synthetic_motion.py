@@ -1,5 +1,6 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """The embedded motion dataset: layout, determinism, no appearance cue."""
+import os
 import os.path as osp
 
 import decord
@@ -56,13 +57,19 @@ def test_same_seed_same_bytes_other_seed_differs(tmp_path):
         != _read(tmp_path / 'c' / 'ann' / 'hmdb51_train_split_1_videos.txt')
 
 
-def _mean_colour_features(root, ann):
+def _mean_colour_features(root, ann, object_only=False):
+    """Per-video mean RGB of the clip, or of the object (``object_only``:
+    the centre of the middle frame, where the object's path is centred)."""
     feats, labels = [], []
     with open(osp.join(root, 'ann', ann)) as f:
         for line in f:
             rel, label = line.split()
             frames = decord.VideoReader(osp.join(root, 'videos', rel))
             clip = frames.get_batch(range(len(frames))).asnumpy()
+            if object_only:
+                mid, size = len(clip) // 2, clip.shape[1]
+                clip = clip[mid, size // 2 - 3:size // 2 + 3,
+                            size // 2 - 3:size // 2 + 3]
             feats.append(clip.reshape(-1, 3).mean(0))
             labels.append(int(label))
     return np.array(feats), np.array(labels)
@@ -103,7 +110,8 @@ def test_cli_defaults_are_the_library_defaults(tmp_path, capsys):
     spec.loader.exec_module(cli)
     args = cli.parse_args([str(tmp_path)])
     assert (args.videos_per_class, args.num_frames, args.size, args.seed,
-            tuple(args.classes)) == (40, 24, 40, 0, DEFAULT_CLASSES)
+            args.classes, args.mode, args.colours) == (40, 24, 40, 0, None,
+                                                       'motion', None)
     # the default size is one decord reads (the check runs on video 0)
     cli.main([
         str(tmp_path), '--videos-per-class', '2', '--num-frames', '3',
@@ -113,6 +121,14 @@ def test_cli_defaults_are_the_library_defaults(tmp_path, capsys):
     reader = decord.VideoReader(
         osp.join(tmp_path, 'videos', 'zoom_out', 'zoom_out_001.avi'))
     assert len(reader) == 3 and reader[0].shape == (40, 40, 3)
+    cli.main([
+        str(tmp_path / 'mixed'), '--videos-per-class', '1', '--num-frames',
+        '3', '--mode', 'mixed', '--colours', 'green', 'yellow', '--classes',
+        'static', '--quiet'
+    ])
+    assert 'wrote 2 videos of 2 classes' in capsys.readouterr().out
+    assert sorted(os.listdir(tmp_path / 'mixed' /
+                             'videos')) == ['green_static', 'yellow_static']
 
 
 def test_split_ids_hmdb51_proportions():
@@ -122,3 +138,76 @@ def test_split_ids_hmdb51_proportions():
         ids = split_ids(100, split, rng)
         # HMDB51: 70 train / 30 test of the used videos, some unused
         assert (ids.count(1), ids.count(2), ids.count(0)) == (67, 28, 5)
+
+
+def test_mixed_colour_has_equal_grey_levels_and_flow():
+    """Flow cannot see the mixed-cue colour: same grey levels, same M1."""
+    import torch
+
+    from tsdistill.datasets.synthetic_motion import COLOURS, render_video
+    from tsdistill.models.flow import TVL1OpticalFlow
+    from tsdistill.models.flow.flow_utils import RGB_TO_GREY
+    videos = {
+        colour: render_video('move_right', np.random.default_rng(7), 8, 40,
+                             colour)
+        for colour in COLOURS
+    }
+    grey_weights = np.array(RGB_TO_GREY[::-1])  # frames are BGR
+    grey = {c: v.astype(np.float64) @ grey_weights for c, v in videos.items()}
+    red, blue = videos['red'].astype(float), videos['blue'].astype(float)
+    # the colours differ where the object is ...
+    assert np.abs(red - blue).max() > 40
+    # ... and the grey levels only by uint8 rounding
+    for colour in COLOURS:
+        assert np.abs(grey[colour] - grey['red']).max() <= 1.0
+
+    def flow(frames):
+        clip = torch.from_numpy(frames[..., ::-1].copy()).float()
+        clip = clip.permute(3, 0, 1, 2)[None]  # (1, 3, T, H, W) RGB
+        return TVL1OpticalFlow(num_scales=1, num_warps=1, num_iters=30)(clip)
+
+    with torch.no_grad():
+        red_flow, blue_flow = flow(videos['red']), flow(videos['blue'])
+    # the object moves right by 0.5..1 px per frame
+    assert red_flow.abs().max() > 0.3
+    # uint8 rounding of the grey levels moves the flow by < 0.1 px
+    assert (red_flow - blue_flow).abs().max() < 0.1
+    assert (red_flow - blue_flow).abs().mean() < 0.01
+
+
+def test_mixed_cues_are_independent(tmp_path):
+    """The object's mean colour tells the colour of a mixed-cue class, not
+    its motion."""
+    from tsdistill.datasets.synthetic_motion import (DEFAULT_MIXED_COLOURS,
+                                                     DEFAULT_MIXED_MOTIONS,
+                                                     class_names)
+    root = tmp_path / 'm'
+    generate_motion_dataset(
+        str(root), videos_per_class=20, num_frames=6, size=32, mode='mixed')
+    summary = prepare_annotations(
+        osp.join(root, 'videos'), osp.join(root, 'testTrainMulti_7030_splits'),
+        osp.join(root, 'ann'))
+    assert summary.counts[(1, 'val')] == 8 * 6
+    names = class_names('mixed')
+    assert len(names) == 8 and names[0] == 'red_move_left'
+    x_train, y_train = _mean_colour_features(
+        root, 'hmdb51_train_split_1_videos.txt', object_only=True)
+    x_test, y_test = _mean_colour_features(
+        root, 'hmdb51_val_split_1_videos.txt', object_only=True)
+    num_motions = len(DEFAULT_MIXED_MOTIONS)
+    assert len(DEFAULT_MIXED_COLOURS) == 2
+
+    def nearest_centroid(train_labels, test_labels):
+        classes = np.unique(train_labels)
+        centroids = np.stack(
+            [x_train[train_labels == c].mean(0) for c in classes])
+        dist = ((x_test[:, None] - centroids[None])**2).sum(-1)
+        return (classes[dist.argmin(1)] == test_labels).mean()
+
+    # labels are colour-major: label = colour * num_motions + motion
+    colour_acc = nearest_centroid(y_train // num_motions,
+                                  y_test // num_motions)
+    motion_acc = nearest_centroid(y_train % num_motions, y_test % num_motions)
+    assert colour_acc > 0.9, colour_acc
+    # 4 motions: chance 25 %; 48 test videos
+    assert motion_acc < 0.25 + 0.15, motion_acc

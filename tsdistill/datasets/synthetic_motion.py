@@ -1,11 +1,24 @@
 # Copyright (c) tsdistill authors. All rights reserved.
-"""An embedded motion-only dataset in HMDB51's exact layout.
+"""The embedded dataset in HMDB51's exact layout, in two modes.
 
-Classes differ ONLY by the motion of an object (direction, rotation, zoom,
-periodic vs linear, none); each video gets its own random textures
-(object and background), object size, colour tint, camera drift, lighting
-change, speed and noise, so appearance alone cannot tell the classes
-apart. The layout is HMDB51's after extraction::
+``'motion'`` (motion-only): classes differ ONLY by the motion of an object
+(direction, rotation, zoom, periodic vs linear, none); each video gets its
+own random textures (object and background), object size, colour tint,
+camera drift, lighting change, speed and noise, so appearance alone cannot
+tell the classes apart. Chance is ``1 / len(motions)``.
+
+``'mixed'`` (mixed-cue): each class is an object colour crossed with a
+motion (``red_move_left``, ...). The colour is an isoluminant chroma: the
+object's RGB is ``Y + chroma`` with the chroma in the Cb/Cr plane of
+BT.601, whose luma weights are M1's (:func:`rgb_to_grey`), so two videos
+drawn alike but for the colour have the same grey levels, hence the same
+TV-L1 flow: flow cannot see the colour, RGB can. Everything else (motion,
+textures' luma, camera, lighting, noise) is drawn as in the motion-only
+mode, independently of the colour, so the colour tells nothing about the
+motion. A colour-only model tops out at ``1 / len(motions)``, a
+motion-only one at ``1 / len(colours)``; chance is one over the product.
+As in HMDB51, each stream alone gets part of the way and their fusion
+more. The layout is HMDB51's after extraction::
 
     <root>/videos/<class>/<class>_<k>.avi
     <root>/testTrainMulti_7030_splits/<class>_test_split{1,2,3}.txt
@@ -17,7 +30,7 @@ the same seed writes the same split files and the same frames.
 """
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -27,6 +40,18 @@ DEFAULT_CLASSES = ('move_left', 'move_right', 'move_up', 'move_down',
                    'rotate_cw', 'rotate_ccw', 'zoom_in', 'static')
 #: every motion the generator knows (``classes`` may pick any of them)
 MOTIONS = DEFAULT_CLASSES + ('zoom_out', 'oscillate', 'move_right_fast')
+#: the object colours of the mixed-cue mode: hue angles in the (Cb, Cr)
+#: plane of BT.601 (0 degrees = +Cb, blue; 90 degrees = +Cr, red)
+COLOURS = dict(red=110.0, yellow=170.0, green=235.0, blue=350.0)
+#: the mixed-cue mode's defaults: 2 colours x 4 motions = 8 classes
+DEFAULT_MIXED_COLOURS = ('red', 'blue')
+DEFAULT_MIXED_MOTIONS = ('move_left', 'move_right', 'move_up', 'move_down')
+MODES = ('motion', 'mixed')
+#: object luma range and chroma amplitude of the mixed-cue mode: with the
+#: lighting factor (at most 1.44) no channel leaves 0..255, so no clipping
+#: breaks the equal luma of two colours
+_MIXED_LUMA = (60.0, 120.0)
+_MIXED_CHROMA = 28.0
 
 
 def _texture(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -39,13 +64,55 @@ def _texture(rng: np.random.Generator, size: int) -> np.ndarray:
     return texture * tint
 
 
-def _disc(rng: np.random.Generator, diameter: int):
-    """An object: a textured disc and its soft mask ``(d, d, 1)``."""
+def isoluminant_colour(luma: np.ndarray, hue_deg: float,
+                       chroma: float) -> np.ndarray:
+    """BGR pixels of grey level ``luma`` and a hue, at equal luma.
+
+    BT.601's inverse transform with ``(Cb, Cr) = chroma * (cos, sin)(hue)``:
+    ``0.299 R + 0.587 G + 0.114 B = luma`` exactly, so M1's grey conversion
+    of the result equals ``luma`` whatever the hue.
+
+    Args:
+        luma (np.ndarray): ``(...)`` grey levels.
+        hue_deg (float): Angle in the (Cb, Cr) plane, degrees.
+        chroma (float): Amplitude of (Cb, Cr).
+
+    Returns:
+        np.ndarray: ``(..., 3)`` float32 BGR (OpenCV's order).
+    """
+    cb = chroma * np.cos(np.deg2rad(hue_deg))
+    cr = chroma * np.sin(np.deg2rad(hue_deg))
+    red = luma + 1.402 * cr
+    green = luma - 0.344136 * cb - 0.714136 * cr
+    blue = luma + 1.772 * cb
+    return np.stack([blue, green, red], -1).astype(np.float32)
+
+
+def _disc(rng: np.random.Generator,
+          diameter: int,
+          colour: Optional[str] = None,
+          mixed: bool = False):
+    """An object: a textured disc and its soft mask ``(d, d, 1)``.
+
+    Motion-only mode: a random colour texture. Mixed-cue mode: the same
+    draws give the texture's luma, rescaled to :data:`_MIXED_LUMA`, tinted
+    with the isoluminant ``colour`` (its chroma and hue jitter are drawn
+    whatever the colour, so other colours leave every other draw as is).
+    """
     mask = np.zeros((diameter, diameter), np.float32)
     cv2.circle(mask, (diameter // 2, diameter // 2), diameter // 2 - 1, 1.0,
                -1)
     mask = cv2.GaussianBlur(mask, (0, 0), 0.8)[..., None]
-    return _texture(rng, diameter), mask
+    texture = _texture(rng, diameter)
+    if not mixed:
+        return texture, mask
+    chroma = _MIXED_CHROMA * rng.uniform(0.8, 1.0)
+    hue_jitter = rng.uniform(-15.0, 15.0)
+    luma = cv2.cvtColor(texture, cv2.COLOR_BGR2GRAY)
+    low, high = _MIXED_LUMA
+    luma = low + (high - low) * (luma - luma.min()) / (
+        luma.max() - luma.min() + 1e-6)
+    return isoluminant_colour(luma, COLOURS[colour] + hue_jitter, chroma), mask
 
 
 def _motion(name: str, t: int, speed: float, phase: float):
@@ -77,25 +144,35 @@ def _motion(name: str, t: int, speed: float, phase: float):
     return dx, dy, angle, scale
 
 
-def render_video(name: str, rng: np.random.Generator, num_frames: int,
-                 size: int) -> np.ndarray:
+def render_video(name: str,
+                 rng: np.random.Generator,
+                 num_frames: int,
+                 size: int,
+                 colour: Optional[str] = None) -> np.ndarray:
     """Frames ``(num_frames, size, size, 3)`` uint8 BGR of one video.
 
     An object (a textured disc of random size) performs the class's motion
     in front of a textured background that drifts with a random camera
     motion of its own (the same distribution for every class), so neither
-    appearance nor global motion tells the class; the object's motion does.
+    appearance nor global motion tells the motion; the object's motion does.
 
     Args:
-        name (str): The motion (a class name from :data:`MOTIONS`).
+        name (str): The motion (from :data:`MOTIONS`).
         rng (np.random.Generator): Source of every random choice.
         num_frames (int): Number of frames.
         size (int): Frame height and width.
+        colour (str, optional): Mixed-cue mode: the object's isoluminant
+            colour (a key of :data:`COLOURS`); the same ``rng`` state with
+            another colour gives the same grey levels. ``None``: the
+            motion-only mode's random colour texture. Defaults to ``None``.
     """
+    if colour is not None and colour not in COLOURS:
+        raise ValueError(f'unknown colour {colour!r}; known: '
+                         f'{tuple(COLOURS)}')
     big = 2 * size  # background larger than the frame: the camera moves
     background = _texture(rng, big)
     diameter = int(size * rng.uniform(0.4, 0.65))
-    obj, mask = _disc(rng, diameter)
+    obj, mask = _disc(rng, diameter, colour, mixed=colour is not None)
     speed = rng.uniform(0.5, 1.0)
     phase = rng.uniform(0, 2 * np.pi)
     camera = rng.uniform(-0.4, 0.4, 2)  # background drift, px per frame
@@ -171,13 +248,60 @@ def split_ids(num_videos: int, split: int,
     return [ids[i] for i in order]
 
 
-def generate_motion_dataset(root: str,
-                            videos_per_class: int = 40,
-                            num_frames: int = 24,
-                            size: int = 40,
-                            seed: int = 0,
-                            classes: Optional[Sequence[str]] = None,
-                            progress: bool = False) -> Dict[str, int]:
+def class_names(mode: str = 'motion',
+                classes: Optional[Sequence[str]] = None,
+                colours: Optional[Sequence[str]] = None) -> List[str]:
+    """The class names of a mode, in generation order.
+
+    Args:
+        mode (str): ``'motion'`` or ``'mixed'``, see the module docstring.
+            Defaults to ``'motion'``.
+        classes (Sequence[str], optional): Motions, from :data:`MOTIONS`.
+            Defaults to :data:`DEFAULT_CLASSES` (motion-only) or
+            :data:`DEFAULT_MIXED_MOTIONS` (mixed-cue).
+        colours (Sequence[str], optional): Mixed-cue colours, from
+            :data:`COLOURS`. Defaults to :data:`DEFAULT_MIXED_COLOURS`.
+
+    Returns:
+        list[str]: ``<motion>`` or ``<colour>_<motion>`` names.
+    """
+    if mode not in MODES:
+        raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+    if mode == 'motion' and colours:
+        raise ValueError("colours belong to mode='mixed'")
+    default = DEFAULT_CLASSES if mode == 'motion' else DEFAULT_MIXED_MOTIONS
+    motions = tuple(classes or default)
+    unknown = sorted(set(motions) - set(MOTIONS))
+    if unknown:
+        raise ValueError(f'unknown motions {unknown}; known: {MOTIONS}')
+    if mode == 'motion':
+        return list(motions)
+    colours = tuple(colours or DEFAULT_MIXED_COLOURS)
+    unknown = sorted(set(colours) - set(COLOURS))
+    if unknown:
+        raise ValueError(f'unknown colours {unknown}; known: '
+                         f'{tuple(COLOURS)}')
+    return [f'{c}_{m}' for c in colours for m in motions]
+
+
+def parse_class_name(name: str) -> Tuple[Optional[str], str]:
+    """``(colour, motion)`` of a class name (colour ``None``: motion-only)."""
+    head, _, rest = name.partition('_')
+    if head in COLOURS and rest in MOTIONS:
+        return head, rest
+    return None, name
+
+
+def generate_motion_dataset(
+        root: str,
+        videos_per_class: int = 40,
+        num_frames: int = 24,
+        size: int = 40,
+        seed: int = 0,
+        classes: Optional[Sequence[str]] = None,
+        progress: bool = False,
+        mode: str = 'motion',
+        colours: Optional[Sequence[str]] = None) -> Dict[str, int]:
     """Write the embedded dataset in HMDB51's layout under ``root``.
 
     Args:
@@ -192,25 +316,30 @@ def generate_motion_dataset(root: str,
         seed (int): The one seed everything is drawn from. Defaults to
             ``0``.
         classes (Sequence[str], optional): Motions to use, from
-            :data:`MOTIONS`. Defaults to :data:`DEFAULT_CLASSES`.
+            :data:`MOTIONS`. Defaults to :data:`DEFAULT_CLASSES`
+            (motion-only) or :data:`DEFAULT_MIXED_MOTIONS` (mixed-cue).
         progress (bool): Print one line per class. Defaults to ``False``.
+        mode (str): ``'motion'`` (classes = motions) or ``'mixed'``
+            (classes = colours x motions), see the module docstring.
+            Defaults to ``'motion'``.
+        colours (Sequence[str], optional): Mixed-cue colours, from
+            :data:`COLOURS`. Defaults to :data:`DEFAULT_MIXED_COLOURS`.
 
     Returns:
         dict: Number of videos per class.
     """
-    classes = tuple(classes or DEFAULT_CLASSES)
-    unknown = sorted(set(classes) - set(MOTIONS))
-    if unknown:
-        raise ValueError(f'unknown motions {unknown}; known: {MOTIONS}')
+    names = class_names(mode, classes, colours)
     split_dir = osp.join(root, 'testTrainMulti_7030_splits')
     os.makedirs(split_dir, exist_ok=True)
     counts = {}
-    for class_index, name in enumerate(classes):
+    for class_index, name in enumerate(names):
+        colour, motion = parse_class_name(name) if mode == 'mixed' else (None,
+                                                                         name)
         # one generator per class: a class's videos do not depend on others
         rng = np.random.default_rng([seed, class_index])
         videos = [f'{name}_{k:03d}.avi' for k in range(videos_per_class)]
         for k, video in enumerate(videos):
-            frames = render_video(name, rng, num_frames, size)
+            frames = render_video(motion, rng, num_frames, size, colour)
             path = osp.join(root, 'videos', name, video)
             write_avi(path, frames)
             if class_index == 0 and k == 0:

@@ -1,11 +1,16 @@
 # Copyright (c) tsdistill authors. All rights reserved.
-"""Generate the embedded motion-only dataset in HMDB51's layout.
+"""Generate the embedded dataset in HMDB51's layout.
 
-Example (the defaults: 8 classes x 40 videos of 24 frames at 40x40, about
-7 s on 2 CPU cores)::
+Two modes (see :mod:`tsdistill.datasets.synthetic_motion`): ``motion``
+(classes = motions; the default: 8 classes x 40 videos of 24 frames at
+40x40, about 7 s on 2 CPU cores) and ``mixed`` (classes = isoluminant
+object colours x motions, 2 x 4 by default; the main job's data)::
 
     python tools/data/synthetic/generate_motion_dataset.py \
         data/synthetic_motion --videos-per-class 40 --seed 0
+    python tools/data/synthetic/generate_motion_dataset.py \
+        data/synthetic_mixed --mode mixed --colours red blue \
+        --classes move_left move_right move_up move_down
 
 Then prepare its annotations with the HMDB51 tool, as for real data::
 
@@ -18,7 +23,7 @@ import argparse
 import inspect
 import time
 
-from tsdistill.datasets.synthetic_motion import (DEFAULT_CLASSES, MOTIONS,
+from tsdistill.datasets.synthetic_motion import (COLOURS, MODES, MOTIONS,
                                                  generate_motion_dataset)
 
 DEFAULTS = {
@@ -46,11 +51,23 @@ def parse_args(argv=None) -> argparse.Namespace:
         'and 72; 32, 40, 56, 64, 80, 96, 112, 128 work)')
     parser.add_argument('--seed', type=int, default=DEFAULTS['seed'])
     parser.add_argument(
+        '--mode',
+        choices=MODES,
+        default=DEFAULTS['mode'],
+        help='motion: a class per motion; mixed: a class per colour x '
+        'motion')
+    parser.add_argument(
         '--classes',
         nargs='+',
         choices=MOTIONS,
-        default=list(DEFAULT_CLASSES),
-        help='motions, one class each')
+        default=None,
+        help='motions (default: 8 for motion, 4 for mixed)')
+    parser.add_argument(
+        '--colours',
+        nargs='+',
+        choices=tuple(COLOURS),
+        default=None,
+        help='mixed mode: object colours (default: red blue)')
     parser.add_argument(
         '--quiet', action='store_true', help='no line per class')
     return parser.parse_args(argv)
@@ -66,7 +83,9 @@ def main(argv=None) -> None:
         size=args.size,
         seed=args.seed,
         classes=args.classes,
-        progress=not args.quiet)
+        progress=not args.quiet,
+        mode=args.mode,
+        colours=args.colours)
     print(f'wrote {sum(counts.values())} videos of {len(counts)} classes '
           f'to {args.root} in {time.perf_counter() - start:.1f} s')
 
