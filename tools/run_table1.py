@@ -1,14 +1,17 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """Train and test the four rows of the paper's Table 1, print the table.
 
-Without ``--data-root``: generates the embedded synthetic motion dataset
-(HMDB51's layout) and runs the CPU demo configs (``configs/demo``). With
-``--data-root`` pointing at an extracted HMDB51 download
-(``videos/<class>/*.avi`` and ``testTrainMulti_7030_splits/``): runs the
-paper-sized configs (``configs/recognition/r3d18``).
+Without ``--data-root``: generates the embedded dataset (HMDB51's layout;
+``--mode mixed``, colour x motion, by default, or ``--mode motion``) and
+runs the CPU demo configs (``configs/demo``). With ``--data-root`` pointing
+at data in HMDB51's layout (``videos/<class>/*.avi`` and
+``testTrainMulti_7030_splits/``): runs the paper-sized configs
+(``configs/recognition/r3d18``), or the CPU ones with ``--configs demo``;
+the number of classes is read from the data.
 
-Writes ``<work-dir>/table1.{md,json}`` and ``flow_visualization.png``.
-See :mod:`tsdistill.apis.table1`.
+``--splits 1 2 3 --seeds 0 1 2`` runs every row once per split and seed
+and reports mean +- std. Writes ``<work-dir>/<table-name>.{md,json}`` and
+``flow_visualization.png``. See :mod:`tsdistill.apis.table1`.
 """
 import argparse
 
@@ -19,15 +22,50 @@ import tsdistill  # noqa: F401
 from tsdistill.apis.table1 import TABLE1_ROWS, run_table1
 
 
-def main() -> None:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--data-root', default=None)
     parser.add_argument('--work-dir', default='work_dirs/table1')
-    parser.add_argument('--split', type=int, default=1, choices=(1, 2, 3))
+    parser.add_argument(
+        '--splits', type=int, nargs='+', default=[1], choices=(1, 2, 3))
+    parser.add_argument(
+        '--seeds',
+        type=int,
+        nargs='+',
+        default=[0],
+        help='training seeds; every row runs once per split and seed')
+    parser.add_argument(
+        '--mode',
+        choices=('mixed', 'motion'),
+        default='mixed',
+        help='embedded dataset: colour x motion classes, or motion only')
+    parser.add_argument(
+        '--configs',
+        choices=('demo', 'paper'),
+        default=None,
+        help='CPU demo configs or paper-sized ones (default: demo for the '
+        'embedded data, paper with --data-root)')
     parser.add_argument('--videos-per-class', type=int, default=40)
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--data-seed',
+        type=int,
+        default=0,
+        help='seed of the embedded dataset')
     parser.add_argument(
         '--rows', nargs='+', choices=[r.key for r in TABLE1_ROWS])
+    parser.add_argument(
+        '--row-config',
+        nargs='+',
+        action=DictAction,
+        default=None,
+        help='another config for a row, e.g. distill=my_student.py')
+    parser.add_argument(
+        '--table-name', default='table1', help='basename of the tables')
+    parser.add_argument(
+        '--retrain',
+        action='store_true',
+        help='train rows again even if their run holds a finished '
+        'checkpoint of the same config')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -35,11 +73,27 @@ def main() -> None:
         default=None,
         help='overrides for every config, e.g. train_cfg.max_epochs=2')
     parser.add_argument('--no-visualize', action='store_true')
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
     init_default_scope('mmaction')
-    run_table1(args.data_root, args.work_dir, args.split,
-               args.videos_per_class, args.seed, args.rows, args.cfg_options,
-               not args.no_visualize)
+    run_table1(
+        args.data_root,
+        args.work_dir,
+        splits=args.splits,
+        seeds=args.seeds,
+        videos_per_class=args.videos_per_class,
+        data_seed=args.data_seed,
+        rows=args.rows,
+        cfg_options=args.cfg_options,
+        visualize=not args.no_visualize,
+        mode=args.mode,
+        configs=args.configs,
+        row_configs=args.row_config,
+        table_name=args.table_name,
+        reuse=not args.retrain)
 
 
 if __name__ == '__main__':

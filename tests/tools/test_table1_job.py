@@ -3,7 +3,10 @@
 import json
 import os.path as osp
 
-from tsdistill.apis.table1 import TABLE1_ROWS, run_table1
+import pytest
+
+from tsdistill.apis.table1 import (TABLE1_ROWS, Table1Result, mean_std,
+                                   read_classes, run_table1, summarize)
 
 TINY = {
     'train_cfg.max_epochs':
@@ -39,8 +42,10 @@ def test_run_table1_writes_every_row(tmp_path, monkeypatch):
         assert 0 <= result.top1 <= 100
         assert 0 <= result.mean_class_acc <= 100
         assert result.ms_per_clip > 0
-    # the embedded data went through the HMDB51 tool
-    assert osp.isfile('data/synthetic_motion/annotations/classes.txt')
+    # the default embedded data is the mixed-cue mode, prepared with the
+    # HMDB51 tool
+    classes = read_classes('data/synthetic_mixed/annotations')
+    assert len(classes) == 8 and classes[0] == 'blue_move_down'
     table = json.loads(open('work/table1.json').read())
     assert len(table['rows']) == 4
     assert 'Video-level accuracy' in table['protocol']
@@ -49,3 +54,90 @@ def test_run_table1_writes_every_row(tmp_path, monkeypatch):
     assert osp.getsize('work/flow_visualization.png') > 0
     # the student was trained against the teacher row's checkpoint
     assert osp.isfile(osp.join(results[1].work_dir, 'epoch_2.pth'))
+
+
+def _result(key, split, seed, top1):
+    return Table1Result(key, key.upper(), 'RGB', top1, top1, 1.0, 2.0, 'c.py',
+                        'w', split, seed)
+
+
+def test_summarize_means_and_stds_over_splits_and_seeds():
+    assert mean_std([1.0]) == (1.0, 0.0)
+    mean, std = mean_std([10.0, 20.0, 30.0])
+    assert mean == pytest.approx(20.0) and std == pytest.approx(10.0)
+    results = [
+        _result('rgb', split, seed, 10.0 * split + seed) for split in (1, 2, 3)
+        for seed in (0, 1)
+    ] + [_result('distill', 1, 0, 50.0)]
+    rgb, distill = summarize(results)
+    assert (rgb['key'], rgb['runs'], distill['runs']) == ('rgb', 6, 1)
+    values = [10.0 * s + k for s in (1, 2, 3) for k in (0, 1)]
+    assert rgb['top1'] == pytest.approx(sum(values) / 6)
+    assert rgb['top1_std'] == pytest.approx(mean_std(values)[1])
+    assert distill['top1_std'] == 0.0
+    assert {(p['split'], p['seed'])
+            for p in rgb['per_run']} == {(s, k)
+                                         for s in (1, 2, 3)
+                                         for k in (0, 1)}
+
+
+def test_seeds_splits_and_reuse_of_finished_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    kwargs = dict(
+        work_dir='work',
+        videos_per_class=3,
+        cfg_options=TINY,
+        rows=['rgb'],
+        splits=(1, 2),
+        seeds=(0, 1),
+        mode='motion',
+        visualize=False)
+    results = run_table1(**kwargs)
+    assert [(r.split, r.seed) for r in results] == [(1, 0), (1, 1), (2, 0),
+                                                    (2, 1)]
+    assert not any(r.reused for r in results)
+    # the training seed reaches the Runner: other seed, other weights
+    ckpt = 'work/split1_seed{}/' \
+        'r3d18slim_1xb16-16x1x1-60e_synthetic-motion-rgb/epoch_2.pth'
+    import torch
+    w0, w1 = (
+        torch.load(ckpt.format(k),
+                   weights_only=False)['state_dict']['cls_head.fc_cls.weight']
+        for k in (0, 1))
+    assert not torch.equal(w0, w1)
+    table = json.loads(open('work/table1.json').read())
+    assert len(table['rows']) == 4 and table['summary'][0]['runs'] == 4
+    assert 'split 2 seed 1' in open('work/table1.md').read()
+    # a second call tests the finished runs instead of training them again
+    again = run_table1(**kwargs)
+    assert all(r.reused for r in again)
+    assert [r.top1 for r in again] == [r.top1 for r in results]
+
+
+def test_cpu_configs_on_own_data_read_the_class_count(tmp_path, monkeypatch):
+    from tsdistill.datasets.synthetic_motion import generate_motion_dataset
+    monkeypatch.chdir(tmp_path)
+    # one's own data in HMDB51's layout, 3 classes
+    generate_motion_dataset(
+        'own',
+        videos_per_class=4,
+        num_frames=20,
+        size=40,
+        classes=('move_left', 'static', 'zoom_in'))
+    results = run_table1(
+        'own',
+        work_dir='work',
+        configs='demo',
+        rows=['rgb', 'tvl1', 'distill'],
+        cfg_options=TINY,
+        visualize=False)
+    assert [r.key for r in results] == ['rgb', 'tvl1', 'distill']
+    assert all('configs/demo' in r.config for r in results)
+    for r in results:
+        ckpt = torch_load(osp.join(r.work_dir, 'epoch_2.pth'))
+        assert ckpt['state_dict']['cls_head.fc_cls.weight'].shape[0] == 3
+
+
+def torch_load(path):
+    import torch
+    return torch.load(path, weights_only=False)
