@@ -22,3 +22,70 @@ def write_tiny_video(path: str,
         writer.write(np.roll(texture, shift * t, axis=1))
     writer.release()
     return path
+
+
+#: Real HMDB51 clips (XviD, 320x240, 30 fps; see ../shared/data/README.md)
+REAL_CLIPS_DIR = os.environ.get(
+    'TSDISTILL_REAL_CLIPS',
+    osp.join(
+        osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), '..',
+        'shared', 'data', 'hmdb51_clips'))
+
+#: Names as HMDB51 has them: parentheses, brackets, '!', '+', '_-_'
+HMDB51_LIKE_NAMES = (
+    'American_Idol_+_Hit!_(Part_2)_-_Best_Of_clap_u_nm_np1_fr_med_0.avi',
+    '[HD]_Kick_-_Ups!!_(slow)_kick_ball_f_cm_np1_ba_goo_1.avi',
+)
+
+
+def real_clips() -> list:
+    """The real HMDB51 clips (sorted paths); skips the test without them."""
+    import pytest
+    if not osp.isdir(REAL_CLIPS_DIR):
+        pytest.skip(f'no real clips in {REAL_CLIPS_DIR}')
+    clips = sorted(
+        osp.join(REAL_CLIPS_DIR, name) for name in os.listdir(REAL_CLIPS_DIR)
+        if name.endswith('.avi'))
+    if not clips:
+        pytest.skip(f'no .avi in {REAL_CLIPS_DIR}')
+    return clips
+
+
+def truncated_copy(src: str, dst: str, size) -> str:
+    """Copy the first ``size`` bytes (an int, or ``'half'``) of ``src``."""
+    with open(src, 'rb') as f:
+        data = f.read()
+    if size == 'half':
+        size = len(data) // 2
+    os.makedirs(osp.dirname(dst) or '.', exist_ok=True)
+    with open(dst, 'wb') as f:
+        f.write(data[:size])
+    return dst
+
+
+def write_hmdb51_like_clip(path: str,
+                           num_frames: int = 30,
+                           seed: int = 0) -> str:
+    """An XviD .avi like HMDB51's: 320x240 at 30 fps, a drifting texture.
+
+    Falls back to MJPG if this OpenCV build cannot write XviD (the file
+    then says so in its fourcc; the tests check XviD where it matters).
+    """
+    rng = np.random.default_rng(seed)
+    # smooth texture (a compressible, trackable pattern) plus a moving box
+    base = cv2.resize(
+        rng.integers(0, 256, (30, 40, 3), dtype=np.uint8), (360, 280),
+        interpolation=cv2.INTER_CUBIC)
+    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'XVID'), 30,
+                             (320, 240))
+    if not writer.isOpened():
+        writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'MJPG'), 30,
+                                 (320, 240))
+    for t in range(num_frames):
+        frame = base[t % 40:t % 40 + 240, t:t + 320].copy()
+        cv2.rectangle(frame, (40 + 3 * t, 100), (80 + 3 * t, 140),
+                      (255, 255, 255), -1)
+        writer.write(frame)
+    writer.release()
+    return path

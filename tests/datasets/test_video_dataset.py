@@ -3,19 +3,28 @@
 import os
 import os.path as osp
 import re
+import shutil
 
+import numpy as np
 import pytest
 import torch
+from _helpers.videos import real_clips, truncated_copy
+from mmaction.datasets.transforms import DecordInit
 from mmaction.models import ActionDataPreprocessor
-from mmengine.dataset import pseudo_collate
+from mmengine.config import Config
+from mmengine.dataset import Compose, pseudo_collate
 from mmengine.model import BaseModel
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from tsdistill.datasets.synthetic_motion import generate_motion_dataset
+from tsdistill.datasets.transforms import CheckedDecordInit
 from tsdistill.datasets.video_dataset import (BrokenVideoReportHook,
                                               CheckedVideoDataset,
                                               VideoDecodeError)
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+HMDB51_CFG = osp.join(REPO, 'configs', '_base_', 'datasets', 'hmdb51_video.py')
 
 PIPELINE = [
     dict(type='DecordInit'),
@@ -212,3 +221,86 @@ def test_report_gathers_the_skips_of_all_ranks(broken_list, monkeypatch):
         f'epoch 1: skipped 2 broken video(s) {count + 3} time(s), each '
         f'replaced by another sample: {broken} (x{count + 2}), {other} (x1)'
     ]
+
+
+def _hmdb51_pipeline(name):
+    return Config.fromfile(HMDB51_CFG)[name]
+
+
+@pytest.fixture
+def truncated_real_clips(tmp_path):
+    """A real HMDB51 clip and two cut copies: half its length and 2 KB."""
+    init_default_scope('mmaction')
+    clip = real_clips()[0]
+    name = osp.basename(clip)
+    root = tmp_path / 'videos'
+    os.makedirs(root / 'climb')
+    shutil.copy(clip, root / 'climb' / name)
+    half = truncated_copy(clip, str(root / 'half' / name), 'half')
+    small = truncated_copy(clip, str(root / 'small' / name), 2048)
+    ann = tmp_path / 'list.txt'
+    ann.write_text(f'climb/{name} 0\nhalf/{name} 1\nsmall/{name} 2\n')
+    return str(ann), str(root), half, small
+
+
+def test_truncated_real_clip_is_named_not_a_segfault(truncated_real_clips):
+    # mmaction2's DecordInit hands decord the bytes of the file, and decord
+    # then segfaults on these files (a killed DataLoader worker on main).
+    ann, root, half, small = truncated_real_clips
+    dataset = CheckedVideoDataset(
+        ann,
+        _hmdb51_pipeline('val_pipeline'),
+        data_prefix=dict(video=root),
+        test_mode=True)
+    assert [type(t) for t in dataset.pipeline.transforms[:1]] == \
+        [CheckedDecordInit]
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=1, num_workers=1, collate_fn=pseudo_collate)
+    batches = iter(loader)
+    assert next(batches)['inputs'][0].shape == (1, 3, 25, 112, 112)
+    with pytest.raises(VideoDecodeError) as info:
+        next(batches)
+    assert half in str(info.value) and 'truncated AVI' in str(info.value)
+    # the same in the main process (num_workers=0)
+    for idx, path in ((1, half), (2, small)):
+        with pytest.raises(VideoDecodeError, match=re.escape(path)):
+            dataset[idx]
+
+
+def test_truncated_real_clips_skipped_and_counted(truncated_real_clips):
+    ann, root, half, small = truncated_real_clips
+    dataset = CheckedVideoDataset(
+        ann,
+        _hmdb51_pipeline('train_pipeline'),
+        data_prefix=dict(video=root),
+        skip_broken=True)
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=3, num_workers=1, collate_fn=pseudo_collate)
+    inputs = [x for batch in loader for x in batch['inputs']]
+    # nothing lost: every sample is the one intact clip
+    assert len(inputs) == 3
+    assert all(x.shape == (1, 3, 25, 112, 112) for x in inputs)
+    assert set(dataset.skipped_videos()) == {half, small}
+
+
+def test_checked_decord_init_reads_the_same_frames():
+    init_default_scope('mmaction')
+    for clip in real_clips():
+        results = []
+        for init in (DecordInit(), CheckedDecordInit()):
+            pipeline = Compose([
+                init,
+                dict(
+                    type='SampleFrames',
+                    clip_len=243,
+                    num_clips=1,
+                    test_mode=True),
+                dict(type='DecordDecode')
+            ])
+            results.append(
+                pipeline(dict(filename=clip, start_index=0, modality='RGB')))
+        stock, checked = results
+        assert checked['total_frames'] == stock['total_frames']
+        assert checked['avg_fps'] == stock['avg_fps']
+        assert np.array_equal(
+            np.stack(checked['imgs']), np.stack(stock['imgs']))

@@ -2,9 +2,14 @@
 """mmaction2's ``VideoDataset`` with named errors for broken videos.
 
 mmaction2's ``DecordInit`` reads the file into memory before decord sees
-it, so a broken video fails with an error that does not say which file it
-was. :class:`CheckedVideoDataset` re-raises a failure to open or decode a
-video (an exception raised inside mmaction2's loading transforms --
+it: a broken video then fails with an error that does not say which file
+it was, and a truncated AVI makes decord crash the process (segmentation
+fault). :class:`CheckedVideoDataset` therefore replaces each plain
+``DecordInit`` of its pipeline by
+:class:`~tsdistill.datasets.transforms.CheckedDecordInit`, which refuses
+truncated files (named) and opens local files by path, where decord does
+not crash. It re-raises a failure to open or decode a video (an exception
+raised inside mmaction2's or tsdistill's loading transforms --
 ``DecordInit``, ``SampleFrames``, ``DecordDecode``, ... -- decord, or
 mmengine's file I/O) as :class:`VideoDecodeError` naming the file
 (default). With ``skip_broken=True`` during training it skips the video
@@ -25,13 +30,17 @@ import warnings
 from typing import Dict, List, Optional
 
 from mmaction.datasets import VideoDataset
+from mmaction.datasets.transforms import DecordInit
 from mmaction.registry import DATASETS, HOOKS
 from mmengine.dist import all_gather_object, is_distributed
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
+from .transforms import CheckedDecordInit
+
 #: modules whose exceptions mean "this file cannot be opened or decoded"
-DECODE_MODULES = ('mmaction.datasets.transforms.loading', 'decord',
+DECODE_MODULES = ('mmaction.datasets.transforms.loading',
+                  'tsdistill.datasets.transforms.loading', 'decord',
                   'mmengine.fileio', 'av', 'cv2')
 
 
@@ -99,6 +108,11 @@ class SkipCounts:
 class CheckedVideoDataset(VideoDataset):
     """``VideoDataset`` that names broken videos, or skips and counts them.
 
+    Every plain ``DecordInit`` of the pipeline is replaced by
+    :class:`~tsdistill.datasets.transforms.CheckedDecordInit` (same
+    arguments): truncated files are named instead of crashing decord, and
+    local files are opened by path.
+
     Args:
         *args: ``VideoDataset`` arguments (``ann_file``, ``pipeline``).
         skip_broken (bool): In training (``test_mode=False``), skip a video
@@ -110,6 +124,13 @@ class CheckedVideoDataset(VideoDataset):
     def __init__(self, *args, skip_broken: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.skip_broken = bool(skip_broken) and not self.test_mode
+        transforms = self.pipeline.transforms
+        for i, transform in enumerate(transforms):
+            if type(transform) is DecordInit:
+                transforms[i] = CheckedDecordInit(
+                    io_backend=transform.io_backend,
+                    num_threads=transform.num_threads,
+                    **transform.kwargs)
         # workers write, the hook reads (in the main process)
         self._skips = SkipCounts(len(self))
 
@@ -134,8 +155,11 @@ class CheckedVideoDataset(VideoDataset):
                 if hasattr(error, 'add_note'):  # Python >= 3.11
                     error.add_note(f'(while loading {filename})')
                 raise
+            detail = str(error)
+            if detail.startswith(f'{filename}: '):
+                detail = detail[len(filename) + 2:]
             message = (f'{filename}: cannot open or decode the video '
-                       f'({type(error).__name__}: {error})')
+                       f'({type(error).__name__}: {detail})')
             if not self.skip_broken:
                 raise VideoDecodeError(message) from error
             self._skips.add(idx)
