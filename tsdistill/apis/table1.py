@@ -46,11 +46,11 @@ _DEMO = 'configs/demo/r3d18slim_1xb16-16x1x1-{}_synthetic-motion-{}.py'
 TABLE1_ROWS = (
     Table1Row('rgb', 'R3D-18', 'RGB', ('60e', 'rgb'), 'rgb'),
     Table1Row('tvl1', 'R3D-18 TV-L1 teacher (M1 + M2)', 'RGB -> flow',
-              ('20e', 'tvl1'), 'tvl1'),
+              ('60e', 'tvl1'), 'tvl1'),
     Table1Row(
         'two-stream',
         'two-stream (late fusion)',
-        'RGB + flow', ('20e', 'two-stream'),
+        'RGB + flow', ('60e', 'two-stream'),
         'two-stream',
         trains=False),
     Table1Row('distill', 'distilled student (M3)', 'RGB', ('60e', 'distill'),

@@ -19,4 +19,4 @@ model = dict(
     flow_stream=dict(
         slim, flow_cfg=dict(num_scales=1, num_warps=1, num_iters=30)),
     rgb_ckpt='work_dirs/r3d18slim_1xb16-16x1x1-60e_synthetic-motion-rgb',
-    flow_ckpt='work_dirs/r3d18slim_1xb16-16x1x1-20e_synthetic-motion-tvl1')
+    flow_ckpt='work_dirs/r3d18slim_1xb16-16x1x1-60e_synthetic-motion-tvl1')
