@@ -1,5 +1,6 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """Broken videos: named error by default, skipped and counted on request."""
+import json
 import os
 import os.path as osp
 import re
@@ -13,6 +14,7 @@ from mmaction.datasets.transforms import DecordInit
 from mmaction.models import ActionDataPreprocessor
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
+from mmengine.hooks import Hook
 from mmengine.model import BaseModel
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
@@ -72,6 +74,15 @@ def test_broken_video_error_names_the_file(broken_list):
         test_set[1]
 
 
+class _Visualizer:
+
+    def __init__(self):
+        self.scalars = []
+
+    def add_scalars(self, scalars, step=0):
+        self.scalars.append(dict(scalars, step=step))
+
+
 class _Runner:
     """The attributes the hook reads from mmengine's Runner."""
 
@@ -79,7 +90,9 @@ class _Runner:
         from mmengine.logging import MessageHub
         self.train_dataloader = loader
         self.epoch = 0
+        self.iter = 3
         self.message_hub = MessageHub.get_instance('test_broken_videos')
+        self.visualizer = _Visualizer()
 
 
 def test_skipped_and_counted_through_dataloader_workers(broken_list):
@@ -100,7 +113,10 @@ def test_skipped_and_counted_through_dataloader_workers(broken_list):
     assert sum(len(b['inputs']) for b in batches) == 6
     assert dataset.broken_videos() == [broken]
     hook.after_train_epoch(runner)
-    assert runner.message_hub.get_scalar('train/broken_videos').current() == 1
+    assert runner.message_hub.get_info('broken_videos') == 1
+    assert runner.visualizer.scalars == [
+        dict(broken_videos=1, epoch=1, step=3)
+    ]
     hook.before_train_epoch(runner)
     assert dataset.broken_videos() == []
 
@@ -192,8 +208,7 @@ def test_runner_reports_skips_at_end_of_epoch(broken_list, tmp_path):
             rf'epoch {epoch}: skipped 1 broken video\(s\) (\d+) time\(s\), '
             rf'each replaced by another sample: {re.escape(broken)} '
             r'\(x\1\)', log), log
-    assert runner.message_hub.get_scalar('train/broken_videos').current() \
-        == 1
+    assert runner.message_hub.get_info('broken_videos') == 1
 
 
 def test_report_gathers_the_skips_of_all_ranks(broken_list, monkeypatch):
@@ -214,13 +229,56 @@ def test_report_gathers_the_skips_of_all_ranks(broken_list, monkeypatch):
     monkeypatch.setattr(video_dataset, 'print_log',
                         lambda msg, **kwargs: logged.append(msg))
     BrokenVideoReportHook().after_train_epoch(runner)
-    assert runner.message_hub.get_scalar('train/broken_videos').current() \
-        == 2
+    assert runner.message_hub.get_info('broken_videos') == 2
     count = dataset.skipped_videos()[broken]
     assert logged == [
         f'epoch 1: skipped 2 broken video(s) {count + 3} time(s), each '
         f'replaced by another sample: {broken} (x{count + 2}), {other} (x1)'
     ]
+
+
+def _scalar_records(runner):
+    path = osp.join(runner.log_dir, 'vis_data', 'scalars.json')
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def test_broken_videos_scalar_logged_in_its_own_epoch(broken_list, tmp_path):
+    # epoch 1 skips the broken video, epoch 2 runs on a repaired copy:
+    # each epoch's record must carry its own count, the last one included
+    ann, root, broken = broken_list
+    good = osp.join(root, 'static', 'static_000.avi')
+
+    class Repair(Hook):
+
+        def before_train_epoch(self, runner):
+            if runner.epoch == 1:
+                shutil.copy(good, broken)
+
+    runner = Runner(
+        model=_TinyModel(),
+        work_dir=str(tmp_path / 'work'),
+        train_dataloader=dict(
+            dataset=_dataset(ann, root, skip_broken=True),
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            batch_size=2,
+            num_workers=0,
+            collate_fn=dict(type='pseudo_collate')),
+        train_cfg=dict(by_epoch=True, max_epochs=2),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
+        default_hooks=dict(
+            checkpoint=None, logger=dict(type='LoggerHook', interval=1)),
+        custom_hooks=[dict(type='BrokenVideoReportHook')],
+        default_scope='mmaction',
+        experiment_name='broken_videos_scalar')
+    runner.register_hook(Repair(), priority='VERY_HIGH')
+    runner.train()
+    records = _scalar_records(runner)
+    counts = [(r['epoch'], r['step'], r['broken_videos']) for r in records
+              if 'broken_videos' in r]
+    # 6 videos in batches of 2: steps 3 and 6 end the epochs
+    assert counts == [(1, 3, 1), (2, 6, 0)], records
+    assert runner.message_hub.get_info('broken_videos') == 0
 
 
 def _hmdb51_pipeline(name):

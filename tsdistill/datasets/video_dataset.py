@@ -203,10 +203,15 @@ class BrokenVideoReportHook(Hook):
 
     Only a :class:`CheckedVideoDataset` with ``skip_broken=True`` skips.
     At the end of every training epoch the skips of all ranks are gathered;
-    the number of skips and the files are logged (as a warning) and the
-    number of distinct files goes into the message hub as
-    ``train/broken_videos`` (so it reaches the json log). Add it with
-    ``custom_hooks = [dict(type='BrokenVideoReportHook')]``.
+    the number of skips and the files are logged (as a warning), and the
+    number of distinct files is written to the visualizer's scalars
+    (``vis_data/scalars.json``, TensorBoard, ...) as ``broken_videos``
+    with the ``epoch`` it belongs to, at the step of the epoch's last
+    iteration -- every epoch, the last one included, and 0 for an epoch
+    without skips. It is also kept in the message hub's runtime info
+    (``message_hub.get_info('broken_videos')``), not among its training
+    scalars, which the iteration log lines of the next epoch would repeat.
+    Add it with ``custom_hooks = [dict(type='BrokenVideoReportHook')]``.
     """
 
     priority = 'LOW'
@@ -229,10 +234,13 @@ class BrokenVideoReportHook(Hook):
             skipped = merged
         if dataset is None:
             return
-        runner.message_hub.update_scalar('train/broken_videos', len(skipped))
+        epoch = runner.epoch + 1
+        runner.message_hub.update_info('broken_videos', len(skipped))
+        runner.visualizer.add_scalars(
+            dict(broken_videos=len(skipped), epoch=epoch), step=runner.iter)
         if skipped:
             print_log(
-                f'epoch {runner.epoch + 1}: skipped {len(skipped)} broken '
+                f'epoch {epoch}: skipped {len(skipped)} broken '
                 f'video(s) {sum(skipped.values())} time(s), each replaced '
                 'by another sample: ' +
                 ', '.join(f'{name} (x{n})' for name, n in skipped.items()),
