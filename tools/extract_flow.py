@@ -2,9 +2,14 @@
 """Precompute TV-L1 flow for a VideoDataset list as rawframe flow JPEGs.
 
 Writes ``<out-root>/<video path without extension>/flow_{x,y}_%05d.jpg``
-(flow clipped to ``--bound`` pixels, mapped to 0..255), resumes by skipping
-finished videos, and lists the videos it could not read; the exit status is
-1 if there were any (unless ``--allow-failures``)::
+(flow clipped to ``--bound`` pixels, mapped to 0..255) and a marker with
+the settings, resumes by skipping videos finished with the same settings,
+and lists the videos it could not read; the exit status is 1 if there were
+any (unless ``--allow-failures``). Videos finished with other settings
+(``--bound``, ``--backend``, ``--short-side``, ``--flow-cfg``/``--fast``)
+stop the run before anything is computed (exit status 2) unless
+``--overwrite`` is given, which redoes them; so does a ``--device`` that is
+not available::
 
     python tools/extract_flow.py data/hmdb51/hmdb51_train_split_1_videos.txt \
         --data-root data/hmdb51/videos --out-root data/hmdb51/flow_tvl1 \
@@ -15,7 +20,8 @@ import argparse
 import json
 import sys
 
-from tsdistill.utils.flow_extraction import extract_flow, format_report
+from tsdistill.utils.flow_extraction import (DeviceError, FlowSettingsError,
+                                             extract_flow, format_report)
 
 
 def main(argv=None) -> int:
@@ -39,6 +45,11 @@ def main(argv=None) -> int:
     parser.add_argument('--bound', type=float, default=20.0)
     parser.add_argument('--no-progress', action='store_true')
     parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='redo videos finished with other settings (otherwise an '
+        'error)')
+    parser.add_argument(
         '--allow-failures',
         action='store_true',
         help='exit 0 even if some videos could not be read')
@@ -48,17 +59,22 @@ def main(argv=None) -> int:
     if args.fast:
         from tsdistill.models.flow import TVL1OpticalFlow
         flow_cfg = {**TVL1OpticalFlow.FAST_PRESET, **flow_cfg}
-    report = extract_flow(
-        args.ann_file,
-        args.data_root,
-        args.out_root,
-        backend=args.backend,
-        flow_cfg=flow_cfg,
-        device=args.device,
-        num_workers=args.workers,
-        short_side=args.short_side,
-        bound=args.bound,
-        progress=not args.no_progress)
+    try:
+        report = extract_flow(
+            args.ann_file,
+            args.data_root,
+            args.out_root,
+            backend=args.backend,
+            flow_cfg=flow_cfg,
+            device=args.device,
+            num_workers=args.workers,
+            short_side=args.short_side,
+            bound=args.bound,
+            progress=not args.no_progress,
+            overwrite=args.overwrite)
+    except (DeviceError, FlowSettingsError) as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 2
     print(format_report(report))
     return 1 if report['failed'] and not args.allow_failures else 0
 

@@ -8,11 +8,13 @@ each to the next, Middlebury colour coding::
 """
 import argparse
 import json
+import sys
 
+from tsdistill.utils.flow_extraction import DeviceError, VideoReadError
 from tsdistill.utils.flow_vis import visualize_video_flow
 
 
-def main(argv=None) -> None:
+def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('video', help='video file (decoded with decord)')
     parser.add_argument('out', help='output PNG')
@@ -39,18 +41,23 @@ def main(argv=None) -> None:
     if args.fast:
         from tsdistill.models.flow import TVL1OpticalFlow
         flow_cfg = {**TVL1OpticalFlow.FAST_PRESET, **flow_cfg}
-    grid = visualize_video_flow(
-        args.video,
-        args.out,
-        num_frames=args.num_frames,
-        stride=args.stride,
-        start=args.start,
-        short_side=args.short_side or None,
-        flow_cfg=flow_cfg,
-        max_flow=args.max_flow,
-        device=args.device)
+    try:
+        grid = visualize_video_flow(
+            args.video,
+            args.out,
+            num_frames=args.num_frames,
+            stride=args.stride,
+            start=args.start,
+            short_side=args.short_side or None,
+            flow_cfg=flow_cfg,
+            max_flow=args.max_flow,
+            device=args.device)
+    except (DeviceError, VideoReadError, ValueError) as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 1
     print(f'wrote {args.out} ({grid.shape[1]}x{grid.shape[0]})')
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

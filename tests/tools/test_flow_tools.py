@@ -1,5 +1,6 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """tools/visualize_flow.py and tools/extract_flow.py on tiny videos."""
+import json
 import os
 import os.path as osp
 import runpy
@@ -10,8 +11,9 @@ import pytest
 
 from tsdistill.utils import flow_synthetic as fs
 from tsdistill.utils import read_flow_jpegs
-from tsdistill.utils.flow_extraction import (DONE_MARKER, VideoReadError,
-                                             extract_flow, read_video)
+from tsdistill.utils.flow_extraction import (DONE_MARKER, FlowSettingsError,
+                                             VideoReadError, extract_flow,
+                                             read_done_marker, read_video)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 VELOCITY = (1.0, -0.5)
@@ -121,3 +123,128 @@ def test_extract_flow_opencv_worker_pool(video_list):
     flows = read_flow_jpegs(osp.join(out, 'a', 'good'))
     np.testing.assert_allclose(
         flows[:, 6:-6, 6:-6].reshape(-1, 2).mean(0), VELOCITY, atol=0.15)
+
+
+FAST_M1 = ['--flow-cfg', '{"num_scales": 1, "num_warps": 1, "num_iters": 2}']
+
+
+def _marker(out, video='a/good'):
+    with open(osp.join(out, video, DONE_MARKER)) as f:
+        return json.load(f)
+
+
+def test_resume_refuses_other_settings(video_list, capsys):
+    root, ann, out = video_list
+    args = [
+        ann, '--data-root', root, '--out-root', out, '--no-progress',
+        '--allow-failures'
+    ] + FAST_M1
+    assert tool('extract_flow.py')(args) == 0
+    marker = _marker(out)
+    assert marker['num_pairs'] == 5
+    settings = marker['settings']
+    assert settings['backend'] == 'module' and settings['bound'] == 20.0
+    assert settings['short_side'] is None
+    assert settings['flow_cfg']['num_iters'] == 2
+    assert settings['flow_cfg']['tau'] == 0.25  # defaults filled in
+    capsys.readouterr()
+    first = read_flow_jpegs(osp.join(out, 'a', 'good'))
+    mtime = os.stat(osp.join(out, 'a', 'good', DONE_MARKER)).st_mtime_ns
+    # M1's defaults written out are the same settings
+    same = [
+        '--flow-cfg', '{"num_scales": 1, "num_warps": 1, '
+        '"num_iters": 2, "tau": 0.25}'
+    ]
+    assert tool('extract_flow.py')(args + same) == 0
+    assert 'skipped (already complete): 2' in capsys.readouterr().out
+    other_m1 = [
+        '--flow-cfg', '{"num_scales": 1, "num_warps": 1, '
+        '"num_iters": 3}'
+    ]
+    for other, diff in ((['--bound', '10'], 'bound: 20.0 -> 10.0'),
+                        (['--short-side', '32'], 'short_side: None -> 32'),
+                        (['--backend', 'opencv'], "backend: 'module' -> "
+                         "'opencv'"), (other_m1,
+                                       'flow_cfg.num_iters: 2 -> 3')):
+        assert tool('extract_flow.py')(args + other) == 2, other
+        err = capsys.readouterr().err
+        assert osp.join(out, 'a', 'good') in err, err
+        assert osp.join(out, 'b', 'good2') in err
+        assert diff in err and '--overwrite' in err
+    # nothing was touched by the refused runs
+    assert os.stat(osp.join(out, 'a', 'good',
+                            DONE_MARKER)).st_mtime_ns == mtime
+    np.testing.assert_array_equal(
+        read_flow_jpegs(osp.join(out, 'a', 'good')), first)
+    # --overwrite redoes them with the new settings
+    assert tool('extract_flow.py')(args +
+                                   ['--bound', '10', '--overwrite']) == 0
+    text = capsys.readouterr().out
+    assert 'flow extracted: 2 videos (2 redone: other settings)' in text
+    assert _marker(out)['settings']['bound'] == 10.0
+    second = read_flow_jpegs(osp.join(out, 'a', 'good'), bound=10.0)
+    # the same flow on average, written with the other bound
+    assert not np.array_equal(second, first)
+    np.testing.assert_allclose(
+        second.mean((0, 1, 2)), first.mean((0, 1, 2)), atol=0.05)
+    # and a run with the new settings resumes
+    report = extract_flow(
+        ann,
+        root,
+        out,
+        bound=10.0,
+        progress=False,
+        flow_cfg=dict(num_scales=1, num_warps=1, num_iters=2))
+    assert sorted(report['skipped']) == ['a/good.avi', 'b/good2.avi']
+
+
+def test_marker_without_settings_is_a_mismatch(video_list):
+    root, ann, out = video_list
+    extract_flow(ann, root, out, progress=False, flow_cfg=dict(num_iters=1))
+    path = osp.join(out, 'a', 'good', DONE_MARKER)
+    with open(path, 'w') as f:  # as written before settings were recorded
+        json.dump(dict(num_pairs=5, backend='module', bound=20.0), f)
+    with pytest.raises(FlowSettingsError, match='records no settings'):
+        extract_flow(
+            ann, root, out, progress=False, flow_cfg=dict(num_iters=1))
+    assert read_done_marker(osp.join(out, 'b', 'good2'))['num_pairs'] == 3
+
+
+def test_device_checked_before_any_video_is_read(video_list, monkeypatch,
+                                                 capsys, tmp_path):
+    import torch
+    from tsdistill.utils import flow_extraction
+    root, ann, out = video_list
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError('a video was decoded')
+
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    monkeypatch.setattr(flow_extraction, 'read_video', no_decoding)
+    assert tool('extract_flow.py')(
+        [ann, '--data-root', root, '--out-root', out, '--device', 'cuda']) \
+        == 2
+    assert 'CUDA is not available' in capsys.readouterr().err
+    assert not osp.exists(out)
+    video = write_video(str(tmp_path / 'v.avi'), num_frames=5)
+    assert tool('visualize_flow.py')(
+        [video, str(tmp_path / 'g.png'), '--device', 'cuda']) == 1
+    assert 'CUDA is not available' in capsys.readouterr().err
+
+
+def test_visualize_start_past_the_end(tmp_path, capsys):
+    video = write_video(str(tmp_path / 'v.avi'), num_frames=5)
+    out = str(tmp_path / 'grid.png')
+    for start in ('4', '10'):
+        assert tool('visualize_flow.py')(
+            [video, out, '--start', start, '--fast']) == 1
+        err = capsys.readouterr().err
+        assert f'{video} has 5 frames' in err and f'--start {start}' in err
+    assert not osp.exists(out)
+    # a range running past the end: only real frames, fewer columns
+    with pytest.warns(UserWarning, match='2 of 3 columns'):
+        assert tool('visualize_flow.py')([
+            video, out, '--start', '2', '--num-frames', '3', '--short-side',
+            '0', '--fast'
+        ]) == 0
+    assert cv2.imread(out).shape == (2 * 40 + 3 * 4, 2 * (64 + 4) + 4, 3)

@@ -6,25 +6,44 @@ the frame pairs of a video, on CUDA when available; ``'opencv'`` runs
 OpenCV's CPU ``DualTVL1OpticalFlow`` in a pool of worker processes, one
 video per task. Both write ``<out_root>/<video path without extension>/
 flow_{x,y}_%05d.jpg`` (mmaction2's rawframe flow layout) and then a marker
-file, so an interrupted run resumes by skipping videos that have it.
+file, ``.flow_done.json``, which records the number of flow frames and the
+settings they were computed with (:func:`flow_settings`: backend, bound,
+short side, M1's hyper-parameters). A folder without the marker is
+unfinished. An interrupted run resumes by skipping the videos whose marker
+holds the same settings; a marker with other settings is an error
+(:class:`FlowSettingsError`, before anything is computed) unless
+``overwrite=True``, which redoes those videos.
 """
+import glob
+import inspect
 import json
 import multiprocessing
 import os
 import os.path as osp
 import traceback
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
 from .flow_io import write_flow_jpegs
+from .video_check import container_problem
 
 DONE_MARKER = '.flow_done.json'
+#: version of the marker's content (1: no settings, written before 2)
+MARKER_VERSION = 2
 
 
 class VideoReadError(RuntimeError):
     """A video could not be decoded (the message names the file)."""
+
+
+class FlowSettingsError(ValueError):
+    """Finished flow folders hold flow computed with other settings."""
+
+
+class DeviceError(RuntimeError):
+    """The torch device asked for is not available here."""
 
 
 def read_ann_file(ann_file: str) -> List[str]:
@@ -54,6 +73,131 @@ def output_dir(out_root: str, video: str) -> str:
 def is_done(out_dir: str) -> bool:
     """Whether a previous run finished this video (marker written last)."""
     return osp.isfile(osp.join(out_dir, DONE_MARKER))
+
+
+def read_done_marker(out_dir: str) -> Optional[dict]:
+    """The marker of a finished flow folder.
+
+    Args:
+        out_dir (str): ``<out_root>/<video without extension>``.
+
+    Returns:
+        dict or None: ``None`` if there is no marker (unfinished or never
+        started); otherwise ``num_pairs``, ``version`` and ``settings``
+        (``None`` for a marker written before settings were recorded).
+
+    Raises:
+        ValueError: The marker cannot be read (the message names it).
+    """
+    path = osp.join(out_dir, DONE_MARKER)
+    if not osp.isfile(path):
+        return None
+    try:
+        with open(path) as f:
+            marker = json.load(f)
+        marker['num_pairs'] = int(marker['num_pairs'])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f'{path}: unreadable flow marker '
+                         f'({type(error).__name__}: {error})') from error
+    marker.setdefault('version', 1)
+    marker.setdefault('settings', None)
+    return marker
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in sorted(value.items())}
+    return value
+
+
+def flow_settings(backend: str,
+                  bound: float,
+                  short_side: Optional[int] = None,
+                  flow_cfg: Optional[dict] = None) -> Dict[str, Any]:
+    """What the flow JPEGs of a video depend on, as stored in its marker.
+
+    Args:
+        backend (str): ``'module'`` or ``'opencv'``.
+        bound (float): Clipping bound of the JPEGs (pixels).
+        short_side (int, optional): Resize before computing flow.
+            Defaults to ``None``.
+        flow_cfg (dict, optional): ``TVL1OpticalFlow`` keyword arguments
+            (module backend). Defaults to ``None``.
+
+    Returns:
+        dict: JSON-compatible settings; for the module backend ``flow_cfg``
+        holds every ``TVL1OpticalFlow`` argument (its defaults filled in),
+        so ``{}`` and the defaults written out compare equal. The OpenCV
+        backend uses OpenCV's defaults and has ``flow_cfg=None``.
+    """
+    effective = None
+    if backend == 'module':
+        from ..models.flow import TVL1OpticalFlow
+        params = inspect.signature(TVL1OpticalFlow.__init__).parameters
+        effective = {
+            name: p.default
+            for name, p in params.items() if p.default is not p.empty
+        }
+        effective.update(flow_cfg or {})
+    return _jsonable(
+        dict(
+            backend=backend,
+            bound=float(bound),
+            short_side=int(short_side) if short_side else None,
+            flow_cfg=effective))
+
+
+def _settings_diff(old: Optional[dict], new: dict) -> str:
+    if old is None:
+        return ('its marker records no settings (written by an older '
+                'version)')
+    parts = []
+    for key in sorted(set(old) | set(new)):
+        if old.get(key) != new.get(key):
+            if isinstance(old.get(key), dict) and isinstance(
+                    new.get(key), dict):
+                sub = old[key], new[key]
+                parts += [
+                    f'{key}.{k}: {sub[0].get(k)!r} -> {sub[1].get(k)!r}'
+                    for k in sorted(set(sub[0]) | set(sub[1]))
+                    if sub[0].get(k) != sub[1].get(k)
+                ]
+            else:
+                parts.append(f'{key}: {old.get(key)!r} -> {new.get(key)!r}')
+    return ', '.join(parts)
+
+
+def check_device(device: Optional[str]) -> str:
+    """The torch device to use; fails at once if it is not available.
+
+    Args:
+        device (str, optional): ``'cpu'``, ``'cuda'``, ``'cuda:1'``, ...;
+            ``None`` picks CUDA if available.
+
+    Returns:
+        str: The device.
+
+    Raises:
+        DeviceError: CUDA was asked for and is not available, or the
+            device name is invalid.
+    """
+    import torch
+    if device is None:
+        return 'cuda' if torch.cuda.is_available() else 'cpu'
+    try:
+        dev = torch.device(device)
+    except RuntimeError as error:
+        raise DeviceError(f'invalid device {device!r}: {error}') from error
+    if dev.type == 'cuda':
+        if not torch.cuda.is_available():
+            raise DeviceError(f'device {device!r}: CUDA is not available '
+                              'here (use --device cpu)')
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise DeviceError(f'device {device!r}: only '
+                              f'{torch.cuda.device_count()} CUDA device(s)')
+    return str(dev)
 
 
 def _resize_short_side(frame: np.ndarray, short_side: int) -> np.ndarray:
@@ -86,11 +230,8 @@ def read_video(path: str,
     Raises:
         VideoReadError: Missing, undecodable or frame-less video.
     """
-    if not osp.isfile(path):
-        raise VideoReadError(f'{path}: no such file')
+    reader = _open_video(path)
     try:
-        import decord
-        reader = decord.VideoReader(path, num_threads=1)
         n = len(reader)
         if n == 0:
             raise VideoReadError(f'{path}: no frames')
@@ -106,6 +247,38 @@ def read_video(path: str,
     if short_side:
         frames = np.stack([_resize_short_side(f, short_side) for f in frames])
     return frames
+
+
+def _open_video(path: str):
+    """decord reader of ``path`` (by path; truncated AVIs refused)."""
+    if not osp.isfile(path):
+        raise VideoReadError(f'{path}: no such file')
+    try:
+        problem = container_problem(path)
+    except OSError as e:
+        raise VideoReadError(f'{path}: {e}') from e
+    if problem is not None:
+        raise VideoReadError(f'{path}: {problem}')
+    try:
+        import decord
+        return decord.VideoReader(path, num_threads=1)
+    except Exception as e:  # decord raises its own error types
+        raise VideoReadError(f'{path}: cannot decode '
+                             f'({type(e).__name__}: {e})') from e
+
+
+def video_length(path: str) -> int:
+    """Number of frames decord finds in a video.
+
+    Raises:
+        VideoReadError: Missing, truncated or unreadable video.
+    """
+    reader = _open_video(path)
+    try:
+        return len(reader)
+    except Exception as e:  # decord raises its own error types
+        raise VideoReadError(f'{path}: cannot decode '
+                             f'({type(e).__name__}: {e})') from e
 
 
 def compute_flow_module(frames: np.ndarray,
@@ -165,24 +338,39 @@ def compute_flow_opencv(frames: np.ndarray) -> np.ndarray:
     ]).astype(np.float32)
 
 
-def _write_done(out_dir: str, num_pairs: int, backend: str,
-                bound: float) -> None:
-    with open(osp.join(out_dir, DONE_MARKER), 'w') as f:
-        json.dump(dict(num_pairs=num_pairs, backend=backend, bound=bound), f)
+def _write_done(out_dir: str, num_pairs: int, settings: dict) -> None:
+    """Write the marker last, atomically (a kill leaves none or all)."""
+    path = osp.join(out_dir, DONE_MARKER)
+    with open(path + '.tmp', 'w') as f:
+        json.dump(
+            dict(
+                version=MARKER_VERSION, num_pairs=num_pairs,
+                settings=settings), f)
+    os.replace(path + '.tmp', path)
+
+
+def _clear_outputs(out_dir: str) -> None:
+    """Remove a folder's marker (first) and flow JPEGs before redoing it."""
+    marker = osp.join(out_dir, DONE_MARKER)
+    if osp.isfile(marker):
+        os.remove(marker)
+    for name in glob.glob(osp.join(glob.escape(out_dir), 'flow_[xy]_*.jpg')):
+        os.remove(name)
 
 
 def _opencv_task(
-    args: Tuple[str, str, str, Optional[int],
-                float]) -> Tuple[str, Optional[str]]:
+    args: Tuple[str, str, str, Optional[int], float, dict]
+) -> Tuple[str, Optional[str]]:
     """Worker: one video with OpenCV. Returns ``(video, error or None)``."""
-    video, path, out_dir, short_side, bound = args
+    video, path, out_dir, short_side, bound, settings = args
     cv2.setNumThreads(1)
     try:
         frames = read_video(path, short_side=short_side)
         if len(frames) < 2:
             raise VideoReadError(f'{path}: fewer than 2 frames')
+        _clear_outputs(out_dir)
         write_flow_jpegs(out_dir, compute_flow_opencv(frames), bound)
-        _write_done(out_dir, len(frames) - 1, 'opencv', bound)
+        _write_done(out_dir, len(frames) - 1, settings)
         return video, None
     except VideoReadError as e:
         return video, str(e)
@@ -200,7 +388,8 @@ def extract_flow(ann_file: str,
                  num_workers: int = 1,
                  short_side: Optional[int] = None,
                  bound: float = 20.0,
-                 progress: bool = True) -> Dict[str, object]:
+                 progress: bool = True,
+                 overwrite: bool = False) -> Dict[str, object]:
     """Precompute flow for every video of an annotation list.
 
     Args:
@@ -212,7 +401,8 @@ def extract_flow(ann_file: str,
             to ``'module'``.
         flow_cfg (dict, optional): ``TVL1OpticalFlow`` keyword arguments
             for the module backend. Defaults to ``None``.
-        device (str, optional): Torch device; ``None``: CUDA if available.
+        device (str, optional): Torch device of the module backend,
+            checked before any video is read; ``None``: CUDA if available.
             Defaults to ``None``.
         num_workers (int): Worker processes of the OpenCV backend.
             Defaults to ``1``.
@@ -222,23 +412,54 @@ def extract_flow(ann_file: str,
             to ``20.0``.
         progress (bool): Show an mmengine progress bar. Defaults to
             ``True``.
+        overwrite (bool): Redo the finished videos whose marker records
+            other settings (:func:`flow_settings`) instead of raising
+            :class:`FlowSettingsError`. Defaults to ``False``.
 
     Returns:
         dict: ``done`` (list of videos written this run), ``skipped``
-        (already complete), ``failed`` (``{video: message}``).
+        (already complete with the same settings), ``redone`` (complete
+        with other settings, computed again; with ``overwrite``),
+        ``failed`` (``{video: message}``).
+
+    Raises:
+        FlowSettingsError: Without ``overwrite``, if any finished video of
+            the list was computed with other settings; nothing is computed.
+        DeviceError: ``device`` is not available.
     """
     if backend not in ('module', 'opencv'):
         raise ValueError(f"backend must be 'module' or 'opencv', got "
                          f'{backend!r}')
+    if backend == 'module':
+        device = check_device(device)
+    settings = flow_settings(backend, bound, short_side, flow_cfg)
     videos = read_ann_file(ann_file)
-    report: Dict[str, object] = dict(done=[], skipped=[], failed={})
-    todo = []
+    report: Dict[str, object] = dict(done=[], skipped=[], redone=[], failed={})
+    todo, mismatched = [], []
     for video in videos:
         out_dir = output_dir(out_root, video)
-        if is_done(out_dir):
+        try:
+            marker = read_done_marker(out_dir)
+        except ValueError:
+            marker = None  # interrupted while writing it: redo
+        if marker is not None and marker['settings'] != settings:
+            mismatched.append(
+                (video, _settings_diff(marker['settings'], settings)))
+            if not overwrite:
+                continue
+            report['redone'].append(video)
+        elif marker is not None:
             report['skipped'].append(video)
-        else:
-            todo.append((video, osp.join(data_root, video), out_dir))
+            continue
+        todo.append((video, osp.join(data_root, video), out_dir))
+    if mismatched and not overwrite:
+        shown = [f'  {output_dir(out_root, v)}: {d}' for v, d in mismatched]
+        raise FlowSettingsError(
+            f'{len(mismatched)} finished flow folder(s) under {out_root} '
+            'were computed with other settings than this run\'s; rerun '
+            'with the same settings, or with --overwrite to redo them:\n' +
+            '\n'.join(shown[:20]) +
+            (f'\n  ... ({len(shown)} in all)' if len(shown) > 20 else ''))
     bar = _progress_bar(len(todo), progress)
 
     def record(video: str, error: Optional[str]) -> None:
@@ -258,13 +479,14 @@ def extract_flow(ann_file: str,
                     raise VideoReadError(f'{path}: fewer than 2 frames')
                 flows = compute_flow_module(
                     frames, device=device, module=module)
+                _clear_outputs(out_dir)
                 write_flow_jpegs(out_dir, flows, bound)
-                _write_done(out_dir, len(flows), 'module', bound)
+                _write_done(out_dir, len(flows), settings)
                 record(video, None)
             except VideoReadError as e:
                 record(video, str(e))
     else:
-        tasks = [(v, p, o, short_side, bound) for v, p, o in todo]
+        tasks = [(v, p, o, short_side, bound, settings) for v, p, o in todo]
         for video, error in _run_pool(tasks, num_workers):
             record(video, error)
     if progress and todo:
@@ -296,9 +518,11 @@ def _progress_bar(total: int, enabled: bool):
 
 def format_report(report: Dict[str, object]) -> str:
     """Human-readable summary, failed videos listed by name."""
+    redone = report.get('redone', [])
     lines = [
-        f"flow extracted: {len(report['done'])} videos, skipped "
-        f"(already complete): {len(report['skipped'])}, failed: "
+        f"flow extracted: {len(report['done'])} videos" +
+        (f' ({len(redone)} redone: other settings)' if redone else '') +
+        f", skipped (already complete): {len(report['skipped'])}, failed: "
         f"{len(report['failed'])}"
     ]
     for video, error in sorted(report['failed'].items()):

@@ -2,6 +2,7 @@
 """Flow to colour (Middlebury colour wheel) and the paper's Fig. 5 grid."""
 import os
 import os.path as osp
+import warnings
 from typing import Optional, Sequence
 
 import cv2
@@ -124,14 +125,33 @@ def visualize_video_flow(video_path: str,
         flow_cfg (dict, optional): ``TVL1OpticalFlow`` keyword arguments.
             Defaults to ``None`` (its defaults, raw 0..255 input).
         max_flow (float, optional): See :func:`flow_grid`.
-        device (str, optional): Torch device; ``None`` picks CUDA if
-            available. Defaults to ``None``.
+        device (str, optional): Torch device (checked before the video is
+            read); ``None`` picks CUDA if available. Defaults to ``None``.
 
     Returns:
-        np.ndarray: The grid, ``uint8`` RGB.
+        np.ndarray: The grid, ``uint8`` RGB; fewer columns (and a warning)
+        if the video ends before ``num_frames`` columns.
+
+    Raises:
+        ValueError: ``start`` leaves no frame pair in the video.
     """
-    from .flow_extraction import compute_flow_module, read_video
-    indices = [start + i * stride for i in range(num_frames + 1)]
+    from .flow_extraction import (check_device, compute_flow_module,
+                                  read_video, video_length)
+    device = check_device(device)
+    if start < 0 or stride < 1 or num_frames < 1:
+        raise ValueError(f'need start >= 0, stride >= 1 and num_frames >= 1, '
+                         f'got {start}, {stride} and {num_frames}')
+    length = video_length(video_path)
+    if start + stride >= length:
+        raise ValueError(
+            f'{video_path} has {length} frames (0..{length - 1}): '
+            f'--start {start} leaves no frame pair {stride} apart')
+    columns = min(num_frames, (length - 1 - start) // stride)
+    if columns < num_frames:
+        warnings.warn(f'{video_path} has {length} frames: {columns} of '
+                      f'{num_frames} columns from frame {start} with stride '
+                      f'{stride}')
+    indices = [start + i * stride for i in range(columns + 1)]
     frames = read_video(video_path, short_side=short_side, indices=indices)
     flows = compute_flow_module(frames, flow_cfg=flow_cfg, device=device)
     grid = flow_grid(frames[:-1], flows, max_flow=max_flow)
