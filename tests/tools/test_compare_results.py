@@ -125,3 +125,31 @@ def test_shipped_reference_and_cli(tmp_path):
     assert '| distill | 54.5 | 90.0 | 53.5 | 16.7 | 54.5 |' in lines
     # unmatched references (two-stream, model zoo) listed below
     assert any('tsm_k400_pretrained_r50_1x1x16' in line for line in lines)
+
+
+def test_runs_sharing_a_name_are_aggregated(tmp_path):
+    from tsdistill.utils.results_table import aggregate_runs
+    for i, top1 in enumerate((0.30, 0.40, 0.50)):
+        write_test_run(str(tmp_path / f'rgb{i}'), f'2024010{i}_000000', top1)
+    write_test_run(str(tmp_path / 'flow'), '20240101_000000', 0.6)
+    runs = aggregate_runs(
+        [load_run('rgb', str(tmp_path / f'rgb{i}'))
+         for i in range(3)] + [load_run('flow', str(tmp_path / 'flow'))])
+    assert [r.name for r in runs] == ['rgb', 'flow']
+    rgb, flow = runs
+    assert rgb.runs == 3 and flow.runs == 1
+    assert rgb.top1 == pytest.approx(40.0)
+    assert rgb.top1_std == pytest.approx(10.0)
+    assert rgb.mean_class == pytest.approx(39.0)
+    assert flow.top1_std is None
+    table = format_table(runs)
+    assert '| rgb | 40.0 ± 10.0 |' in table and '| 3 |' in table
+    # the tool does the same
+    out = subprocess.run(
+        [sys.executable,
+         osp.join(REPO, 'tools/analysis/compare_results.py')] +
+        [f'rgb={tmp_path}/rgb{i}' for i in range(3)],
+        capture_output=True,
+        text=True,
+        check=True).stdout
+    assert '40.0 ± 10.0' in out

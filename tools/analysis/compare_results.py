@@ -10,6 +10,13 @@ Example::
         distill=work_dirs/r3d18_8xb8-25x1x1-100e_hmdb51-split1-distill \
         --reference configs/reference_results.json
 
+Several runs of a row (seeds, HMDB51's 3 splits) share a NAME and are
+shown as one row, mean +- std::
+
+    python tools/analysis/compare_results.py \
+        rgb=work_dirs/split1/rgb rgb=work_dirs/split2/rgb \
+        rgb=work_dirs/split3/rgb
+
 Each run is ``NAME=PATH`` with PATH a test metrics json, a work directory
 (newest test run in it) or a ``--dump`` ``.pkl``; see
 :mod:`tsdistill.utils.results_table` for what is read and how ms/clip is
@@ -17,8 +24,9 @@ computed.
 """
 import argparse
 
-from tsdistill.utils.results_table import (format_table, load_reference,
-                                           load_run, parse_run_spec)
+from tsdistill.utils.results_table import (aggregate_runs, format_table,
+                                           load_reference, load_run,
+                                           parse_run_spec)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -32,7 +40,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    runs = [load_run(*parse_run_spec(spec)) for spec in args.runs]
+    # runs sharing a NAME (seeds, splits) become one row: mean +- std
+    runs = aggregate_runs(
+        [load_run(*parse_run_spec(spec)) for spec in args.runs])
     reference = load_reference(args.reference) if args.reference else []
     print(format_table(runs, reference))
 

@@ -24,6 +24,11 @@ model's time per clip, without data loading, where ``batch_size`` and
 (``<timestamp>/vis_data/config.py``) if present, else taken as 1 (and the
 column then shows time per test iteration).
 
+Several runs of one row (``NAME=PATH`` repeated with the same NAME, e.g.
+one per seed or HMDB51 split) are aggregated into one row: the mean of
+each number, with the sample standard deviation of top-1 and the number
+of runs (HMDB51's standard figure is the mean over its 3 splits).
+
 References (``--reference configs/reference_results.json``): rows with a
 ``key`` matching a run name are shown next to it; the rest are printed as a
 second table (e.g. mmaction2 model-zoo numbers).
@@ -49,6 +54,8 @@ class RunResult:
     mean_class: Optional[float] = None
     ms_per_clip: Optional[float] = None
     notes: List[str] = field(default_factory=list)
+    runs: int = 1
+    top1_std: Optional[float] = None
 
 
 def find_metrics_json(work_dir: str) -> str:
@@ -166,6 +173,42 @@ def load_run(name: str, path: str) -> RunResult:
     return result
 
 
+def _mean(values: Sequence[Optional[float]]) -> Optional[float]:
+    values = [v for v in values if v is not None]
+    return float(np.mean(values)) if values else None
+
+
+def aggregate_runs(runs: Sequence[RunResult]) -> List[RunResult]:
+    """Merge the runs that share a name into one row (first-seen order).
+
+    A merged row holds the mean of every number over its runs,
+    ``top1_std`` (sample std, ``ddof=1``), ``runs`` and every run's source
+    and notes; a name seen once is returned as it is.
+    """
+    groups: Dict[str, List[RunResult]] = {}
+    for run in runs:
+        groups.setdefault(run.name, []).append(run)
+    merged = []
+    for name, group in groups.items():
+        if len(group) == 1:
+            merged.append(group[0])
+            continue
+        top1 = [r.top1 for r in group if r.top1 is not None]
+        merged.append(
+            RunResult(
+                name=name,
+                source=', '.join(r.source for r in group),
+                top1=_mean(top1),
+                top5=_mean([r.top5 for r in group]),
+                mean_class=_mean([r.mean_class for r in group]),
+                ms_per_clip=_mean([r.ms_per_clip for r in group]),
+                notes=[note for r in group for note in r.notes],
+                runs=len(group),
+                top1_std=float(np.std(top1, ddof=1))
+                if len(top1) > 1 else None))
+    return merged
+
+
 def load_reference(path: str) -> List[dict]:
     """Reference rows: ``{'rows': [{'method', 'top1', ...}, ...]}``."""
     with open(path) as f:
@@ -194,7 +237,10 @@ def format_table(runs: Sequence[RunResult],
         for row in reference if row.get('key')
     }
     with_ref = any(run.name in by_key for run in runs)
+    several = any(run.runs > 1 for run in runs)
     header = ['method', 'top-1 %', 'top-5 %', 'mean class %', 'ms/clip']
+    if several:
+        header.append('runs')
     if with_ref:
         header.append('reference top-1 %')
     lines = [
@@ -202,13 +248,17 @@ def format_table(runs: Sequence[RunResult],
         '|' + '|'.join(['---'] * len(header)) + '|'
     ]
     for run in runs:
+        top1 = _fmt(run.top1)
+        if run.top1_std is not None:
+            top1 += f' ± {run.top1_std:.1f}'
         cells = [
-            run.name,
-            _fmt(run.top1),
+            run.name, top1,
             _fmt(run.top5),
             _fmt(run.mean_class),
             _fmt(run.ms_per_clip)
         ]
+        if several:
+            cells.append(str(run.runs))
         if with_ref:
             ref = by_key.get(run.name)
             cells.append(_fmt(ref.get('top1')) if ref else '-')
