@@ -1,15 +1,19 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """HMDB51 preparation on a generated dataset in HMDB51's layout."""
+import json
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 
 import pytest
+from _helpers.videos import real_clips, truncated_copy
 
 from tsdistill.datasets.hmdb51 import (HMDB51AnnotationError,
                                        prepare_annotations, read_split_file)
 from tsdistill.datasets.synthetic_motion import generate_motion_dataset
+from tsdistill.utils.flow_extraction import DONE_MARKER, flow_settings
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLASSES = ('static', 'move_left', 'rotate_cw')
@@ -165,11 +169,21 @@ def test_rawframe_lists_count_video_frames_minus_one(dataset, tmp_path):
     assert not osp.exists(osp.join(out, 'hmdb51_train_split_1_videos.txt'))
 
 
-def _write_flow(flow_dir, num_x, num_y):
+def _write_flow(flow_dir, num_x, num_y, done=True, bound=20.0):
+    """Flow files as extract_flow leaves them (marker: it finished)."""
     os.makedirs(flow_dir, exist_ok=True)
     for axis, num in (('x', num_x), ('y', num_y)):
         for i in range(1, num + 1):
-            open(osp.join(flow_dir, f'flow_{axis}_{i:05d}.jpg'), 'wb').close()
+            with open(osp.join(flow_dir, f'flow_{axis}_{i:05d}.jpg'),
+                      'wb') as f:
+                f.write(b'\xff\xd8 jpeg')
+    if done:
+        with open(osp.join(flow_dir, DONE_MARKER), 'w') as f:
+            json.dump(
+                dict(
+                    version=2,
+                    num_pairs=num_x,
+                    settings=flow_settings('module', bound)), f)
 
 
 def test_rawframe_lists_count_flow_files(tmp_path):
@@ -186,7 +200,7 @@ def test_rawframe_lists_count_flow_files(tmp_path):
     (splits / f'{name}_test_split1.txt').write_text(''.join(
         f'{v} {i} \n' for v, i in ids.items()))
     _write_flow(str(flow / name / video[:-4]), 7, 7)
-    _write_flow(str(flow / name / 'other_1'), 5, 4)
+    _write_flow(str(flow / name / 'other_1'), 5, 4, done=False)
     summary = prepare_annotations(
         str(videos),
         str(splits),
@@ -196,11 +210,11 @@ def test_rawframe_lists_count_flow_files(tmp_path):
         probe_videos=False)
     assert _lines(tmp_path / 'ann' / 'hmdb51_train_split_1_rawframes.txt') \
         == [f'{name}/{video[:-4]} 7 0']
-    assert _lines(tmp_path / 'ann' / 'hmdb51_val_split_1_rawframes.txt') \
-        == []
+    # no val video is left: no empty val lists, an issue for each instead
+    assert not osp.exists(tmp_path / 'ann' / 'hmdb51_val_split_1_videos.txt')
     split_file = str(splits / f'{name}_test_split1.txt')
     issues = {issue.kind: issue for issue in summary.issues}
-    assert sorted(issues) == ['incomplete flow', 'missing flow']
+    assert sorted(issues) == ['empty list', 'incomplete flow', 'missing flow']
     assert issues['incomplete flow'].line == 2
     assert str(issues['incomplete flow']).startswith(f'{split_file}:2: ')
     assert '5 flow_x and 4 flow_y' in str(issues['incomplete flow'])
@@ -260,3 +274,166 @@ def test_cli_no_probe_writes_video_lists_only(dataset, tmp_path):
         'classes.txt', 'hmdb51_train_split_3_videos.txt',
         'hmdb51_val_split_3_videos.txt'
     ]
+
+
+def _flow_dataset(tmp_path, videos_in_list):
+    """Class 'wave': these train videos and a test video with its flow.
+
+    Returns:
+        tuple: ``(videos, splits, flow)`` roots.
+    """
+    videos, splits, flow = (tmp_path / n for n in ('videos', 'splits', 'flow'))
+    os.makedirs(videos / 'wave')
+    os.makedirs(splits)
+    for v in list(videos_in_list) + ['test_0.avi']:
+        (videos / 'wave' / v).write_bytes(b'')
+    (splits /
+     'wave_test_split1.txt').write_text(''.join(f'{v} 1\n'
+                                                for v in videos_in_list) +
+                                        'test_0.avi 2\n')
+    _write_flow(str(flow / 'wave' / 'test_0'), 4, 4)
+    return str(videos), str(splits), str(flow)
+
+
+def _prepare_flow(videos, splits, flow, out):
+    return prepare_annotations(
+        videos,
+        splits,
+        out,
+        rawframes_root=flow,
+        splits=(1, ),
+        probe_videos=False)
+
+
+def test_interrupted_flow_folder_is_incomplete_not_short(tmp_path):
+    # a kill can leave 26/26 JPEGs, one of them 0 bytes, and no marker
+    names = [
+        '(HQ)_a_-_b_wave_f_cm_np1_le_med_0.avi', 'done_1.avi', 'counts_2.avi'
+    ]
+    videos, splits, flow = _flow_dataset(tmp_path, names)
+    killed = osp.join(flow, 'wave', names[0][:-4])
+    _write_flow(killed, 26, 26, done=False)
+    open(osp.join(killed, 'flow_y_00026.jpg'), 'wb').close()
+    _write_flow(osp.join(flow, 'wave', 'done_1'), 30, 30)
+    # marker present, but files missing since
+    _write_flow(osp.join(flow, 'wave', 'counts_2'), 30, 30)
+    os.remove(osp.join(flow, 'wave', 'counts_2', 'flow_x_00030.jpg'))
+    out = str(tmp_path / 'ann')
+    summary = _prepare_flow(videos, splits, flow, out)
+    assert _lines(osp.join(out, 'hmdb51_train_split_1_rawframes.txt')) == \
+        ['wave/done_1 30 0']
+    assert [(i.kind, i.line)
+            for i in summary.issues] == [('incomplete flow', 1),
+                                         ('incomplete flow', 3)]
+    assert killed in summary.issues[0].message
+    assert DONE_MARKER in summary.issues[0].message
+    assert '29 flow_x and 30 flow_y files, its .flow_done.json says 30' in \
+        summary.issues[1].message
+    with pytest.raises(HMDB51AnnotationError, match='incomplete flow'):
+        prepare_annotations(
+            videos,
+            splits,
+            str(tmp_path / 'strict'),
+            rawframes_root=flow,
+            splits=(1, ),
+            probe_videos=False,
+            strict=True)
+
+
+def test_flow_of_other_settings_is_reported(tmp_path):
+    names = [f'v_{i}.avi' for i in range(3)]
+    videos, splits, flow = _flow_dataset(tmp_path, names)
+    _write_flow(osp.join(flow, 'wave', 'v_0'), 4, 4)
+    _write_flow(osp.join(flow, 'wave', 'v_1'), 4, 4, bound=10.0)
+    _write_flow(osp.join(flow, 'wave', 'v_2'), 4, 4)
+    summary = _prepare_flow(videos, splits, flow, str(tmp_path / 'ann'))
+    assert _lines(tmp_path / 'ann' / 'hmdb51_train_split_1_rawframes.txt') \
+        == ['wave/v_0 4 0', 'wave/v_2 4 0']
+    assert [(i.kind, i.line)
+            for i in summary.issues] == [('mixed flow settings', 2)]
+    assert 'bound: 20.0 -> 10.0' in summary.issues[0].message
+
+
+def test_missing_splits_write_no_empty_lists(dataset, tmp_path, capsys):
+    videos, splits = _paths(dataset)
+    for name in os.listdir(splits):
+        if not name.endswith('split1.txt'):
+            os.remove(osp.join(splits, name))
+    from importlib import util
+    spec = util.spec_from_file_location(
+        'prepare',
+        osp.join(REPO, 'tools', 'data', 'hmdb51', 'prepare_annotations.py'))
+    module = util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / 'ann'
+    assert module.main([
+        '--videos-root', videos, '--splits-root', splits, '--out-dir',
+        str(out), '--no-probe'
+    ]) == 0
+    assert sorted(os.listdir(out)) == [
+        'classes.txt', 'hmdb51_train_split_1_videos.txt',
+        'hmdb51_val_split_1_videos.txt'
+    ]
+    text = capsys.readouterr().out
+    assert '2 issue(s): missing split 2' in text
+    for split in (2, 3):
+        assert (f'{splits}: missing split: no <class>_test_split{split}.txt '
+                f'file for any class: split {split} is not written') in text
+    with pytest.raises(HMDB51AnnotationError, match='missing split'):
+        prepare_annotations(
+            videos,
+            splits,
+            str(tmp_path / 'strict'),
+            probe_videos=False,
+            strict=True)
+
+
+def test_a_list_left_empty_is_an_issue_not_a_file(dataset, tmp_path):
+    videos, splits = _paths(dataset)
+    # every split-1 test video of every class goes missing
+    for name in CLASSES:
+        with open(osp.join(splits, f'{name}_test_split1.txt')) as f:
+            for line in f:
+                video, split_id = line.split()
+                if split_id == '2':
+                    os.remove(osp.join(videos, name, video))
+    out = str(tmp_path / 'ann')
+    summary = prepare_annotations(
+        videos, splits, out, splits=(1, ), probe_videos=False)
+    assert osp.exists(osp.join(out, 'hmdb51_train_split_1_videos.txt'))
+    empty = osp.join(out, 'hmdb51_val_split_1_videos.txt')
+    assert not osp.exists(empty)
+    assert [str(i) for i in summary.issues if i.kind == 'empty list'] == [
+        f'{empty}: empty list: no val video of split 1 is left: the list '
+        'is not written'
+    ]
+
+
+def test_truncated_real_clip_found_before_training(tmp_path):
+    # a real HMDB51 clip cut in half passed the old probe (decord opens it
+    # by path) and then crashed decord when training read it from memory
+    clip = real_clips()[0]
+    name = osp.basename(clip)
+    videos, splits = tmp_path / 'videos', tmp_path / 'splits'
+    os.makedirs(videos / 'climb')
+    os.makedirs(splits)
+    shutil.copy(clip, videos / 'climb' / 'intact.avi')
+    truncated_copy(clip, str(videos / 'climb' / name), 'half')
+    (splits /
+     'climb_test_split1.txt').write_text(f'intact.avi 1 \n{name} 1 \n')
+    with pytest.raises(HMDB51AnnotationError) as info:
+        prepare_annotations(
+            str(videos),
+            str(splits),
+            str(tmp_path / 'strict'),
+            splits=(1, ),
+            strict=True)
+    broken = str(videos / 'climb' / name)
+    assert f'climb_test_split1.txt:2: truncated video: {broken}: ' \
+        'truncated AVI' in str(info.value)
+    summary = prepare_annotations(
+        str(videos), str(splits), str(tmp_path / 'ann'), splits=(1, ))
+    assert [i.kind for i in summary.issues
+            ] == ['truncated video', 'empty list', 'empty list']
+    assert _lines(tmp_path / 'ann' / 'hmdb51_train_split_1_rawframes.txt') \
+        == ['climb/intact 242 0']

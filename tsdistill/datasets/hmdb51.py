@@ -19,28 +19,43 @@ as mmaction2's own HMDB51 lists), 0-based; ``classes.txt`` lists them in
 label order. Rawframe lists are for precomputed flow in
 ``<rawframes_root>/<class>/<video>/flow_{x,y}_%05d.jpg`` (mmaction2's
 ``RawframeDataset`` with ``modality='Flow'``, as ``tools/extract_flow.py``
-writes it); ``<n>`` is the number of flow frames: counted from the
-``flow_x_*.jpg`` files when a rawframes root is given, otherwise the
-video's frame count (decord, the decoder training uses) minus one, the
-number of consecutive-frame pairs flow extraction will write.
+writes it); ``<n>`` is the number of flow frames: with a rawframes root,
+those of the folders ``extract_flow`` marked complete (its
+``.flow_done.json``; a folder without it was interrupted and is reported
+as incomplete), otherwise the video's frame count (decord, the decoder
+training uses) minus one, the number of consecutive-frame pairs flow
+extraction will write.
 
-Unless ``probe_videos=False``, every listed video is opened once with
-decord, so an unreadable video is reported here rather than mid-training.
+Unless ``probe_videos=False``, every listed video is checked before
+anything is written, crash-isolated
+(:func:`tsdistill.utils.video_check.probe_videos`): a truncated AVI is
+found from its headers, and every other video is read from memory as
+mmaction2's ``DecordInit`` reads it and decoded frame by frame in worker
+processes, so a video that makes decord fail, hang or crash (SIGSEGV) is
+reported with its file here rather than killing a training run.
 
 Problems found are collected as :class:`AnnotationIssue` (kind, file,
 line, message): a missing video, a video listed twice, an unknown id, a
 malformed line, a class without a split file (or split files without a
-video folder), an unreadable video, missing or incomplete flow. With
-``strict=True`` any of them raises :class:`HMDB51AnnotationError` before
-anything is written; otherwise the affected entries are left out of the
-lists and the issues are returned, listed and counted in the summary.
+video folder), a split without any split file, a truncated or unreadable
+video, missing, incomplete or mixed-settings flow, and a list that would
+be empty (it is not written). With ``strict=True`` any of them raises
+:class:`HMDB51AnnotationError` before anything is written; otherwise the
+affected entries are left out of the lists and the issues are returned,
+listed and counted in the summary.
 """
+import json
 import os
 import os.path as osp
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
+
+from ..utils import video_check
+from ..utils.flow_extraction import (DONE_MARKER, read_done_marker,
+                                     settings_diff)
+from ..utils.video_check import container_problem
 
 SPLIT_FILE = re.compile(r'^(?P<cls>.+)_test_split(?P<split>[123])\.txt$')
 FLOW_FILE = re.compile(r'^flow_(?P<axis>[xy])_\d+\.jpg$')
@@ -55,10 +70,12 @@ class AnnotationIssue:
     Args:
         kind (str): What is wrong (``'missing video'``, ``'duplicate
             video'``, ``'unknown id'``, ``'malformed line'``, ``'missing
-            split file'``, ``'class without videos'``, ``'unreadable
-            video'``, ``'missing flow'``, ``'incomplete flow'``).
-        path (str): The file the problem is in (a split file, or the
-            missing file itself).
+            split file'``, ``'missing split'``, ``'class without
+            videos'``, ``'truncated video'``, ``'unreadable video'``,
+            ``'missing flow'``, ``'incomplete flow'``, ``'mixed flow
+            settings'``, ``'empty list'``).
+        path (str): The file the problem is in (a split file, the missing
+            file itself, or the list that was not written).
         line (int, optional): 1-based line number in ``path``.
         message (str): What was found, naming the files involved.
     """
@@ -158,7 +175,10 @@ def read_split_file(
 
 
 def count_video_frames(path: str) -> int:
-    """Number of frames decord finds in a video.
+    """Number of frames decord finds in a video (opened by path, in-process).
+
+    :func:`prepare_annotations` probes videos crash-isolated instead (see
+    the module docstring).
 
     Args:
         path (str): The video file.
@@ -168,10 +188,13 @@ def count_video_frames(path: str) -> int:
         ``total_frames``).
 
     Raises:
-        OSError: The video cannot be opened or holds no frame; the message
-            names ``path``.
+        OSError: The video is truncated, cannot be opened or holds no
+            frame; the message names ``path``.
     """
     import decord
+    problem = container_problem(path)
+    if problem is not None:
+        raise OSError(f'{path}: {problem}')
     try:
         num = len(decord.VideoReader(path, num_threads=1))
     except Exception as error:  # decord raises its own DECORDError
@@ -214,40 +237,39 @@ def _find_split_files(splits_root: str) -> Dict[str, Dict[int, str]]:
     return split_files
 
 
-class _FrameCounter:
-    """Flow-frame counts for the rawframe lists, each video probed once."""
+def flow_frames(
+        flow_dir: str
+) -> Tuple[Optional[int], Optional[tuple], Optional[dict]]:
+    """Flow frames of a folder ``tools/extract_flow.py`` marked complete.
 
-    def __init__(self, videos_root: str, rawframes_root: Optional[str],
-                 probe_videos: bool) -> None:
-        self.videos_root = videos_root
-        self.rawframes_root = rawframes_root
-        self.probe_videos = probe_videos
-        self._cache: Dict[str, tuple] = {}
+    Args:
+        flow_dir (str): ``<rawframes_root>/<class>/<video>``.
 
-    def __call__(self, rel: str) -> Tuple[Optional[int], Optional[tuple]]:
-        """``(flow frames or None, None)`` or ``(None, (kind, message))``."""
-        if rel not in self._cache:
-            self._cache[rel] = self._count(rel)
-        return self._cache[rel]
-
-    def _count(self, rel: str):
-        if self.probe_videos:
-            try:
-                num_video = count_video_frames(osp.join(self.videos_root, rel))
-            except OSError as error:
-                return None, ('unreadable video', str(error))
-        if self.rawframes_root is not None:
-            flow_dir = osp.join(self.rawframes_root, osp.splitext(rel)[0])
-            num_x, num_y = count_flow_frames(flow_dir)
-            if num_x == 0:
-                return None, ('missing flow', f'no flow_x_*.jpg in {flow_dir}')
-            if num_x != num_y:
-                return None, ('incomplete flow', f'{flow_dir} holds {num_x} '
-                              f'flow_x and {num_y} flow_y files')
-            return num_x, None
-        if self.probe_videos:
-            return num_video - 1, None  # flow between consecutive frames
-        return None, None
+    Returns:
+        tuple: ``(num, None, settings)`` for a complete folder (its marker
+        present and its x / y counts equal to the marker's), else
+        ``(None, (kind, message), None)`` with kind ``'missing flow'`` or
+        ``'incomplete flow'``.
+    """
+    try:
+        marker = read_done_marker(flow_dir)
+    except ValueError as error:
+        return None, ('incomplete flow', str(error)), None
+    num_x, num_y = count_flow_frames(flow_dir)
+    if marker is None:
+        if num_x == 0 and num_y == 0:
+            return None, ('missing flow',
+                          f'no flow_x_*.jpg in {flow_dir}'), None
+        return None, ('incomplete flow',
+                      f'{flow_dir} holds {num_x} flow_x and {num_y} flow_y '
+                      f'files but no {DONE_MARKER}: tools/extract_flow.py '
+                      'did not finish it (run it again to complete it)'), None
+    num = marker['num_pairs']
+    if num_x != num or num_y != num:
+        return None, ('incomplete flow',
+                      f'{flow_dir} holds {num_x} flow_x and {num_y} flow_y '
+                      f'files, its {DONE_MARKER} says {num}'), None
+    return num, None, marker['settings']
 
 
 def prepare_annotations(videos_root: str,
@@ -256,7 +278,8 @@ def prepare_annotations(videos_root: str,
                         rawframes_root: Optional[str] = None,
                         splits: Sequence[int] = (1, 2, 3),
                         strict: bool = False,
-                        probe_videos: bool = True) -> PrepareSummary:
+                        probe_videos: bool = True,
+                        workers: int = 1) -> PrepareSummary:
     """Write mmaction2 annotation lists for HMDB51 (or data in its layout).
 
     Args:
@@ -265,16 +288,23 @@ def prepare_annotations(videos_root: str,
         out_dir (str): Where the lists are written.
         rawframes_root (str, optional): Folder of extracted flow
             ``<class>/<video>/flow_{x,y}_%05d.jpg``; if given, the rawframe
-            lists count its flow files and a video without them is an issue.
-            Defaults to ``None`` (count from the videos).
+            lists hold only the folders ``tools/extract_flow.py`` marked
+            complete, with their flow counts; a video without such a folder
+            is an issue, and so is a folder whose settings differ from most
+            others'. Defaults to ``None`` (count from the videos).
         splits (Sequence[int]): Splits to write. Defaults to ``(1, 2, 3)``.
         strict (bool): Raise :class:`HMDB51AnnotationError` on any issue,
             before writing anything. Defaults to ``False``.
-        probe_videos (bool): Open every listed video with decord (reports
-            unreadable videos; gives the frame counts of the rawframe lists
-            when no ``rawframes_root`` is given). ``False`` only checks that
-            the files exist, and then writes rawframe lists only with a
-            ``rawframes_root``. Defaults to ``True``.
+        probe_videos (bool): Check every listed video, crash-isolated:
+            truncated AVIs from their headers, the others decoded frame by
+            frame in worker processes as mmaction2's ``DecordInit`` reads
+            them (reports truncated and unreadable videos; gives the frame
+            counts of the rawframe lists when no ``rawframes_root`` is
+            given). ``False`` only checks that the files exist, and then
+            writes rawframe lists only with a ``rawframes_root``. Defaults
+            to ``True``.
+        workers (int): Processes decoding videos in parallel. Defaults to
+            ``1``.
 
     Returns:
         PrepareSummary: Classes, counts per split / subset / class, issues
@@ -294,6 +324,16 @@ def prepare_annotations(videos_root: str,
     classes = sorted(set(split_files) | set(folders))
     summary = PrepareSummary(classes=classes)
     issues = summary.issues
+    # a split without any split file: one issue, and no lists for it
+    missing_splits = [
+        k for k in splits if not any(k in f for f in split_files.values())
+    ]
+    for split in missing_splits:
+        issues.append(
+            AnnotationIssue(
+                'missing split', splits_root, None,
+                f'no <class>_test_split{split}.txt file for any class: '
+                f'split {split} is not written'))
     for name in classes:
         if name not in folders:
             issues.append(
@@ -302,6 +342,8 @@ def prepare_annotations(videos_root: str,
                     f'class {name!r} has split files but no '
                     'video folder'))
         for split in splits:
+            if split in missing_splits:
+                continue
             if split not in split_files.get(name, {}):
                 issues.append(
                     AnnotationIssue(
@@ -309,10 +351,8 @@ def prepare_annotations(videos_root: str,
                         osp.join(splits_root, f'{name}_test_split{split}.txt'),
                         None, f'class {name!r} has no split-{split} file'))
 
-    count_frames = _FrameCounter(videos_root, rawframes_root, probe_videos)
-    write_rawframes = rawframes_root is not None or probe_videos
-    lists: Dict[Tuple[int, str], List[str]] = defaultdict(list)
-    frame_lists: Dict[Tuple[int, str], List[str]] = defaultdict(list)
+    # the split files' entries whose video exists, in output order
+    listed = []
     for label, name in enumerate(classes):
         for split in splits:
             path = split_files.get(name, {}).get(split)
@@ -331,17 +371,84 @@ def prepare_annotations(videos_root: str,
                             'missing video', path, number,
                             f'{osp.join(videos_root, rel)} does not exist'))
                     continue
-                num, problem = count_frames(rel)
-                if problem is not None:
-                    kind, message = problem
-                    issues.append(AnnotationIssue(kind, path, number, message))
+                listed.append((split, subset, label, name, rel, path, number))
+
+    rels = list(dict.fromkeys(entry[4] for entry in listed))
+    probes = {}
+    if probe_videos:
+        probes = video_check.probe_videos(
+            [osp.join(videos_root, rel) for rel in rels], workers=workers)
+    flows = {}
+    usual_settings = None
+    if rawframes_root is not None:
+        flows = {
+            rel: flow_frames(osp.join(rawframes_root,
+                                      osp.splitext(rel)[0]))
+            for rel in rels
+        }
+        seen = Counter(
+            json.dumps(settings, sort_keys=True)
+            for num, _, settings in flows.values() if num is not None)
+        if len(seen) > 1:
+            usual_settings = json.loads(seen.most_common(1)[0][0])
+
+    write_rawframes = rawframes_root is not None or probe_videos
+    lists: Dict[Tuple[int, str], List[str]] = defaultdict(list)
+    frame_lists: Dict[Tuple[int, str], List[str]] = defaultdict(list)
+    for split, subset, label, name, rel, path, number in listed:
+        num = None
+        if probe_videos:
+            probe = probes[osp.join(videos_root, rel)]
+            if not probe.ok:
+                issues.append(
+                    AnnotationIssue(f'{probe.kind} video', path, number,
+                                    probe.message))
+                continue
+            num = probe.num_frames - 1  # flow between consecutive frames
+        if rawframes_root is not None:
+            num, problem, settings = flows[rel]
+            flow_dir = osp.join(rawframes_root, osp.splitext(rel)[0])
+            if problem is not None:
+                kind, message = problem
+                issues.append(AnnotationIssue(kind, path, number, message))
+                continue
+            if usual_settings is not None and settings != usual_settings:
+                issues.append(
+                    AnnotationIssue(
+                        'mixed flow settings', path, number,
+                        f'{flow_dir} was extracted with other settings '
+                        'than most videos (' +
+                        settings_diff(usual_settings, settings) + ')'))
+                continue
+        lists[(split, subset)].append(f'{rel} {label}')
+        key = (split, subset, name)
+        summary.per_class[key] = summary.per_class.get(key, 0) + 1
+        if num is not None:
+            frame_lists[(
+                split, subset)].append(f'{osp.splitext(rel)[0]} {num} {label}')
+
+    # every list to write, or an issue saying why it is not written
+    outputs = []
+    for split in splits:
+        if split in missing_splits:
+            continue
+        for subset in ('train', 'val'):
+            kinds = [('videos', lists[(split, subset)])]
+            if write_rawframes:
+                kinds.append(('rawframes', frame_lists[(split, subset)]))
+            for kind, lines in kinds:
+                out = osp.join(out_dir,
+                               f'hmdb51_{subset}_split_{split}_{kind}.txt')
+                if lines:
+                    outputs.append((split, subset, kind, out, lines))
                     continue
-                lists[(split, subset)].append(f'{rel} {label}')
-                key = (split, subset, name)
-                summary.per_class[key] = summary.per_class.get(key, 0) + 1
-                if num is not None:
-                    frame_lists[(split, subset)].append(
-                        f'{osp.splitext(rel)[0]} {num} {label}')
+                issues.append(
+                    AnnotationIssue(
+                        'empty list', out, None,
+                        f'no {subset} video of split {split} is left: the '
+                        'list is not written' +
+                        ('; the older file of that name is left unchanged'
+                         if osp.exists(out) else '')))
     if strict and issues:
         raise HMDB51AnnotationError(issues)
 
@@ -349,19 +456,11 @@ def prepare_annotations(videos_root: str,
     classes_file = osp.join(out_dir, 'classes.txt')
     _write_lines(classes_file, classes)
     summary.files.append(classes_file)
-    for split in splits:
-        for subset in ('train', 'val'):
-            lines = lists[(split, subset)]
+    for split, subset, kind, out, lines in outputs:
+        if kind == 'videos':
             summary.counts[(split, subset)] = len(lines)
-            out = osp.join(out_dir,
-                           f'hmdb51_{subset}_split_{split}_videos.txt')
-            _write_lines(out, lines)
-            summary.files.append(out)
-            if write_rawframes:
-                out = osp.join(out_dir,
-                               f'hmdb51_{subset}_split_{split}_rawframes.txt')
-                _write_lines(out, frame_lists[(split, subset)])
-                summary.files.append(out)
+        _write_lines(out, lines)
+        summary.files.append(out)
     return summary
 
 

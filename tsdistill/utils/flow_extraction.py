@@ -149,7 +149,8 @@ def flow_settings(backend: str,
             flow_cfg=effective))
 
 
-def _settings_diff(old: Optional[dict], new: dict) -> str:
+def settings_diff(old: Optional[dict], new: dict) -> str:
+    """What differs between two :func:`flow_settings` (``old -> new``)."""
     if old is None:
         return ('its marker records no settings (written by an older '
                 'version)')
@@ -444,7 +445,7 @@ def extract_flow(ann_file: str,
             marker = None  # interrupted while writing it: redo
         if marker is not None and marker['settings'] != settings:
             mismatched.append(
-                (video, _settings_diff(marker['settings'], settings)))
+                (video, settings_diff(marker['settings'], settings)))
             if not overwrite:
                 continue
             report['redone'].append(video)

@@ -264,7 +264,8 @@ def probe_videos(paths: Sequence[str],
     file instead of ending the caller.
 
     Args:
-        paths (Sequence[str]): Video files (duplicates are checked once).
+        paths (Sequence[str | PathLike]): Video files (duplicates are
+            checked once).
         decode (bool): Decode every frame; ``False`` only opens the video
             and counts its frames. Defaults to ``True``.
         workers (int): Worker processes run in parallel. Defaults to ``1``.
@@ -277,6 +278,7 @@ def probe_videos(paths: Sequence[str],
     Returns:
         dict[str, VideoProbe]: One entry per distinct path.
     """
+    paths = [os.fspath(p) for p in paths]
     results: Dict[str, VideoProbe] = {}
     todo: List[str] = []
     for path in dict.fromkeys(paths):

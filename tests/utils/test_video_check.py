@@ -1,0 +1,110 @@
+# Copyright (c) tsdistill authors. All rights reserved.
+"""Finding broken videos before training, crash-isolated (video_check)."""
+import os.path as osp
+import re
+import runpy
+import shutil
+
+import pytest
+from _helpers.videos import (HMDB51_LIKE_NAMES, real_clips, truncated_copy,
+                             write_hmdb51_like_clip)
+
+from tsdistill.utils.video_check import (TruncatedVideoError, check_container,
+                                         container_problem, probe_videos)
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+#: frames of the two real clips, sorted by name (data README)
+REAL_FRAMES = [243, 82]
+
+
+@pytest.fixture
+def clips(tmp_path):
+    """Copies of the real clips, each also cut in half and to 2 KB."""
+    out = {}
+    for i, clip in enumerate(real_clips()):
+        name = osp.basename(clip)
+        out[f'intact{i}'] = shutil.copy(clip, str(tmp_path / name))
+        out[f'half{i}'] = truncated_copy(clip, str(tmp_path / 'half' / name),
+                                         'half')
+        out[f'small{i}'] = truncated_copy(clip, str(tmp_path / 'small' / name),
+                                          2048)
+    return out
+
+
+def test_container_check_finds_the_cuts(clips):
+    for i in range(2):
+        # real HMDB51 files carry data after their RIFF chunk: not a cut
+        assert container_problem(clips[f'intact{i}']) is None
+        for cut in ('half', 'small'):
+            problem = container_problem(clips[f'{cut}{i}'])
+            assert problem.startswith('truncated AVI: its RIFF header '
+                                      'declares'), problem
+            with pytest.raises(
+                    TruncatedVideoError, match=re.escape(clips[f'{cut}{i}'])):
+                check_container(clips[f'{cut}{i}'])
+    # not an AVI: nothing to check here (decoding will tell)
+    assert container_problem(osp.join(REPO, 'README.md')) is None
+
+
+def test_probe_survives_a_decoder_segfault(clips, tmp_path):
+    # without the header check, decord reads the cuts from memory and dies
+    # (SIGSEGV): the worker is restarted and the files after them checked
+    text = tmp_path / 'text.avi'
+    text.write_text('not a video\n' * 100)
+    paths = [
+        clips['intact0'], clips['half0'], clips['small1'], clips['intact1'],
+        str(text),
+        str(tmp_path / 'missing.avi')
+    ]
+    probes = probe_videos(paths, check_containers=False)
+    assert list(probes) == paths
+    assert [probes[p].num_frames for p in paths] == \
+        REAL_FRAMES[:1] + [None, None] + REAL_FRAMES[1:] + [None, None]
+    for cut in (clips['half0'], clips['small1']):
+        assert probes[cut].kind == 'unreadable'
+        assert probes[cut].message.startswith(f'{cut}: decord crashed '
+                                              '(SIGSEGV)'), probes[cut]
+    assert probes[str(text)].message.startswith(f'{text}: decord cannot '
+                                                'read it')
+    assert probes[paths[-1]].message == f'{paths[-1]}: no such file'
+    # by default the cuts are named from their headers, without decoding
+    probes = probe_videos(paths[:4], workers=2)
+    assert [probes[p].kind for p in paths[:4]] == \
+        [None, 'truncated', 'truncated', None]
+    assert [probes[p].num_frames for p in paths[:4]] == \
+        [243, None, None, 82]
+
+
+def test_probe_names_a_file_that_takes_too_long(clips):
+    probes = probe_videos([clips['intact0'], clips['intact1']], timeout=1e-3)
+    for path, probe in probes.items():
+        assert probe.kind == 'unreadable'
+        assert probe.message.startswith(f'{path}: decord took longer than')
+
+
+def test_generated_hmdb51_like_clips(tmp_path):
+    paths = [
+        write_hmdb51_like_clip(str(tmp_path / name), num_frames=30, seed=i)
+        for i, name in enumerate(HMDB51_LIKE_NAMES)
+    ]
+    with open(paths[0], 'rb') as f:
+        head = f.read(256)
+    assert head[:4] == b'RIFF' and b'XVID' in head  # as OpenCV wrote it
+    assert all(container_problem(p) is None for p in paths)
+    probes = probe_videos(paths)
+    assert [probes[p].num_frames for p in paths] == [30, 30]
+
+
+def test_check_videos_tool(clips, tmp_path, capsys):
+    root = osp.dirname(clips['intact0'])
+    ann = tmp_path / 'list.txt'
+    names = [osp.relpath(clips[k], root) for k in ('intact0', 'half1')]
+    ann.write_text(f'{names[0]} 0\n\n{names[1]} 1\n')
+    main = runpy.run_path(osp.join(REPO, 'tools', 'data',
+                                   'check_videos.py'))['main']
+    assert main([str(ann), '--data-root', root]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        f'{ann}:3: truncated video: {clips["half1"]}: ' +
+        container_problem(clips['half1']), '2 videos checked, 1 broken'
+    ]
