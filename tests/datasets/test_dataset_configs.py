@@ -56,6 +56,26 @@ def test_one_variable_selects_the_split(monkeypatch, split):
         f'hmdb51_train_split_{split}_videos.txt')
 
 
+@pytest.mark.parametrize('split', ['4', '0', '1,2', ' 1'])
+def test_unknown_split_is_named(monkeypatch, split):
+    monkeypatch.setenv('HMDB51_SPLIT', split)
+    with pytest.raises(ValueError) as info:
+        Config.fromfile(HMDB51)
+    assert 'HMDB51_SPLIT must be 1, 2 or 3' in str(info.value)
+    assert repr(split) in str(info.value)
+
+
+def test_list_of_a_split_not_written_is_named(monkeypatch, data_root):
+    # the synthetic base takes HMDB51_SPLIT too; its dataset names the list
+    monkeypatch.setenv('SYNTHETIC_MOTION_ROOT', data_root)
+    monkeypatch.setenv('HMDB51_SPLIT', '4')
+    cfg = Config.fromfile(SYNTHETIC)
+    with pytest.raises(FileNotFoundError) as info:
+        _build(cfg, 'train_dataloader')
+    assert 'hmdb51_train_split_4_videos.txt does not exist' in str(info.value)
+    assert 'hmdb51_train_split_1_videos.txt' in str(info.value)
+
+
 def test_hmdb51_root_variable(monkeypatch):
     monkeypatch.setenv('HMDB51_ROOT', '/datasets/hmdb')
     cfg = Config.fromfile(HMDB51)

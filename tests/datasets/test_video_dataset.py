@@ -362,3 +362,19 @@ def test_checked_decord_init_reads_the_same_frames():
         assert checked['avg_fps'] == stock['avg_fps']
         assert np.array_equal(
             np.stack(checked['imgs']), np.stack(stock['imgs']))
+
+
+def test_missing_or_empty_list_named(tmp_path):
+    init_default_scope('mmaction')
+    (tmp_path / 'hmdb51_train_split_1_videos.txt').write_text('a.avi 0\n')
+    missing = str(tmp_path / 'hmdb51_train_split_4_videos.txt')
+    with pytest.raises(FileNotFoundError) as info:
+        CheckedVideoDataset(missing, PIPELINE)
+    assert missing in str(info.value)
+    assert 'hmdb51_train_split_1_videos.txt' in str(info.value)
+    empty = tmp_path / 'empty.txt'
+    empty.write_text('')
+    with pytest.raises(
+            ValueError, match=f'{re.escape(str(empty))} lists '
+            'no video'):
+        CheckedVideoDataset(str(empty), PIPELINE)

@@ -22,9 +22,17 @@ the files at the end of every epoch (gathered over all ranks).
 Failures anywhere else in the pipeline (a bug or a bad config, not a
 broken file) are never skipped: they propagate unchanged, with a note
 naming the file. Test-time datasets never skip either: every test video is
-evaluated or the run stops with the file's name.
+evaluated or the run stops with the file's name. A missing or empty
+annotation list is an error naming it.
+
+To find broken videos before training (crash-isolated, every frame
+decoded), see :func:`tsdistill.utils.video_check.probe_videos`, used by
+``tools/data/hmdb51/prepare_annotations.py`` and
+``tools/data/check_videos.py``.
 """
 import multiprocessing
+import os
+import os.path as osp
 import traceback
 import warnings
 from typing import Dict, List, Optional
@@ -33,6 +41,7 @@ from mmaction.datasets import VideoDataset
 from mmaction.datasets.transforms import DecordInit
 from mmaction.registry import DATASETS, HOOKS
 from mmengine.dist import all_gather_object, is_distributed
+from mmengine.fileio import exists
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
@@ -119,6 +128,11 @@ class CheckedVideoDataset(VideoDataset):
             that cannot be opened or decoded instead of stopping; ignored in
             test mode. Defaults to ``False``.
         **kwargs: ``VideoDataset`` keyword arguments.
+
+    Raises:
+        FileNotFoundError: ``ann_file`` does not exist (the message lists
+            the lists next to it).
+        ValueError: ``ann_file`` lists no video.
     """
 
     def __init__(self, *args, skip_broken: bool = False, **kwargs) -> None:
@@ -133,6 +147,23 @@ class CheckedVideoDataset(VideoDataset):
                     **transform.kwargs)
         # workers write, the hook reads (in the main process)
         self._skips = SkipCounts(len(self))
+
+    def load_data_list(self) -> List[dict]:
+        """Read the list; a missing or empty one is an error naming it."""
+        if not exists(self.ann_file):
+            folder = osp.dirname(self.ann_file) or '.'
+            found = sorted(
+                n for n in os.listdir(folder)
+                if n.endswith('.txt')) if osp.isdir(folder) else []
+            raise FileNotFoundError(
+                f'annotation list {self.ann_file} does not exist' +
+                (f'; {folder} holds: {", ".join(found)}'
+                 if found else f'; {folder} holds no .txt list'))
+        data_list = super().load_data_list()
+        if not data_list:
+            raise ValueError(f'annotation list {self.ann_file} lists no '
+                             'video')
+        return data_list
 
     def prepare_data(self, idx: int):
         """Run the pipeline; name the file on failure (or skip it).

@@ -11,8 +11,9 @@
 # annotations/classes.txt; see tools/data/hmdb51/README.md).
 #
 # Split: ONE variable, the environment variable HMDB51_SPLIT (1, 2 or 3;
-# default 1), read when the config is loaded and recorded in the dumped
-# config; HMDB51_ROOT moves the data (default data/hmdb51):
+# default 1; anything else is an error when the config is loaded), read
+# when the config is loaded and recorded in the dumped config; HMDB51_ROOT
+# moves the data (default data/hmdb51):
 #   HMDB51_SPLIT=2 python tools/train.py CONFIG --work-dir work_dirs/split2
 # (A child config cannot change `split` or `data_root` by redefining them:
 # mmengine evaluates this file's f-strings first. Use the environment
@@ -36,12 +37,19 @@
 #   test_dataloader = dict(
 #       dataset=dict(pipeline={{_base_.test_pipeline_multiclip}}))
 #
-# Broken videos: a video that cannot be opened or decoded stops the run
-# with its file name. `skip_broken=True` on the training dataset skips such
-# videos instead (each replaced by another sample); BrokenVideoReportHook
-# reports the count and the files at the end of every epoch. Validation
-# and test never skip.
+# Broken videos: find them before training with prepare_annotations (it
+# decodes every video, crash-isolated; or tools/data/check_videos.py). A
+# video that cannot be opened or decoded stops the run with its file name
+# (CheckedVideoDataset reads every DecordInit video by path and names a
+# truncated AVI instead of letting decord segfault). `skip_broken=True` on
+# the training dataset skips such videos instead (each replaced by another
+# sample); BrokenVideoReportHook reports the count and the files at the end
+# of every epoch. Validation and test never skip. A missing or empty list
+# (e.g. a split prepare_annotations did not write) is an error naming it.
 split = '{{$HMDB51_SPLIT:1}}'
+if split not in ('1', '2', '3'):
+    raise ValueError('HMDB51_SPLIT must be 1, 2 or 3 (the official splits '
+                     f'of HMDB51), got {split!r}')
 data_root = '{{$HMDB51_ROOT:data/hmdb51}}'
 dataset_type = 'CheckedVideoDataset'
 video_root = f'{data_root}/videos'
