@@ -4,11 +4,14 @@ import json
 import os
 import os.path as osp
 import pickle
+import re
+import runpy
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+import torch
 
 from tsdistill.utils.results_table import (accuracies_from_predictions,
                                            find_metrics_json, format_table,
@@ -84,7 +87,7 @@ def test_dumped_predictions(tmp_path):
     assert top5 <= 100.0
     path = str(tmp_path / 'preds.pkl')
     with open(path, 'wb') as f:
-        pickle.dump(preds, f)
+        pickle.dump(preds, f, protocol=2)  # as mmengine's dump
     run = load_run('dump', path)
     assert run.top1 == pytest.approx(50.0) and run.ms_per_clip is None
 
@@ -153,3 +156,56 @@ def test_runs_sharing_a_name_are_aggregated(tmp_path):
         text=True,
         check=True).stdout
     assert '40.0 ± 10.0' in out
+
+
+class _RunsCode:
+    """A pickle that runs a shell command when loaded with plain pickle."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}', ))
+
+
+def test_crafted_dump_does_not_run_code(tmp_path):
+    marker = tmp_path / 'code_ran'
+    path = str(tmp_path / 'evil.pkl')
+    main = runpy.run_path(
+        osp.join(REPO, 'tools', 'analysis', 'compare_results.py'))['main']
+    for protocol in (2, pickle.DEFAULT_PROTOCOL):
+        with open(path, 'wb') as f:
+            pickle.dump([dict(pred_score=_RunsCode(marker), gt_label=[0])],
+                        f,
+                        protocol=protocol)
+        with pytest.raises(pickle.UnpicklingError) as info:
+            load_run('evil', path)
+        assert path in str(info.value), info.value
+        with pytest.raises(pickle.UnpicklingError, match=re.escape(path)):
+            main([f'evil={path}'])
+        assert not marker.exists()
+    # protocol 2 reached the unpickler, which refused os.system
+    with open(path, 'wb') as f:
+        pickle.dump([_RunsCode(marker)], f, protocol=2)
+    with pytest.raises(pickle.UnpicklingError, match='system'):
+        load_run('evil', path)
+    assert not marker.exists()
+
+
+def test_mmengine_dump_with_tensors(tmp_path):
+    # what tools/test.py --dump writes: DumpResults of ActionDataSamples
+    from mmaction.structures import ActionDataSample
+    from mmengine.evaluator import DumpResults
+    path = str(tmp_path / 'preds.pkl')
+    dump = DumpResults(out_file_path=path)
+    samples = []
+    for label, score in ((0, [0.9, 0.1]), (1, [0.6, 0.4]), (1, [0.2, 0.8])):
+        sample = ActionDataSample().set_gt_label(label)
+        sample.set_pred_score(torch.tensor(score))
+        sample.set_metainfo(dict(img_shape=(112, 112), num_classes=2))
+        samples.append(sample.to_dict())
+    dump.process(None, samples)
+    dump.compute_metrics(dump.results)
+    run = load_run('dump', path)
+    assert run.top1 == pytest.approx(100 * 2 / 3)
+    assert run.mean_class == pytest.approx(75.0)

@@ -20,6 +20,8 @@ of them edits site-packages.
    methods) is replaced by a restricted version that only resolves those
    methods. Anything else is still refused, and mmengine's local checkpoint
    loader is wrapped so the error names the file and the refused globals.
+   :func:`load_pickle_restricted` reads other pickles (mmengine ``--dump``
+   files) with the same unpickler and allow-list.
 4. mmengine 0.10.7 calls ``torch.cuda.set_device`` when it initialises a
    ``pytorch`` or ``slurm`` launch, even for the ``gloo`` backend, which
    fails on a machine without CUDA. :func:`patch_cpu_distributed` skips
@@ -192,6 +194,67 @@ def patch_checkpoint_loading() -> bool:
         CheckpointLoader.register_scheme(
             prefixes='', loader=_wrap_local_loader(local), force=True)
     return True
+
+
+def _load_storage_weights_only(data: bytes) -> Any:
+    """Stands in for ``torch.storage._load_from_bytes`` in dumps.
+
+    A tensor pickled with plain ``pickle`` (as mmengine's ``dump`` does)
+    carries its storage as ``torch.save`` bytes, which torch reloads with
+    ``weights_only=False``; this reloads them with ``weights_only=True``.
+    """
+    import io
+    return torch.load(io.BytesIO(data), weights_only=True)
+
+
+def load_pickle_restricted(path: str) -> Any:
+    """Load a pickle file without running code from it.
+
+    For mmengine ``--dump`` files (``DumpResults``: lists of dicts of
+    tensors, numpy arrays and plain values, pickle protocol 2, as
+    mmengine writes them). They are read with the same
+    restricted unpickler as checkpoints: torch's weights-only unpickler
+    with this module's allow-list (:func:`mmengine_safe_globals`), plus a
+    stand-in for the storage loader of plainly pickled tensors that loads
+    them weights-only too. Anything else (``os.system``, arbitrary classes,
+    ...) is refused.
+
+    Args:
+        path (str): The ``.pkl`` file.
+
+    Returns:
+        Any: The unpickled object.
+
+    Raises:
+        pickle.UnpicklingError: The file holds objects outside the
+            allow-list, or is not a readable pickle; the message names it.
+    """
+    try:
+        from torch import _weights_only_unpickler
+        safe_globals = torch.serialization.safe_globals
+    except (ImportError, AttributeError) as error:  # torch < 2.5
+        raise pickle.UnpicklingError(
+            f'{path}: this torch has no restricted unpickler; refusing to '
+            'load a pickle file') from error
+    allowed = mmengine_safe_globals() + [
+        (_load_storage_weights_only, 'torch.storage._load_from_bytes')
+    ]
+    with open(path, 'rb') as f:
+        head = f.read(2)
+        if len(head) == 2 and head[0] == 0x80 and head[1] > 2:
+            raise pickle.UnpicklingError(
+                f'{path}: pickle protocol {head[1]}; only protocol 2 (what '
+                "mmengine's dump and torch.save write) is read, with the "
+                'restricted unpickler of checkpoints')
+        f.seek(0)
+        try:
+            with safe_globals(allowed):
+                return _weights_only_unpickler.load(f)
+        except Exception as error:
+            raise pickle.UnpicklingError(
+                f'{path}: refused to unpickle: it is not a pickle made of '
+                'tensors, numpy arrays and plain values only, or is damaged '
+                f'({type(error).__name__}: {error})') from error
 
 
 def _skip_cuda_set_device(init: Callable) -> Callable:
