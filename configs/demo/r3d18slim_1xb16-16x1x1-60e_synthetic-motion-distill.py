@@ -1,6 +1,7 @@
 # Table 1 row 4 on the CPU demo: the student M3 (slim R3D-18 on RGB) with
-# CE + lambda * MSE against the frozen teacher of the -tvl1 config (stage-3
-# feature maps, lambda 10: the defaults of r3d18_distill.py).
+# CE + lambda * MSE against the frozen teacher of the -tvl1 config (the
+# loss_distill of r3d18_distill.py: FeatureMSELoss on stage-3 maps,
+# lambda 10).
 _base_ = [
     '../_base_/models/r3d18_distill.py',
     './_base_/synthetic_motion_16x32_cpu_60e.py'
@@ -16,6 +17,6 @@ model = dict(
         temporal_strides=(1, 2, 2, 2)),
     cls_head=dict(num_classes=8, in_channels=64, dropout_ratio=0.3),
     teacher_cfg='configs/demo/'
-    'r3d18slim_1xb16-16x1x1-20e_synthetic-motion-tvl1.py',
+    'r3d18slim_1xb16-16x1x1-60e_synthetic-motion-tvl1.py',
     teacher_ckpt='work_dirs/'
-    'r3d18slim_1xb16-16x1x1-20e_synthetic-motion-tvl1')
+    'r3d18slim_1xb16-16x1x1-60e_synthetic-motion-tvl1')

@@ -114,8 +114,10 @@ def student_cfg(teacher_ckpt: str) -> dict:
         backbone=BACKBONE,
         cls_head=HEAD,
         data_preprocessor=PREPROCESSOR,
-        distill_features=('layer2', ),
-        lambda_=1.0,
+        loss_distill=dict(
+            type='FeatureMSELoss',
+            loss_weight=1.0,
+            pairs=[('layer2', 'layer2')]),
         teacher_cfg=TEACHER,
         teacher_ckpt=teacher_ckpt)
 

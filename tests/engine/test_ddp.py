@@ -97,14 +97,16 @@ def test_two_process_ddp_distill_student(tmp_path, data):
         experiment_cfg(
             # iteration 1 is the MSE-only warm-up (loss_cls * 0), 2 is not:
             # DDP without find_unused_parameters must accept both
-            dict(student_cfg(teacher_ckpt), warmup_iters=1),
+            dict(
+                student_cfg(teacher_ckpt),
+                loss_schedule=dict(by_epoch=False, distill_only=1)),
             data,
             hooks=[dict(type='RandomStateHook')]),
         str(tmp_path / 'student.py'))
     work_dir = str(tmp_path / 'work')
     out = _dist_train(cfg, work_dir, **{DIST_BACKEND_ENV: 'gloo'})
     assert 'loss_distill' in out
-    assert 'distill_warmup: 1.0000' in out and 'distill_warmup: 0.0000' in out
+    assert 'cls_weight: 0.0000' in out and 'cls_weight: 1.0000' in out
     before, after = _check_ddp_run(work_dir)
     with open(teacher_ckpt, 'rb') as f:
         saved = torch.load(f, map_location='cpu')['state_dict']

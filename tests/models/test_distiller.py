@@ -1,8 +1,14 @@
 # Copyright (c) tsdistill authors. All rights reserved.
-"""DistillRecognizer3D (M3): frozen teacher, losses, checkpoints, warm-up."""
+"""DistillRecognizer3D (M3): frozen teacher, losses, checkpoints, warm-up.
+
+The values of each registered loss on known inputs are checked in
+``test_distill_losses.py``, the schedule's weights in
+``test_loss_schedule.py``.
+"""
 import copy
 import os
 import pickle
+import re
 import tempfile
 
 import pytest
@@ -14,7 +20,20 @@ from mmengine.runner import save_checkpoint
 from recognizer_helpers import (batch, build, params_copy, rgb_cfg, sgd,
                                 student_cfg, teacher_cfg)
 
-from tsdistill.models.recognizers import export_student_checkpoint
+from tsdistill.models.recognizers.distill_recognizer import \
+    DEFAULT_LOSS_DISTILL
+
+HUB_KEYS = ('iter', 'epoch', 'max_iters', 'max_epochs')
+REPO = os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def mse(weight=10.0, pairs=(('layer3', 'layer3'), ), **kwargs):
+    return dict(
+        type='FeatureMSELoss',
+        loss_weight=weight,
+        pairs=[tuple(p) for p in pairs],
+        **kwargs)
 
 
 @pytest.fixture
@@ -25,11 +44,20 @@ def teacher_ckpt(tmp_path):
     return path
 
 
+@pytest.fixture
+def wide_ckpt(tmp_path):
+    """A teacher with twice the student's channels (16 base channels)."""
+    wide = build(teacher_cfg(base_channels=16), seed=2)
+    path = str(tmp_path / 'wide.pth')
+    save_checkpoint(dict(state_dict=wide.state_dict()), path)
+    return path
+
+
 @pytest.fixture(autouse=True)
 def no_runner_iter():
     """Each test starts without a Runner's ``iter`` in the MessageHub."""
     hub = MessageHub.get_current_instance()
-    saved = {k: hub.runtime_info.get(k) for k in ('iter', 'epoch')}
+    saved = {k: hub.runtime_info.get(k) for k in HUB_KEYS}
     for key in saved:
         hub.runtime_info.pop(key, None)
     yield hub
@@ -40,20 +68,31 @@ def no_runner_iter():
 
 
 def test_loss_keys_and_shapes(teacher_ckpt):
-    model = build(
-        student_cfg(
-            teacher_ckpt, distill_features=('layer1', 'layer3', 'pooled')))
+    pairs = [('layer1', 'layer1'), ('layer3', 'layer3'), ('pooled', 'pooled')]
+    model = build(student_cfg(teacher_ckpt, loss_distill=mse(pairs=pairs)))
+    assert model.distill_pairs == pairs
+    assert len(model.loss_distill) == 3  # one module per pair
     data = model.data_preprocessor(batch(), training=True)
     losses = model(**data, mode='loss')
-    assert {
-        'loss_cls', 'loss_distill', 'top1_acc', 'mse_layer1', 'mse_layer3',
-        'mse_pooled'
-    } <= set(losses)
+    keys = [f'distill_mse_{s}' for s, _ in pairs]
+    assert {'loss_cls', 'loss_distill', 'top1_acc', *keys} <= set(losses)
     # optimised keys are exactly these two; diagnostics carry no 'loss'
     assert sorted(k for k in losses
                   if 'loss' in k) == ['loss_cls', 'loss_distill']
-    expected = 10.0 * sum(losses[f'mse_{k}']
-                          for k in ('layer1', 'layer3', 'pooled'))
+    # lambda * sum of the unweighted MSEs, each computed here again
+    clips = data['inputs'].flatten(0, 1)
+    from tsdistill.models.recognizers import resnet3d_stage_outputs
+    s_maps = resnet3d_stage_outputs(model.backbone, clips)
+    t_maps = resnet3d_stage_outputs(model.teacher.backbone,
+                                    model.teacher.flow_inputs(clips))
+    pooled = (s_maps[-1].mean((2, 3, 4)), t_maps[-1].mean((2, 3, 4)))
+    for key, (s, t) in zip(keys, [(s_maps[0], t_maps[0]),
+                                  (s_maps[2], t_maps[2]), pooled]):
+        if s.shape != t.shape:  # layer1: 8 RGB vs 7 flow positions
+            s = torch.nn.functional.interpolate(
+                s, size=t.shape[2:], mode='trilinear')
+        torch.testing.assert_close(losses[key], ((s - t)**2).mean())
+    expected = sum(10.0 * losses[k] for k in keys)
     torch.testing.assert_close(losses['loss_distill'].detach(), expected)
     preds = model.test_step(batch())
     assert preds[0].pred_score.shape == (4, )
@@ -69,7 +108,8 @@ def test_teacher_outside_module_tree(teacher_ckpt):
     assert not teacher_params & {id(p) for p in model.parameters()}
     assert not any(k.startswith('teacher') for k in model.state_dict())
     assert model.teacher not in list(model.modules())
-    assert len(model.connectors) == 0  # same channels: no connector
+    # the default term (FeatureMSELoss) has no parameters
+    assert not list(model.loss_distill.parameters())
     assert all(not p.requires_grad for p in model.teacher.parameters())
     # the teacher is the checkpoint, untouched by the student's init
     loaded = torch.load(teacher_ckpt)['state_dict']
@@ -111,7 +151,8 @@ def test_train_step_freezes_teacher(teacher_ckpt):
 
 def test_lambda_zero_matches_plain_recognizer(teacher_ckpt):
     plain = build(rgb_cfg(), seed=3)
-    student = build(student_cfg(teacher_ckpt, lambda_=0.0), seed=4)
+    student = build(
+        student_cfg(teacher_ckpt, loss_distill=mse(weight=0.0)), seed=4)
     student.load_state_dict(plain.state_dict(), strict=True)
     data = plain.data_preprocessor(batch(seed=5), training=True)
     torch.manual_seed(0)
@@ -120,7 +161,7 @@ def test_lambda_zero_matches_plain_recognizer(teacher_ckpt):
     got = student(**copy.deepcopy(data), mode='loss')
     torch.testing.assert_close(got['loss_cls'], expected['loss_cls'])
     assert got['loss_distill'].item() == 0.0
-    assert got['mse_layer3'].item() > 0.0
+    assert got['distill_mse_layer3'].item() > 0.0
 
 
 def test_student_checkpoint_loads_into_plain_recognizer(
@@ -144,55 +185,98 @@ def test_student_checkpoint_loads_into_plain_recognizer(
         assert torch.equal(a.pred_score, b.pred_score)
 
 
-def test_connectors_and_export(teacher_ckpt, tmp_path):
-    wide = build(teacher_cfg(base_channels=16), seed=2)
-    wide_ckpt = str(tmp_path / 'wide.pth')
-    save_checkpoint(dict(state_dict=wide.state_dict()), wide_ckpt)
-    student = build(
-        student_cfg(
-            wide_ckpt,
-            teacher=teacher_cfg(base_channels=16),
-            distill_features=('layer2', 'pooled')))
-    assert set(student.connectors) == {'layer2', 'pooled'}
-    assert student.connectors['layer2'].in_channels == 16
-    assert student.connectors['layer2'].out_channels == 32
-    before = params_copy(student.connectors)
-    student.train_step(batch(), sgd(student))
-    after = params_copy(student.connectors)
-    assert any(not torch.equal(before[k], after[k]) for k in before)
+def test_default_loss_is_the_base_config_one(teacher_ckpt, tmp_path):
+    """The paper's term in one place: the class default equals the config.
 
-    src = str(tmp_path / 'student_with_connectors.pth')
-    save_checkpoint(
-        dict(state_dict=student.state_dict(), meta=dict(epoch=1)), src)
-    plain = build(rgb_cfg())
-    with pytest.raises(RuntimeError, match='connectors'):
-        plain.load_state_dict(torch.load(src)['state_dict'], strict=True)
-    dst = str(tmp_path / 'exported.pth')
-    removed, meta = export_student_checkpoint(src, dst)
-    assert removed and all(k.startswith('connectors.') for k in removed)
-    assert meta == dict(epoch=1)
-    plain.load_state_dict(torch.load(dst)['state_dict'], strict=True)
+    And the student of the base config saves a checkpoint that a plain
+    Recognizer3D loads strictly (no ``loss_distill.*`` keys).
+    """
+    from mmengine.config import Config
+    cfg = Config.fromfile(
+        os.path.join(REPO, 'configs', '_base_', 'models', 'r3d18_distill.py'))
+    assert cfg.model.loss_distill == DEFAULT_LOSS_DISTILL
+    assert 'loss_schedule' not in cfg.model
+    student = build(
+        student_cfg(teacher_ckpt, loss_distill=cfg.model.loss_distill))
+    student.train_step(batch(), sgd(student))
+    state = student.state_dict()
+    assert not any(k.startswith('loss_distill') for k in state)
+    build(rgb_cfg()).load_state_dict(state, strict=True)
+
+
+@pytest.mark.parametrize('old, replacement', [
+    (dict(lambda_=10.0), "loss_distill=dict(type='FeatureMSELoss', "
+     'loss_weight='),
+    (dict(feature_norm='channel'),
+     "loss_distill=dict(type='FeatureMSELoss', feature_norm="),
+    (dict(distill_features=('pooled', )), "pairs=[('pooled', 'pooled')]"),
+    (dict(warmup_iters=5),
+     'loss_schedule=dict(by_epoch=False, distill_only=N)'),
+    (dict(warmup_epochs=5), 'loss_schedule=dict(distill_only=N)'),
+])
+def test_old_keys_name_their_replacement(old, replacement, teacher_ckpt):
+    pattern = re.escape(next(iter(old))) + '.*' + re.escape(replacement)
+    with pytest.raises(TypeError, match=pattern):
+        build(student_cfg(teacher_ckpt, **old))
+    # several at once: every one is named
+    with pytest.raises(TypeError, match='lambda_.*warmup_epochs'):
+        build(student_cfg(teacher_ckpt, lambda_=1.0, warmup_epochs=2))
+
+
+def test_bad_loss_configs_fail_at_build(teacher_ckpt, wide_ckpt):
+    cases = [
+        (dict(loss_distill=[]), ValueError, 'at least one term'),
+        (dict(loss_distill=dict(type='I3DHead')), TypeError,
+         'not a registered distillation loss'),
+        (dict(loss_distill=mse(pairs=[('layer4', 'layer4')])), ValueError,
+         "unknown student feature 'layer4'.*'layer3'"),
+        (dict(loss_distill=mse(pairs=[('layer3', 'pooled')])), ValueError,
+         'matches a map with a pooled'),
+        (dict(
+            loss_distill=dict(
+                type='FeatureMSELoss', pairs=('layer3', 'layer3'))),
+         ValueError, 'list of .* pairs'),
+        (dict(loss_distill=mse(feature_norm='batch')), ValueError,
+         'feature_norm must be one of'),
+        (dict(loss_schedule=dict(warmup=3)), TypeError,
+         'by_epoch, distill_only, ce_ramp, distill_end_factor'),
+    ]
+    for kwargs, error, pattern in cases:
+        with pytest.raises(error, match=pattern):
+            build(student_cfg(teacher_ckpt, **kwargs))
+    # MSE needs equal channels; the message names the alternatives
+    with pytest.raises(
+            ValueError,
+            match='equal channels, got student 32 and teacher 64.*FitNets'):
+        build(student_cfg(wide_ckpt, teacher=teacher_cfg(base_channels=16)))
 
 
 def test_temporal_alignment(teacher_ckpt):
     """Flow has T-1 frames: layer1 maps differ by one position in time."""
     data = None
+    pair = ('layer1', 'layer1')
     for mode in ('interpolate', 'crop'):
         model = build(
             student_cfg(
-                teacher_ckpt, distill_features='layer1', temporal_align=mode))
+                teacher_ckpt,
+                loss_distill=mse(pairs=[pair]),
+                temporal_align=mode))
         data = data or model.data_preprocessor(batch(), training=True)
         clips = data['inputs'].flatten(0, 1)
         from tsdistill.models.recognizers import resnet3d_stage_outputs
-        student_feats = resnet3d_stage_outputs(model.backbone, clips)
+        maps = resnet3d_stage_outputs(model.backbone, clips)
+        student_feats = model.student_features(maps, None)
         teacher_feats = model.teacher_features(clips)
-        assert student_feats[0].shape[2] == 8
-        assert teacher_feats[0].shape[2] == 7
-        s, t = model.matched_pair('layer1', student_feats, teacher_feats)
+        # the teacher ran only as deep as layer1
+        assert set(teacher_feats) == {'layer1'}
+        assert model._teacher_depth == 1
+        assert student_feats['layer1'].shape[2] == 8
+        assert teacher_feats['layer1'].shape[2] == 7
+        s, t = model.matched_pair(pair, student_feats, teacher_feats)
         assert s.shape == t.shape
         assert s.shape[2] == 7
         if mode == 'crop':
-            assert torch.equal(s, student_feats[0][:, :, :7])
+            assert torch.equal(s, maps[0][:, :, :7])
 
 
 @pytest.mark.parametrize('kind', ['missing', 'mismatch', 'unexpected'])
@@ -239,14 +323,18 @@ def test_teacher_trained_on_precomputed_flow(tmp_path):
         build(student_cfg(path, teacher=teacher_cfg(with_flow=False)))
 
 
-def test_warmup_trains_early_layers_on_mse_alone(teacher_ckpt, no_runner_iter):
-    model = build(student_cfg(teacher_ckpt, warmup_iters=2))
+def test_warmup_trains_early_layers_on_distillation_alone(
+        teacher_ckpt, no_runner_iter):
+    model = build(
+        student_cfg(
+            teacher_ckpt, loss_schedule=dict(by_epoch=False, distill_only=2)))
     optim_wrapper = sgd(model, weight_decay=0.0)
     no_runner_iter.update_info('iter', 0)
     before = params_copy(model)
     log_vars = model.train_step(batch(), optim_wrapper)
     assert log_vars['loss_cls'] == 0.0
-    assert log_vars['distill_warmup'] == 1.0
+    assert log_vars['cls_weight'] == 0.0
+    assert log_vars['distill_factor'] == 1.0
     assert log_vars['loss_distill'] > 0.0
     after = params_copy(model)
     # layers up to the matched stage (layer3, the last here) learn;
@@ -261,21 +349,72 @@ def test_warmup_trains_early_layers_on_mse_alone(teacher_ckpt, no_runner_iter):
     no_runner_iter.update_info('iter', 2)  # warm-up over
     log_vars = model.train_step(batch(), optim_wrapper)
     assert log_vars['loss_cls'] > 0.0
-    assert log_vars['distill_warmup'] == 0.0
+    assert log_vars['cls_weight'] == 1.0
     assert not torch.equal(after['cls_head.fc_cls.weight'],
                            model.cls_head.fc_cls.weight.detach())
 
     # without a Runner, the count of training steps stands in for 'iter'
     no_runner_iter.runtime_info.pop('iter')
-    fresh = build(student_cfg(teacher_ckpt, warmup_iters=1))
+    fresh = build(
+        student_cfg(
+            teacher_ckpt, loss_schedule=dict(by_epoch=False, distill_only=1)))
     steps = [
-        fresh.train_step(batch(), sgd(fresh))['distill_warmup']
-        for _ in range(2)
+        fresh.train_step(batch(), sgd(fresh))['cls_weight'] for _ in range(2)
     ]
-    assert steps == [1.0, 0.0]
+    assert steps == [0.0, 1.0]
     # test mode never warms up
     fresh.eval()
-    assert not fresh.in_warmup()
+    assert fresh.loss_weights() == (1.0, 1.0)
+
+
+def test_schedule_scales_the_logged_losses(teacher_ckpt, no_runner_iter):
+    """CE ramp and lambda decay act on loss_cls and loss_distill."""
+    plain = build(student_cfg(teacher_ckpt), seed=3)
+    scheduled = build(
+        student_cfg(
+            teacher_ckpt,
+            loss_schedule=dict(
+                by_epoch=True,
+                distill_only=1,
+                ce_ramp=2,
+                distill_end_factor=0.2)),
+        seed=3)
+    data = plain.data_preprocessor(batch(), training=True)
+    torch.manual_seed(0)
+    ref = plain(**copy.deepcopy(data), mode='loss')
+    # 4 epochs of 10 iterations; iteration 20 = epoch 2.0: CE weight 0.5,
+    # lambda factor 1 - 0.8 * 20 / 40 = 0.6
+    for key, value in dict(
+            iter=20, epoch=2, max_iters=40, max_epochs=4).items():
+        no_runner_iter.update_info(key, value)
+    torch.manual_seed(0)
+    got = scheduled(**copy.deepcopy(data), mode='loss')
+    assert got['cls_weight'].item() == 0.5
+    torch.testing.assert_close(got['distill_factor'].item(), 0.6)
+    torch.testing.assert_close(got['loss_cls'], 0.5 * ref['loss_cls'])
+    torch.testing.assert_close(got['loss_distill'], 0.6 * ref['loss_distill'])
+    # the diagnostics stay unweighted
+    torch.testing.assert_close(got['distill_mse_layer3'],
+                               ref['distill_mse_layer3'])
+
+
+def test_teacher_cfg_relative_to_the_repository(teacher_ckpt, tmp_path,
+                                                monkeypatch):
+    """A config path relative to the repository works from any directory."""
+    from tsdistill.models.recognizers.distill_recognizer import \
+        resolve_config_path
+    name = 'configs/_base_/models/r3d18_tvl1_flow.py'
+    monkeypatch.chdir(tmp_path)
+    assert resolve_config_path(name) == os.path.join(REPO, name)
+    local = tmp_path / 'configs' / 'teacher.py'
+    local.parent.mkdir()
+    local.write_text(f'model = {teacher_cfg()!r}\n')
+    # as given first
+    assert resolve_config_path('configs/teacher.py') == 'configs/teacher.py'
+    model = build(student_cfg(teacher_ckpt, teacher='configs/teacher.py'))
+    assert type(model.teacher).__name__ == 'FlowRecognizer3D'
+    with pytest.raises(FileNotFoundError, match='teacher_cfg.*nowhere.py'):
+        build(student_cfg(teacher_ckpt, teacher='configs/nowhere.py'))
 
 
 def test_ddp_without_find_unused_parameters(teacher_ckpt, tmp_path,
@@ -291,15 +430,11 @@ def test_ddp_without_find_unused_parameters(teacher_ckpt, tmp_path,
     dist.init_process_group(
         'gloo', init_method=f'file://{store}', rank=0, world_size=1)
     try:
-        wide = build(teacher_cfg(base_channels=16), seed=2)
-        wide_ckpt = str(tmp_path / 'wide.pth')
-        save_checkpoint(dict(state_dict=wide.state_dict()), wide_ckpt)
         model = build(
             student_cfg(
-                wide_ckpt,
-                teacher=teacher_cfg(base_channels=16),
-                distill_features=('layer2', ),
-                warmup_iters=2))
+                teacher_ckpt,
+                loss_distill=mse(pairs=[('layer2', 'layer2')]),
+                loss_schedule=dict(by_epoch=False, distill_only=2)))
         ddp = MMDistributedDataParallel(
             module=model, find_unused_parameters=False)
         assert {id(p)
@@ -310,7 +445,7 @@ def test_ddp_without_find_unused_parameters(teacher_ckpt, tmp_path,
         for it in range(4):
             no_runner_iter.update_info('iter', it)
             log_vars = ddp.train_step(batch(seed=it), optim_wrapper)
-            assert log_vars['distill_warmup'] == float(it < 2)
+            assert log_vars['cls_weight'] == float(it >= 2)
         for key, value in model.teacher.state_dict().items():
             assert torch.equal(value, teacher_before[key]), key
     finally:

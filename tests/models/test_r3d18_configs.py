@@ -59,11 +59,11 @@ def test_distill_and_two_stream_configs(tmp_path):
     save_checkpoint(dict(state_dict=teacher.state_dict()), teacher_ckpt)
 
     cfg = model_cfg('r3d18_distill.py')
-    assert tuple(cfg['distill_features']) == ('layer3', )
-    assert cfg['lambda_'] == 10.0
+    assert cfg['loss_distill'] == dict(
+        type='FeatureMSELoss', loss_weight=10.0, pairs=[('layer3', 'layer3')])
     cfg.update(teacher_cfg=teacher_cfg, teacher_ckpt=teacher_ckpt)
     student = build(cfg)
-    assert len(student.connectors) == 0
+    assert not list(student.loss_distill.parameters())
     # 16 RGB frames / 15 flow frames: after the temporal pool, layer3 maps
     # of 8 and 7 positions, which temporal_align reconciles
     data = student.data_preprocessor(
@@ -73,7 +73,7 @@ def test_distill_and_two_stream_configs(tmp_path):
     s_feats = resnet3d_stage_outputs(student.backbone, clips)
     t_feats = student.teacher_features(clips)
     assert s_feats[2].shape[1:] == (256, 8, 3, 3)
-    assert t_feats[2].shape[1:] == (256, 7, 3, 3)
+    assert t_feats['layer3'].shape[1:] == (256, 7, 3, 3)
     losses = student(**data, mode='loss')
     assert losses['loss_distill'] > 0
     # the student's weights are a plain RGB R3D-18's

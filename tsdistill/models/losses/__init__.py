@@ -1,8 +1,9 @@
 # Copyright (c) tsdistill authors. All rights reserved.
-"""Losses: the feature-matching term ``lambda * MSE`` of M3."""
-from .feature_mse import (FEATURE_NORMS, FeatureMSELoss, feature_mse,
-                          normalize_feature)
+"""Losses: the distillation terms ``lambda * d(F_s, F_t)`` of M3."""
+from .base import FEATURE_KINDS, BaseDistillLoss
+from .feature_mse import FEATURE_NORMS, FeatureMSELoss, normalize_feature
 
 __all__ = [
-    'FEATURE_NORMS', 'FeatureMSELoss', 'feature_mse', 'normalize_feature'
+    'BaseDistillLoss', 'FEATURE_KINDS', 'FEATURE_NORMS', 'FeatureMSELoss',
+    'normalize_feature'
 ]

@@ -1,15 +1,16 @@
 # Copyright (c) tsdistill authors. All rights reserved.
-"""The feature-matching term of the student loss (M3).
+"""The paper's feature-matching term of the student loss (M3).
 
 ``L = CE(y_hat, y) + lambda * MSE(F_rgb, F_flow)``: this file holds the MSE
-part, with the optional feature normalisation applied to both sides first.
+term, with the optional feature normalisation applied to both sides first.
 """
 from typing import Optional
 
-import torch
 import torch.nn.functional as F
 from mmaction.registry import MODELS
-from torch import Tensor, nn
+from torch import Tensor
+
+from .base import BaseDistillLoss
 
 FEATURE_NORMS = (None, 'channel', 'layer')
 
@@ -38,51 +39,55 @@ def normalize_feature(feat: Tensor, feature_norm: Optional[str]) -> Tensor:
                      f'got {feature_norm!r}')
 
 
-def feature_mse(student: Tensor,
-                teacher: Tensor,
-                feature_norm: Optional[str] = None) -> Tensor:
-    """Mean squared error between student and (detached) teacher features.
-
-    Args:
-        student (Tensor): Student feature ``F_rgb``, any shape.
-        teacher (Tensor): Teacher feature ``F_flow``, same shape. It is a
-            target: no gradient flows into it.
-        feature_norm (str, optional): See :func:`normalize_feature`.
-            Defaults to ``None``.
-
-    Returns:
-        Tensor: Scalar, mean over all elements.
-    """
-    if student.shape != teacher.shape:
-        raise ValueError('student and teacher features must have the same '
-                         f'shape, got {tuple(student.shape)} and '
-                         f'{tuple(teacher.shape)}')
-    student = normalize_feature(student, feature_norm)
-    teacher = normalize_feature(teacher.detach(), feature_norm)
-    return F.mse_loss(student, teacher.to(student.dtype))
-
-
 @MODELS.register_module()
-class FeatureMSELoss(nn.Module):
-    """``lambda * MSE(F_rgb, F_flow)``, the distillation term of M3.
+class FeatureMSELoss(BaseDistillLoss):
+    """``lambda * MSE(F_rgb, F_flow)``, the paper's distillation term.
+
+    The student M3 matches the frozen flow teacher's (M1 + M2) feature
+    maps: ``mean((F_rgb - F_flow)^2)`` over all elements, ``lambda`` =
+    ``loss_weight``. The default pair is the stage-3 maps (chosen by
+    measurement, see issue 7). Student and teacher need equal channels.
 
     Args:
         loss_weight (float): ``lambda``. Defaults to ``1.0``.
         feature_norm (str, optional): See :func:`normalize_feature`.
             Defaults to ``None``.
+        student_channels (int, optional): See :class:`BaseDistillLoss`.
+            Defaults to ``None``.
+        teacher_channels (int, optional): Defaults to ``None``.
     """
+
+    default_pairs = (('layer3', 'layer3'), )
+    log_name = 'mse'
 
     def __init__(self,
                  loss_weight: float = 1.0,
-                 feature_norm: Optional[str] = None) -> None:
-        super().__init__()
+                 feature_norm: Optional[str] = None,
+                 student_channels: Optional[int] = None,
+                 teacher_channels: Optional[int] = None) -> None:
+        super().__init__(loss_weight, student_channels, teacher_channels)
         if feature_norm not in FEATURE_NORMS:
             raise ValueError(f'feature_norm must be one of {FEATURE_NORMS}, '
                              f'got {feature_norm!r}')
-        self.loss_weight = loss_weight
         self.feature_norm = feature_norm
 
-    def forward(self, student: Tensor, teacher: Tensor) -> torch.Tensor:
-        """Weighted MSE; see :func:`feature_mse`."""
-        return self.loss_weight * feature_mse(student, teacher,
-                                              self.feature_norm)
+    def distance(self, student: Tensor, teacher: Tensor) -> Tensor:
+        """``MSE(norm(F_rgb), norm(F_flow))``, mean over all elements.
+
+        Args:
+            student (Tensor): ``F_rgb``, any shape.
+            teacher (Tensor): ``F_flow``, same shape; detached.
+
+        Returns:
+            Tensor: Scalar.
+        """
+        if student.shape != teacher.shape:
+            raise ValueError('student and teacher features must have the '
+                             f'same shape, got {tuple(student.shape)} and '
+                             f'{tuple(teacher.shape)}')
+        student = normalize_feature(student, self.feature_norm)
+        teacher = normalize_feature(teacher.detach(), self.feature_norm)
+        return F.mse_loss(student, teacher.to(student.dtype))
+
+    def extra_repr(self) -> str:
+        return f'{super().extra_repr()}, feature_norm={self.feature_norm!r}'

@@ -4,12 +4,14 @@ from .checkpoint import (export_student_checkpoint, fuse_two_stream_checkpoint,
                          load_checkpoint_strict, strip_training_only_keys)
 from .distill_recognizer import DistillRecognizer3D, build_teacher
 from .flow_recognizer import FlowRecognizer3D
+from .loss_schedule import LossSchedule
 from .two_stream import TwoStreamRecognizer3D
 from .utils import align_features, resnet3d_stage_outputs
 
 __all__ = [
-    'DistillRecognizer3D', 'FlowRecognizer3D', 'TwoStreamRecognizer3D',
-    'align_features', 'build_teacher', 'export_student_checkpoint',
-    'fuse_two_stream_checkpoint', 'load_checkpoint_strict',
-    'resnet3d_stage_outputs', 'strip_training_only_keys'
+    'DistillRecognizer3D', 'FlowRecognizer3D', 'LossSchedule',
+    'TwoStreamRecognizer3D', 'align_features', 'build_teacher',
+    'export_student_checkpoint', 'fuse_two_stream_checkpoint',
+    'load_checkpoint_strict', 'resnet3d_stage_outputs',
+    'strip_training_only_keys'
 ]

@@ -1,6 +1,8 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """The student M3: RGB R3D-18 distilled from the frozen flow teacher."""
+import copy
 import functools
+import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -8,21 +10,78 @@ from mmaction.models.recognizers import Recognizer3D
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
 from mmengine.config import Config
-from mmengine.logging import MessageHub
 from torch import Tensor, nn
 
-from ..losses import FEATURE_NORMS, feature_mse
+from ..losses import BaseDistillLoss
 from .checkpoint import load_checkpoint_strict
 from .flow_recognizer import FlowRecognizer3D
+from .loss_schedule import LossSchedule, training_progress
 from .utils import (TEMPORAL_ALIGNS, align_features, check_resnet3d,
                     resnet3d_stage_outputs, stage_channels)
 
+#: The repository: parent of the ``tsdistill`` package directory.
+REPO_ROOT = osp.dirname(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
 POOLED = 'pooled'
+LOGITS = 'logits'
+
+#: The distillation term when ``loss_distill`` is not given; the
+#: experiments take theirs from ``configs/_base_/models/r3d18_distill.py``.
+DEFAULT_LOSS_DISTILL = dict(
+    type='FeatureMSELoss', loss_weight=10.0, pairs=[('layer3', 'layer3')])
+
+#: Arguments of the former API and what replaced them.
+REPLACED_ARGUMENTS = {
+    'lambda_':
+    "lambda_ was replaced by loss_distill=dict(type='FeatureMSELoss', "
+    "loss_weight=..., pairs=[('layer3', 'layer3')]) (lambda is the "
+    "loss_weight of each term)",
+    'feature_norm':
+    'feature_norm is now an option of the loss: '
+    "loss_distill=dict(type='FeatureMSELoss', feature_norm=...)",
+    'distill_features':
+    'distill_features was replaced by the pairs (student feature, teacher '
+    "feature) of each term: loss_distill=dict(type='FeatureMSELoss', "
+    "pairs=[('layer3', 'layer3')]); MARS: pairs=[('pooled', 'pooled')]",
+    'warmup_iters':
+    'warmup_iters=N was replaced by '
+    'loss_schedule=dict(by_epoch=False, distill_only=N)',
+    'warmup_epochs':
+    'warmup_epochs=N was replaced by loss_schedule=dict(distill_only=N)',
+}
+
+Pair = Tuple[str, str]
 
 
 def _always_eval(module: nn.Module, mode: bool = True) -> nn.Module:
     """Replacement ``train()`` of the teacher: it stays in eval mode."""
     return nn.Module.train(module, False)
+
+
+def resolve_config_path(path: str, what: str = 'config') -> str:
+    """Find a config file given as is or relative to the repository.
+
+    Configs name files relative to the repository root, so a run started
+    from another working directory still finds them.
+
+    Args:
+        path (str): The file as given.
+        what (str): Used in the error message. Defaults to ``'config'``.
+
+    Returns:
+        str: ``path`` if it exists, else ``REPO_ROOT/path``.
+    """
+    tried = [path]
+    if osp.isfile(path):
+        return path
+    if not osp.isabs(path):
+        candidate = osp.join(REPO_ROOT, path)
+        if osp.isfile(candidate):
+            return candidate
+        tried.append(candidate)
+    raise FileNotFoundError(f'{what}: config file {path} not found (tried ' +
+                            ' and '.join(tried) + ')')
 
 
 def build_teacher(teacher_cfg: Union[str, ConfigType],
@@ -32,7 +91,8 @@ def build_teacher(teacher_cfg: Union[str, ConfigType],
     Args:
         teacher_cfg (str | dict): The teacher model config, or the path of
             a config file whose ``model`` is the teacher (e.g. the TV-L1
-            experiment config it was trained with).
+            experiment config it was trained with), as given or relative to
+            the repository root.
         teacher_ckpt (str): Its checkpoint: a file, URL or work directory
             (then its ``last_checkpoint``). Every key must match; a
             checkpoint without any ``flow.*`` key (a teacher trained on
@@ -43,7 +103,8 @@ def build_teacher(teacher_cfg: Union[str, ConfigType],
         and whose ``train()`` keeps it in eval mode.
     """
     if isinstance(teacher_cfg, str):
-        teacher_cfg = Config.fromfile(teacher_cfg).model
+        teacher_cfg = Config.fromfile(
+            resolve_config_path(teacher_cfg, 'teacher_cfg')).model
     teacher = MODELS.build(teacher_cfg)
     if not isinstance(teacher, FlowRecognizer3D) or not teacher.computes_flow:
         raise TypeError('the teacher must be a FlowRecognizer3D that '
@@ -58,16 +119,58 @@ def build_teacher(teacher_cfg: Union[str, ConfigType],
     return teacher
 
 
+def _feature_spec(name: str, model: Recognizer3D, who: str) -> Tuple[str, int]:
+    """Kind and channels of a feature name of ``model``.
+
+    Returns:
+        tuple: ``('map' | 'pooled' | 'logits', channels)``.
+    """
+    channels = stage_channels(model.backbone)
+    num_stages = len(channels)
+    if name == POOLED:
+        return 'pooled', channels[-1]
+    if name == LOGITS:
+        if model.cls_head is None:
+            raise ValueError(f"{who} has no cls_head, so no '{LOGITS}'")
+        return 'logits', model.cls_head.num_classes
+    if isinstance(name, str) and name.startswith('layer') and \
+            name[5:].isdigit() and 1 <= int(name[5:]) <= num_stages:
+        return 'map', channels[int(name[5:]) - 1]
+    raise ValueError(f'unknown {who} feature {name!r}: use '
+                     f"'layer1' ... 'layer{num_stages}', '{POOLED}' or "
+                     f"'{LOGITS}'")
+
+
+def _check_pairs(pairs, loss_name: str) -> List[Pair]:
+    """``pairs`` as a list of ``(student, teacher)`` name tuples."""
+    example = "e.g. pairs=[('layer3', 'layer3')]"
+    if isinstance(pairs, str) or not isinstance(pairs, Sequence) or (
+            len(pairs) == 2 and all(isinstance(p, str) for p in pairs)):
+        raise ValueError(f'{loss_name}: pairs must be a list of (student '
+                         f'feature, teacher feature) pairs, {example}; got '
+                         f'{pairs!r}')
+    checked = []
+    for pair in pairs:
+        if isinstance(pair,
+                      str) or not isinstance(pair, Sequence) or len(pair) != 2:
+            raise ValueError(f'{loss_name}: each pair is (student feature, '
+                             f'teacher feature), {example}; got {pair!r}')
+        checked.append((pair[0], pair[1]))
+    if not checked:
+        raise ValueError(f'{loss_name}: pairs is empty, {example}')
+    return checked
+
+
 @MODELS.register_module()
 class DistillRecognizer3D(Recognizer3D):
     """The distilled RGB student (M3) of flow-to-RGB feature distillation.
 
-    Trained with ``L = CE(y_hat, y) + lambda * sum_k MSE(F_rgb^k,
-    F_flow^k)`` where ``F_flow`` comes from a frozen teacher (M1 TV-L1 flow
-    + M2 flow R3D-18, a :class:`FlowRecognizer3D`) fed with the same RGB
-    clip. Test time (``predict``) is the parent's: the student alone, so the
-    checkpoint is that of a plain ``Recognizer3D`` with the same backbone
-    and head.
+    Trained with ``L = CE(y_hat, y) + sum_i lambda_i * d_i(F_rgb, F_flow)``
+    where ``F_flow`` comes from a frozen teacher (M1 TV-L1 flow + M2 flow
+    R3D-18, a :class:`FlowRecognizer3D`) fed with the same RGB clip; the
+    paper's term is ``d = MSE`` on stage-3 maps with ``lambda = 10``. Test
+    time (``predict``) is the parent's: the student alone, so the checkpoint
+    is that of a plain ``Recognizer3D`` with the same backbone and head.
 
     Teacher handling (what mmrazor does well, without its weight): built
     from ``teacher_cfg`` + ``teacher_ckpt`` at construction (a missing or
@@ -79,29 +182,44 @@ class DistillRecognizer3D(Recognizer3D):
     it; :meth:`_apply` moves it with the student (``.to``, ``.cuda``,
     ``.half``). Every rank builds the same teacher from the same file.
 
-    Matched features (``distill_features``): ``'layer1'`` ... ``'layerK'``
-    are stage feature MAPS ``(N, C, T, H, W)``, ``'pooled'`` is the globally
-    averaged last-stage feature before the classifier (MARS). A 1x1x1 conv
-    connector (student parameters, ``connectors.<name>``) maps student
-    channels to teacher channels only where they differ; with equal
-    backbones (the default R3D-18 pair) there is none and the student
-    checkpoint loads into a plain ``Recognizer3D`` with ``strict=True``.
-    Otherwise strip ``connectors.*`` with ``tools/misc/export_student.py``.
+    Distillation terms (``loss_distill``): one config dict per registered
+    loss (a :class:`BaseDistillLoss`, e.g. ``FeatureMSELoss``), or a list
+    of them. ``loss_weight`` is its ``lambda``; ``pairs`` lists the matched
+    ``(student feature, teacher feature)`` names (the loss's
+    ``default_pairs`` if omitted): ``'layer1'`` ... ``'layerK'`` stage
+    MAPS ``(N, C, T, H, W)``, ``'pooled'`` the globally averaged last stage
+    (MARS), ``'logits'`` the head's class scores before softmax (the
+    teacher's from its own head). The recognizer builds one loss module per
+    pair, passing the pair's channel counts, and keeps them in the
+    ``nn.ModuleList`` :attr:`loss_distill`: a trainable connector (e.g.
+    ``FitNetsLoss``) is thus a student parameter from construction on,
+    optimised, DDP-wrapped and checkpointed (``loss_distill.*`` keys, which
+    ``tools/misc/export_student.py`` strips). Without such a term (the
+    default) the student checkpoint loads into a plain ``Recognizer3D``
+    with ``strict=True``. The teacher runs only as deep as the pairs need
+    (``'pooled'`` and ``'logits'`` need all of it).
 
     Alignment: the teacher sees ``T-1`` flow frames for ``T`` RGB frames, so
     stage maps may differ by a position in time. ``temporal_align=
     'interpolate'`` resamples the student map trilinearly onto the teacher's
     grid; ``'crop'`` drops the trailing position(s) (the last RGB frame).
 
-    Warm-up (the paper's first stage, "train the early part of the student
-    with the MSE alone"): for the first ``warmup_iters`` iterations (or
-    ``warmup_epochs`` epochs), read from mmengine's ``MessageHub``,
-    ``loss_cls`` is multiplied by 0, so the layers after the deepest matched
-    stage and the head get exactly zero gradients while the layers up to it
-    learn from the MSE alone. Keeping the (zero) CE term in the graph means
-    every parameter still gets a gradient, which DDP without
-    ``find_unused_parameters`` needs. Caveat: SGD's weight decay still acts
-    on those zero-gradient layers.
+    Weights over training (``loss_schedule``, see :class:`LossSchedule`):
+    ``L = w_cls(t) * CE + f(t) * sum_i lambda_i * d_i``. The paper's first
+    stage, the distill-only warm-up, multiplies ``loss_cls`` by 0: the
+    layers after the deepest matched stage and the head get exactly zero
+    gradients while the layers up to it learn from the distillation terms
+    alone. Keeping the (zero) CE term in the graph means every parameter
+    still gets a gradient, which DDP without ``find_unused_parameters``
+    needs. Caveat: SGD's weight decay still acts on those zero-gradient
+    layers.
+
+    Logged: ``loss_cls`` (weighted by ``w_cls``), ``loss_distill`` (the
+    optimised ``f * sum_i lambda_i * d_i``) and diagnostics without
+    ``loss`` in their names: the head's accuracies, the unweighted
+    ``distill_<log_name>_<pair>`` of each term (e.g.
+    ``distill_mse_layer3``) and, with a schedule, ``cls_weight`` and
+    ``distill_factor``.
 
     DDP / BatchNorm: all student parameters (backbone, head, connectors)
     receive a gradient every step; the teacher holds no parameters of the
@@ -114,24 +232,25 @@ class DistillRecognizer3D(Recognizer3D):
         teacher_cfg (str | dict): Teacher model config or config file, see
             :func:`build_teacher`.
         teacher_ckpt (str): Teacher checkpoint file / work dir.
-        distill_features (Sequence[str] | str): Matched features, see
-            above. Defaults to ``('layer3', )`` (chosen by measurement, see
-            issue 7: stage-3 maps at lambda 10 reached 47.7 % where the
-            pooled feature at lambda 50 reached 8.6 %, RGB alone 22.7 %).
-        lambda_ (float): ``lambda``, the weight of the MSE terms. Defaults to
-            ``10.0``.
-        feature_norm (str, optional): ``None``, ``'channel'`` or
-            ``'layer'``, see :func:`normalize_feature`. Defaults to ``None``.
+        loss_distill (dict | list[dict], optional): The distillation
+            terms, see above. Defaults to ``None``:
+            :data:`DEFAULT_LOSS_DISTILL`, ``FeatureMSELoss`` on stage-3
+            maps with ``loss_weight=10.0`` (chosen by measurement, see issue
+            7: stage-3 maps at lambda 10 reached 47.7 % where the pooled
+            feature at lambda 50 reached 8.6 %, RGB alone 22.7 %).
         temporal_align (str): ``'interpolate'`` or ``'crop'``. Defaults to
             ``'interpolate'``.
-        warmup_iters (int): MSE-only iterations. Defaults to ``0``.
-        warmup_epochs (int): MSE-only epochs (exclusive with
-            ``warmup_iters``). Defaults to ``0``.
+        loss_schedule (dict, optional): Arguments of :class:`LossSchedule`
+            (``by_epoch``, ``distill_only``, ``ce_ramp``,
+            ``distill_end_factor``). Defaults to ``None`` (all weights 1).
         neck (dict, optional): Not supported (must be ``None``).
         train_cfg (dict, optional): Defaults to ``None``.
         test_cfg (dict, optional): Defaults to ``None``.
         data_preprocessor (dict, optional): RGB normalisation; the teacher's
             M1 must undo the same mean / std. Defaults to ``None``.
+        **kwargs: Only to name what replaced arguments of the former API
+            (``lambda_``, ``feature_norm``, ``distill_features``,
+            ``warmup_iters``, ``warmup_epochs``) in the error.
     """
 
     def __init__(self,
@@ -139,16 +258,23 @@ class DistillRecognizer3D(Recognizer3D):
                  cls_head: ConfigType,
                  teacher_cfg: Union[str, ConfigType],
                  teacher_ckpt: str,
-                 distill_features: Union[str, Sequence[str]] = ('layer3', ),
-                 lambda_: float = 10.0,
-                 feature_norm: Optional[str] = None,
+                 loss_distill: Union[ConfigType, Sequence[ConfigType],
+                                     None] = None,
                  temporal_align: str = 'interpolate',
-                 warmup_iters: int = 0,
-                 warmup_epochs: int = 0,
+                 loss_schedule: OptConfigType = None,
                  neck: OptConfigType = None,
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
-                 data_preprocessor: OptConfigType = None) -> None:
+                 data_preprocessor: OptConfigType = None,
+                 **kwargs) -> None:
+        replaced = [
+            REPLACED_ARGUMENTS[k] for k in kwargs if k in REPLACED_ARGUMENTS
+        ]
+        if replaced:
+            raise TypeError('DistillRecognizer3D: ' + '; '.join(replaced))
+        if kwargs:
+            raise TypeError('DistillRecognizer3D got unexpected arguments '
+                            f'{sorted(kwargs)}')
         if neck is not None:
             raise ValueError('DistillRecognizer3D does not support a neck')
         super().__init__(
@@ -157,27 +283,11 @@ class DistillRecognizer3D(Recognizer3D):
             train_cfg=train_cfg,
             test_cfg=test_cfg,
             data_preprocessor=data_preprocessor)
-        if isinstance(distill_features, str):
-            distill_features = (distill_features, )
-        self.distill_features = tuple(distill_features)
-        if not self.distill_features:
-            raise ValueError('distill_features must name at least one '
-                             "feature, e.g. ('layer3', )")
-        if feature_norm not in FEATURE_NORMS:
-            raise ValueError(f'feature_norm must be one of {FEATURE_NORMS}, '
-                             f'got {feature_norm!r}')
         if temporal_align not in TEMPORAL_ALIGNS:
             raise ValueError(f'temporal_align must be one of '
                              f'{TEMPORAL_ALIGNS}, got {temporal_align!r}')
-        if warmup_iters < 0 or warmup_epochs < 0 or (warmup_iters
-                                                     and warmup_epochs):
-            raise ValueError('give at most one of warmup_iters and '
-                             'warmup_epochs, both >= 0')
-        self.lambda_ = float(lambda_)
-        self.feature_norm = feature_norm
         self.temporal_align = temporal_align
-        self.warmup_iters = int(warmup_iters)
-        self.warmup_epochs = int(warmup_epochs)
+        self.loss_schedule = self._build_schedule(loss_schedule)
         self._local_iter = 0  # fallback when no Runner updates MessageHub
 
         check_resnet3d(self.backbone, 'student')
@@ -186,32 +296,79 @@ class DistillRecognizer3D(Recognizer3D):
         # outside the module tree: see the class docstring
         object.__setattr__(self, '_teacher', teacher)
         self._check_input_normalisation()
+        self._build_loss_distill(DEFAULT_LOSS_DISTILL if loss_distill is
+                                 None else loss_distill)
 
-        self._stage_index: Dict[str, int] = {}
-        student_ch = stage_channels(self.backbone)
-        teacher_ch = stage_channels(teacher.backbone)
-        num_stages = min(len(student_ch), len(teacher_ch))
-        self.connectors = nn.ModuleDict()
-        for name in self.distill_features:
-            if name == POOLED:
-                if len(student_ch) != len(teacher_ch):
-                    raise ValueError("'pooled' needs student and teacher "
-                                     'backbones with the same number of '
-                                     'stages')
-                index = len(student_ch) - 1
-            elif name.startswith('layer') and name[5:].isdigit() and \
-                    1 <= int(name[5:]) <= num_stages:
-                index = int(name[5:]) - 1
-            else:
-                raise ValueError(
-                    f'unknown distill feature {name!r}: use '
-                    f"'layer1' ... 'layer{num_stages}' or '{POOLED}'")
-            self._stage_index[name] = index
-            if student_ch[index] != teacher_ch[index]:
-                # 1x1x1 connector C_student -> C_teacher
-                self.connectors[name] = nn.Conv3d(
-                    student_ch[index], teacher_ch[index], kernel_size=1)
-        self._teacher_depth = max(self._stage_index.values()) + 1
+    @staticmethod
+    def _build_schedule(cfg: OptConfigType) -> Optional[LossSchedule]:
+        if cfg is None:
+            return None
+        try:
+            return LossSchedule(**cfg)
+        except TypeError as error:
+            raise TypeError(
+                f'loss_schedule={dict(cfg)!r}: {error}; its keys are '
+                'by_epoch, distill_only, ce_ramp, distill_end_factor'
+            ) from None
+
+    def _build_loss_distill(self, loss_distill) -> None:
+        """One loss module per matched pair, in :attr:`loss_distill`."""
+        if isinstance(loss_distill, (list, tuple)):
+            cfgs = list(loss_distill)
+        else:
+            cfgs = [loss_distill]
+        if not cfgs:
+            raise ValueError('loss_distill needs at least one term, e.g. '
+                             f'{DEFAULT_LOSS_DISTILL}')
+        self.loss_distill = nn.ModuleList()
+        self.distill_pairs: List[Pair] = []
+        self._log_keys: List[str] = []
+        for cfg in cfgs:
+            cfg = copy.deepcopy(dict(cfg))
+            pairs = cfg.pop('pairs', None)
+            loss_type = cfg.get('type')
+            if isinstance(loss_type, str):
+                loss_type = MODELS.get(loss_type)
+            if not (isinstance(loss_type, type)
+                    and issubclass(loss_type, BaseDistillLoss)):
+                raise TypeError(
+                    f"loss_distill type {cfg.get('type')!r} is not a "
+                    'registered distillation loss (a BaseDistillLoss in '
+                    "mmaction2's MODELS, e.g. 'FeatureMSELoss')")
+            name = loss_type.__name__
+            pairs = _check_pairs(
+                loss_type.default_pairs if pairs is None else pairs, name)
+            for pair in pairs:
+                s_kind, s_channels = _feature_spec(pair[0], self, 'student')
+                t_kind, t_channels = _feature_spec(pair[1], self.teacher,
+                                                   'teacher')
+                if s_kind != t_kind:
+                    raise ValueError(f'{name}: pair {pair} matches a '
+                                     f'{s_kind} with a {t_kind}')
+                if s_kind not in loss_type.accepts:
+                    raise ValueError(f'{name} works on {loss_type.accepts} '
+                                     f'features, got pair {pair}')
+                self.loss_distill.append(
+                    MODELS.build(
+                        dict(
+                            cfg,
+                            student_channels=s_channels,
+                            teacher_channels=t_channels)))
+                self.distill_pairs.append(pair)
+                base = f'distill_{loss_type.log_name}_' + (
+                    pair[0] if pair[0] == pair[1] else '_'.join(pair))
+                key, repeat = base, 1
+                while key in self._log_keys:
+                    # the same loss on the same pair again: _2, _3, ...
+                    repeat += 1
+                    key = f'{base}_{repeat}'
+                self._log_keys.append(key)
+        teacher_names = {t for _, t in self.distill_pairs}
+        stages = [
+            int(n[5:]) for n in teacher_names if n not in (POOLED, LOGITS)
+        ]
+        self._teacher_depth = None if teacher_names & {POOLED, LOGITS
+                                                       } else max(stages)
 
     @property
     def teacher(self) -> FlowRecognizer3D:
@@ -253,88 +410,108 @@ class DistillRecognizer3D(Recognizer3D):
     def extra_repr(self) -> str:
         """Show the distillation setting in ``print(model)``."""
         return (f'teacher={type(self.teacher).__name__} (frozen, not a '
-                f'sub-module), distill_features={self.distill_features}, '
-                f'lambda_={self.lambda_}, feature_norm={self.feature_norm}, '
-                f'temporal_align={self.temporal_align!r}, warmup_iters='
-                f'{self.warmup_iters}, warmup_epochs={self.warmup_epochs}')
+                f'sub-module), distill_pairs={self.distill_pairs}, '
+                f'temporal_align={self.temporal_align!r}, '
+                f'loss_schedule={self.loss_schedule}')
 
-    def in_warmup(self) -> bool:
-        """Whether the current iteration belongs to the MSE-only warm-up.
+    def loss_weights(self) -> Tuple[float, float]:
+        """``(w_cls, f)``: the weight of CE and factor of the lambdas now.
 
-        The iteration / epoch is read from the current mmengine
+        Both are 1 without a ``loss_schedule`` and in test mode; otherwise
+        from :class:`LossSchedule` at the position read from mmengine's
         ``MessageHub`` (the Runner's ``RuntimeInfoHook`` updates it, and it
         is restored on resume). Without a Runner, a counter of training
-        ``loss`` calls stands in for the iteration (epoch 0 for epochs).
+        ``loss`` calls stands in for the iteration (epoch 0).
         """
-        if not self.training or not (self.warmup_iters or self.warmup_epochs):
-            return False
-        hub = MessageHub.get_current_instance()
-        if self.warmup_iters:
-            it = hub.get_info('iter')
-            return (self._local_iter if it is None else it) < \
-                self.warmup_iters
-        epoch = hub.get_info('epoch')
-        return (0 if epoch is None else epoch) < self.warmup_epochs
+        if self.loss_schedule is None or not self.training:
+            return 1.0, 1.0
+        return self.loss_schedule.weights(training_progress(self._local_iter))
+
+    @staticmethod
+    def _named_features(names, maps: List[Tensor],
+                        head: nn.Module) -> Dict[str, Tensor]:
+        """The features named in ``names`` from stage maps (and the head)."""
+        feats = {}
+        for name in names:
+            if name == POOLED:
+                feats[name] = maps[-1].mean(dim=(2, 3, 4))
+            elif name == LOGITS:
+                feats[name] = head(maps[-1])
+            else:
+                feats[name] = maps[int(name[5:]) - 1]
+        return feats
+
+    def student_features(self, maps: List[Tensor],
+                         cls_scores: Tensor) -> Dict[str, Tensor]:
+        """``F_rgb`` by name from the student's stage maps and scores."""
+        names = {s for s, _ in self.distill_pairs}
+        feats = self._named_features(names - {LOGITS}, maps, self.cls_head)
+        if LOGITS in names:
+            feats[LOGITS] = cls_scores  # the scores CE sees
+        return feats
 
     @torch.no_grad()
-    def teacher_features(self, clips: Tensor) -> List[Tensor]:
-        """Teacher stage maps up to the deepest matched stage.
+    def teacher_features(self, clips: Tensor) -> Dict[str, Tensor]:
+        """Teacher features by name, computed only as deep as needed.
 
         Args:
             clips (Tensor): ``(B, 3, T, H, W)`` normalised RGB.
 
         Returns:
-            list[Tensor]: ``F_flow`` of ``layer1 ...``, from ``T-1`` flow
-            frames.
+            dict[str, Tensor]: ``F_flow`` of each teacher feature of
+            :attr:`distill_pairs`, from ``T-1`` flow frames.
         """
         flow = self.teacher.flow_inputs(clips)
-        return resnet3d_stage_outputs(self.teacher.backbone, flow,
+        maps = resnet3d_stage_outputs(self.teacher.backbone, flow,
                                       self._teacher_depth)
+        return self._named_features({t
+                                     for _, t in self.distill_pairs}, maps,
+                                    self.teacher.cls_head)
 
-    def matched_pair(self, name: str, student_feats: List[Tensor],
-                     teacher_feats: List[Tensor]) -> Tuple[Tensor, Tensor]:
-        """``(F_rgb, F_flow)`` for one entry of ``distill_features``."""
-        index = self._stage_index[name]
-        student, teacher = student_feats[index], teacher_feats[index]
-        if name in self.connectors:
-            student = self.connectors[name](student)
-        if name == POOLED:
-            return student.mean(dim=(2, 3, 4)), teacher.mean(dim=(2, 3, 4))
-        return align_features(student, teacher, self.temporal_align)
+    def matched_pair(
+            self, pair: Pair, student_feats: Dict[str, Tensor],
+            teacher_feats: Dict[str, Tensor]) -> Tuple[Tensor, Tensor]:
+        """``(F_rgb, F_flow)`` of one pair, maps aligned in space-time."""
+        student, teacher = student_feats[pair[0]], teacher_feats[pair[1]]
+        if student.dim() == 5:
+            return align_features(student, teacher, self.temporal_align)
+        return student, teacher
 
-    def loss(self, inputs: Tensor, data_samples: SampleList,
-             **kwargs) -> dict:
-        """``loss_cls`` (head) and ``loss_distill`` (``lambda * MSE``).
+    def loss(self, inputs: Tensor, data_samples: SampleList, **kwargs) -> dict:
+        """``loss_cls`` and ``loss_distill`` (``sum_i lambda_i * d_i``).
 
         Args:
             inputs (Tensor): ``(N, num_clips, 3, T, H, W)`` normalised RGB.
             data_samples (list[ActionDataSample]): With ``gt_label``.
 
         Returns:
-            dict: ``loss_cls``, ``loss_distill`` and diagnostics without
-            ``loss`` in their names: the head's accuracies, the unweighted
-            ``mse_<feature>`` of each matched feature and, if a warm-up is
-            configured, ``distill_warmup`` (1 during the warm-up).
+            dict: ``loss_cls``, ``loss_distill`` and diagnostics, see the
+            class docstring.
         """
         clips = inputs.view((-1, ) + inputs.shape[2:])
-        student_feats = resnet3d_stage_outputs(self.backbone, clips)
-        losses = self.cls_head.loss(student_feats[-1], data_samples)
-        warmup = self.in_warmup()
-        if warmup:
-            # zero, not dropped: every parameter keeps a gradient (DDP)
-            losses['loss_cls'] = losses['loss_cls'] * 0.0
+        maps = resnet3d_stage_outputs(self.backbone, clips)
+        cls_scores = self.cls_head(maps[-1])
+        losses = self.cls_head.loss_by_feat(cls_scores, data_samples)
+        cls_weight, distill_factor = self.loss_weights()
+        if cls_weight != 1.0:
+            # scaled, not dropped: every parameter keeps a gradient (DDP)
+            losses['loss_cls'] = losses['loss_cls'] * cls_weight
+        student_feats = self.student_features(maps, cls_scores)
         teacher_feats = self.teacher_features(clips)
         distill = clips.new_zeros(())
-        for name in self.distill_features:
-            student, teacher = self.matched_pair(name, student_feats,
+        for term, pair, key in zip(self.loss_distill, self.distill_pairs,
+                                   self._log_keys):
+            student, teacher = self.matched_pair(pair, student_feats,
                                                  teacher_feats)
-            mse = feature_mse(student, teacher, self.feature_norm)
-            losses[f'mse_{name}'] = mse.detach()
-            distill = distill + mse
-        # lambda * sum_k MSE(F_rgb^k, F_flow^k)
-        losses['loss_distill'] = self.lambda_ * distill
-        if self.warmup_iters or self.warmup_epochs:
-            losses['distill_warmup'] = clips.new_tensor(float(warmup))
+            value = term.distance(student, teacher)
+            losses[key] = value.detach()
+            # lambda_i * d_i(F_rgb, F_flow)
+            distill = distill + term.loss_weight * value
+        # f(t) * sum_i lambda_i * d_i
+        losses['loss_distill'] = distill_factor * distill
+        if self.loss_schedule is not None:
+            losses['cls_weight'] = clips.new_tensor(cls_weight)
+            losses['distill_factor'] = clips.new_tensor(distill_factor)
         if self.training:
             self._local_iter += 1
         return losses

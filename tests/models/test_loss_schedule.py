@@ -1,0 +1,113 @@
+# Copyright (c) tsdistill authors. All rights reserved.
+"""LossSchedule: CE warm-up / ramp and lambda decay read off MessageHub."""
+import pytest
+from mmengine.logging import MessageHub
+
+from tsdistill.models.recognizers.loss_schedule import (LossSchedule, Progress,
+                                                        training_progress)
+
+HUB_KEYS = ('iter', 'epoch', 'max_iters', 'max_epochs')
+
+
+@pytest.fixture
+def hub():
+    """The current MessageHub without any training position."""
+    hub = MessageHub.get_current_instance()
+    saved = {k: hub.runtime_info.get(k) for k in HUB_KEYS}
+    for key in HUB_KEYS:
+        hub.runtime_info.pop(key, None)
+    yield hub
+    for key, value in saved.items():
+        hub.runtime_info.pop(key, None)
+        if value is not None:
+            hub.update_info(key, value)
+
+
+def at(hub, **info):
+    """Set ``info`` as a Runner's RuntimeInfoHook would; read it back."""
+    for key, value in info.items():
+        hub.update_info(key, value)
+    return training_progress(local_iter=99)
+
+
+def test_progress_from_message_hub(hub):
+    # no Runner: the caller's counter stands in for iter, epoch 0
+    assert training_progress(local_iter=7) == Progress(7, 0, None, None)
+    assert at(
+        hub, iter=12, epoch=1, max_iters=40,
+        max_epochs=4) == Progress(12, 1, 40, 4)
+
+
+def test_distill_only_warmup_in_epochs(hub):
+    schedule = LossSchedule(distill_only=2)  # by_epoch=True by default
+    # 10 iterations per epoch: the first 20 iterations have CE weight 0
+    weights = [
+        schedule.weights(
+            at(hub, iter=i, epoch=i // 10, max_iters=40, max_epochs=4))
+        for i in (0, 19, 20, 39)
+    ]
+    assert weights == [(0.0, 1.0), (0.0, 1.0), (1.0, 1.0), (1.0, 1.0)]
+    # without the length of training, the whole epoch counts
+    hub.runtime_info.pop('max_iters')
+    assert schedule.cls_weight(at(hub, iter=25, epoch=1)) == 0.0
+    assert schedule.cls_weight(at(hub, iter=25, epoch=2)) == 1.0
+
+
+def test_distill_only_warmup_in_iterations(hub):
+    schedule = LossSchedule(by_epoch=False, distill_only=3)
+    got = [schedule.cls_weight(at(hub, iter=i, epoch=0)) for i in range(5)]
+    assert got == [0.0, 0.0, 0.0, 1.0, 1.0]
+    # no Runner: the fallback counter
+    hub.runtime_info.pop('iter')
+    assert schedule.cls_weight(training_progress(local_iter=2)) == 0.0
+    assert schedule.cls_weight(training_progress(local_iter=3)) == 1.0
+
+
+def test_ce_ramp_after_warmup(hub):
+    # 1 epoch CE-free, then CE weight 0 -> 1 over 4 epochs (10 iters each)
+    schedule = LossSchedule(distill_only=1, ce_ramp=4)
+    expected = {
+        0: 0.0,
+        9: 0.0,
+        10: 0.0,
+        15: 0.125,
+        30: 0.5,
+        49: 0.975,
+        50: 1.0,
+        99: 1.0
+    }
+    for it, weight in expected.items():
+        progress = at(
+            hub, iter=it, epoch=it // 10, max_iters=100, max_epochs=10)
+        assert schedule.cls_weight(progress) == pytest.approx(weight), it
+    # in iterations, without a warm-up
+    ramp = LossSchedule(by_epoch=False, ce_ramp=4)
+    assert [ramp.cls_weight(at(hub, iter=i))
+            for i in range(6)] == [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
+
+
+def test_lambda_decay_over_training(hub):
+    schedule = LossSchedule(distill_end_factor=0.1)
+    for it, factor in {0: 1.0, 50: 0.55, 100: 0.1, 120: 0.1}.items():
+        progress = at(
+            hub, iter=it, epoch=it // 10, max_iters=100, max_epochs=10)
+        assert schedule.distill_factor(progress) == pytest.approx(factor)
+        # CE untouched
+        assert schedule.cls_weight(progress) == 1.0
+    # from epochs when only max_epochs is known
+    hub.runtime_info.pop('max_iters')
+    assert schedule.distill_factor(at(hub, epoch=5)) == pytest.approx(0.55)
+    # the length of training is needed
+    hub.runtime_info.pop('max_epochs')
+    with pytest.raises(RuntimeError, match='max_iters'):
+        schedule.distill_factor(at(hub, iter=3))
+    # no decay asked: no length needed
+    assert LossSchedule().weights(at(hub, iter=3)) == (1.0, 1.0)
+
+
+def test_bad_schedules():
+    with pytest.raises(ValueError, match='>= 0'):
+        LossSchedule(distill_only=-1)
+    with pytest.raises(ValueError, match='distill_end_factor'):
+        LossSchedule(distill_end_factor=-0.5)
+    assert 'distill_only=3' in repr(LossSchedule(distill_only=3))

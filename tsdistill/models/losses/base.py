@@ -1,0 +1,82 @@
+# Copyright (c) tsdistill authors. All rights reserved.
+"""The contract of a distillation term ``lambda * d(F_s, F_t)`` of M3."""
+from typing import Optional, Tuple
+
+from torch import Tensor, nn
+
+#: Feature kinds a pair can name: stage maps ``'layer1' ... 'layerK'``
+#: ``(N, C, T, H, W)``, the globally averaged last stage ``'pooled'``
+#: ``(N, C)`` and the head's class scores ``'logits'`` ``(N, num_classes)``.
+FEATURE_KINDS = ('map', 'pooled', 'logits')
+
+
+class BaseDistillLoss(nn.Module):
+    """One term ``lambda * d(F_s, F_t)`` of the student's (M3) loss.
+
+    The student is trained with ``L = CE + sum_i lambda_i * d_i(F_s,
+    F_t)``; a subclass implements one distance ``d`` in :meth:`distance`,
+    and ``lambda`` is its ``loss_weight``. :class:`DistillRecognizer3D`
+    builds one instance per matched pair ``(student feature, teacher
+    feature)`` of its ``loss_distill`` config, passing the pair's channel
+    counts, so parameters a term needs (a connector) exist from
+    construction on (DDP, optimizer and checkpoints see them).
+
+    Subclasses set the class attributes:
+
+    * ``default_pairs``: the pairs used when the config gives none.
+    * ``log_name``: short name in the diagnostics
+      ``distill_<log_name>_<pair>``.
+    * ``accepts``: the feature kinds (:data:`FEATURE_KINDS`) it works on.
+    * ``same_channels``: whether student and teacher channel counts must be
+      equal (``False`` for terms that project or compare channel-free
+      summaries).
+
+    Args:
+        loss_weight (float): ``lambda``, the weight of this term. Defaults
+            to ``1.0``.
+        student_channels (int, optional): Channels (or classes, for
+            logits) of the student feature; filled in by the recognizer.
+            Defaults to ``None`` (unchecked).
+        teacher_channels (int, optional): Same for the teacher feature.
+            Defaults to ``None``.
+    """
+
+    default_pairs: Tuple[Tuple[str, str], ...] = (('layer3', 'layer3'), )
+    log_name = 'distance'
+    accepts: Tuple[str, ...] = FEATURE_KINDS
+    same_channels = True
+
+    def __init__(self,
+                 loss_weight: float = 1.0,
+                 student_channels: Optional[int] = None,
+                 teacher_channels: Optional[int] = None) -> None:
+        super().__init__()
+        self.loss_weight = float(loss_weight)
+        self.student_channels = student_channels
+        self.teacher_channels = teacher_channels
+        if self.same_channels and None not in (
+                student_channels,
+                teacher_channels) and student_channels != teacher_channels:
+            raise ValueError(
+                f'{type(self).__name__} compares features of equal '
+                f'channels, got student {student_channels} and teacher '
+                f'{teacher_channels}; use FitNetsLoss (a trainable '
+                'connector) or AttentionTransferLoss')
+
+    def distance(self, student: Tensor, teacher: Tensor) -> Tensor:
+        """The unweighted distance ``d(F_s, F_t)``, a scalar.
+
+        Args:
+            student (Tensor): Student feature ``F_s`` (M3).
+            teacher (Tensor): Teacher feature ``F_t`` (M1 + M2), already
+                aligned to the student's shape where that applies; a
+                target, no gradient flows into it.
+        """
+        raise NotImplementedError
+
+    def forward(self, student: Tensor, teacher: Tensor) -> Tensor:
+        """The weighted term ``lambda * d(F_s, F_t)``."""
+        return self.loss_weight * self.distance(student, teacher)
+
+    def extra_repr(self) -> str:
+        return f'loss_weight={self.loss_weight}'
