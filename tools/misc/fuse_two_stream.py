@@ -9,14 +9,16 @@ mmaction2's ``tools/test.py`` needs one checkpoint for the whole model::
     python tools/test.py <same config> two_stream.pth
 """  # noqa: E501
 import argparse
+import pickle
+import sys
 
 from mmengine.config import Config, DictAction
 
 import tsdistill  # noqa: F401
-from tsdistill.models.recognizers.checkpoint import fuse_two_stream_checkpoint
+from tsdistill.models.recognizers import checkpoint
 
 
-def main(argv=None) -> None:
+def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='two-stream experiment config')
     parser.add_argument('dst', help='output .pth')
@@ -29,9 +31,15 @@ def main(argv=None) -> None:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    sources = fuse_two_stream_checkpoint(cfg, args.dst)
+    try:
+        sources = checkpoint.fuse_two_stream_checkpoint(cfg, args.dst)
+    except (checkpoint.CheckpointReadError, FileNotFoundError,
+            pickle.UnpicklingError) as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 1
     print(f'wrote {args.dst} from {sources[0]} and {sources[1]}')
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -1,6 +1,9 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """Checkpoint helpers: strict loading with clear errors, student export.
 
+* :func:`read_checkpoint` reads a checkpoint file; a file that is not one
+  (text, a video, an empty or truncated file, a pickle of something else)
+  is a :class:`CheckpointReadError` naming it.
 * :func:`load_checkpoint_strict` loads the teacher (and two-stream streams)
   at build time and fails with an error that names the file and every
   missing, unexpected or shape-mismatched key.
@@ -10,9 +13,10 @@
   drops the training-only parts: connector weights (present only when
   student and teacher channel counts differ), optimizer, schedulers and
   message hub; ``teacher.*`` keys, as written by mmrazor-style distillers,
-  are dropped too.
+  are dropped too. A flow (teacher) or two-stream checkpoint is refused.
 """
 import os.path as osp
+import pickle
 import re
 from collections import OrderedDict
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
@@ -62,6 +66,58 @@ def resolve_checkpoint(filename: str, what: str = 'checkpoint') -> str:
     return path
 
 
+class CheckpointReadError(RuntimeError):
+    """A file given as a checkpoint is not one; the message names it."""
+
+
+def read_checkpoint(filename: str,
+                    what: str = 'checkpoint',
+                    map_location: str = 'cpu') -> dict:
+    """Read a checkpoint; anything that is not one is named.
+
+    Args:
+        filename (str): See :func:`resolve_checkpoint`.
+        what (str): Used in error messages, e.g. ``'teacher'``. Defaults
+            to ``'checkpoint'``.
+        map_location (str): Defaults to ``'cpu'``.
+
+    Returns:
+        dict: The checkpoint (``state_dict`` and whatever else it holds, or
+        a bare state dict).
+
+    Raises:
+        FileNotFoundError: The file does not exist.
+        CheckpointReadError: It cannot be read as a checkpoint, or holds no
+            tensor state dict.
+        pickle.UnpicklingError: It holds objects outside the allow-list of
+            :mod:`tsdistill.utils.compat` (the message names the file).
+    """
+    path = resolve_checkpoint(filename, what)
+    try:
+        checkpoint = _load_checkpoint(path, map_location=map_location)
+    except pickle.UnpicklingError as error:
+        if path in str(error):  # refused by the allow-list, already named
+            raise
+        raise CheckpointReadError(
+            f'{what}: {path} is not a readable checkpoint '
+            f'({type(error).__name__}: {error})') from error
+    except Exception as error:  # torch.load's errors on non-checkpoints
+        detail = f'{type(error).__name__}: {error}'.rstrip(': ')
+        raise CheckpointReadError(
+            f'{what}: {path} is not a readable checkpoint (torch.load '
+            f'fails with {detail}); is it a .pth written by training?'
+        ) from error
+    state = checkpoint.get('state_dict', checkpoint) if isinstance(
+        checkpoint, dict) else None
+    if not isinstance(state, dict) or not state or not all(
+            isinstance(v, torch.Tensor) for v in state.values()):
+        held = type(checkpoint).__name__ if state is None else (
+            f'a {type(checkpoint).__name__} without a tensor state dict')
+        raise CheckpointReadError(
+            f'{what}: {path} is not a checkpoint: it holds {held}')
+    return checkpoint
+
+
 def _state_dict_of(checkpoint: dict) -> Dict[str, torch.Tensor]:
     state = checkpoint.get('state_dict', checkpoint)
     # checkpoints saved from a (MM)DistributedDataParallel wrapper
@@ -100,11 +156,12 @@ def load_checkpoint_strict(model: nn.Module,
 
     Raises:
         FileNotFoundError: The file does not exist.
+        CheckpointReadError: The file is not a checkpoint.
         RuntimeError: Keys or shapes do not match; the message names the
             file and the keys.
     """
     path = resolve_checkpoint(filename, what)
-    state = _state_dict_of(_load_checkpoint(path, map_location=map_location))
+    state = _state_dict_of(read_checkpoint(path, what, map_location))
     own = model.state_dict()
     missing = [k for k in own if k not in state]
     for prefix in optional_prefixes:
@@ -154,6 +211,26 @@ def strip_training_only_keys(
     return kept, removed
 
 
+def _not_a_student(state: Dict[str, torch.Tensor]) -> Optional[str]:
+    """Why a state dict is not an RGB student's, or ``None``."""
+    if any(k.startswith(('rgb_stream.', 'flow_stream.')) for k in state):
+        return 'it holds a two-stream model (rgb_stream.*, flow_stream.*)'
+    if any(k.startswith('flow.') for k in state):
+        return ('it holds M1 (flow.* keys): a FlowRecognizer3D, the '
+                'teacher')
+    convs = [
+        (k, v) for k, v in state.items()
+        if k.startswith('backbone.') and k.endswith('weight') and v.dim() == 5
+    ]
+    if not convs:
+        return 'it has no 3D backbone (no backbone.*weight of 5 dims)'
+    key, weight = convs[0]
+    if weight.shape[1] != 3:
+        return (f'its first backbone conv ({key}) takes {weight.shape[1]} '
+                'input channels, not 3 (RGB): a flow model, the teacher')
+    return None
+
+
 def export_student_checkpoint(
         src: str,
         dst: str,
@@ -172,9 +249,20 @@ def export_student_checkpoint(
 
     Returns:
         tuple: Removed keys and the kept ``meta`` (or ``None``).
+
+    Raises:
+        CheckpointReadError: ``src`` is not a checkpoint.
+        ValueError: ``src`` is not a student's: a flow (teacher) model,
+            whose backbone takes flow, or a two-stream model.
     """
-    checkpoint = _load_checkpoint(
-        resolve_checkpoint(src, 'student'), map_location='cpu')
+    path = resolve_checkpoint(src, 'student')
+    checkpoint = read_checkpoint(path, 'student')
+    problem = _not_a_student(_state_dict_of(checkpoint))
+    if problem is not None:
+        raise ValueError(
+            f'{path} is not a student checkpoint: {problem}. export_student '
+            'takes the checkpoint of a DistillRecognizer3D run (which never '
+            'stores its teacher); nothing was written')
     state, removed = strip_training_only_keys(
         checkpoint.get('state_dict', checkpoint), prefixes)
     meta = checkpoint.get('meta') if keep_meta else None
