@@ -148,7 +148,8 @@ def render_video(name: str,
                  rng: np.random.Generator,
                  num_frames: int,
                  size: int,
-                 colour: Optional[str] = None) -> np.ndarray:
+                 colour: Optional[str] = None,
+                 track: Optional[bool] = None) -> np.ndarray:
     """Frames ``(num_frames, size, size, 3)`` uint8 BGR of one video.
 
     An object (a textured disc of random size) performs the class's motion
@@ -165,7 +166,20 @@ def render_video(name: str,
             colour (a key of :data:`COLOURS`); the same ``rng`` state with
             another colour gives the same grey levels. ``None``: the
             motion-only mode's random colour texture. Defaults to ``None``.
+        track (bool, optional): The camera follows the object's
+            translation (a tracking shot, without the random drift of the
+            camera): the object stays near the centre and the background
+            moves the other way, by the same amount, so the flow tells the
+            motion as before while the object's position in the frame no
+            longer does.
+            ``None``: on in the mixed-cue mode, where the coloured object
+            is easy to find in every frame and an RGB network learnt the
+            translations by following it (97.7 % and 95.5 % on the mixed
+            set with a moving object, 2 seeds, against 14.8 % on the
+            motion-only set). Defaults to ``None``.
     """
+    if track is None:
+        track = colour is not None
     if colour is not None and colour not in COLOURS:
         raise ValueError(f'unknown colour {colour!r}; known: '
                          f'{tuple(COLOURS)}')
@@ -182,16 +196,25 @@ def render_video(name: str,
     # centre the object's path in the frame, with a small random offset
     mid_dx, mid_dy, _, _ = _motion(name, num_frames // 2, speed, phase)
     centre = size / 2 - np.array([mid_dx, mid_dy]) + rng.uniform(-3, 3, 2)
+    if track:
+        # the camera follows the object's translation (no drift of its
+        # own): the object stays near the centre and the background moves
+        # the other way
+        centre += np.array([mid_dx, mid_dy])
     frames = np.empty((num_frames, size, size, 3), np.uint8)
     for t in range(num_frames):
-        shift = np.float32([[1, 0, -size / 2 - camera[0] * t],
-                            [0, 1, -size / 2 - camera[1] * t]])
+        dx, dy, angle, scale = _motion(name, t, speed, phase)
+        pan = camera * t
+        if track:
+            pan = np.array([dx - mid_dx, dy - mid_dy])
+            dx = dy = 0.0
+        shift = np.float32([[1, 0, -size / 2 - pan[0]],
+                            [0, 1, -size / 2 - pan[1]]])
         frame = cv2.warpAffine(
             background,
             shift, (size, size),
             flags=cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_REFLECT)
-        dx, dy, angle, scale = _motion(name, t, speed, phase)
         # object: rotate / zoom about its centre, then move it
         matrix = cv2.getRotationMatrix2D((diameter / 2, diameter / 2), angle,
                                          scale)
