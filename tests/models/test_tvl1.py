@@ -168,6 +168,33 @@ def test_registered_and_argument_errors():
         TVL1OpticalFlow(zoom_factor=1.0)
 
 
+@pytest.mark.parametrize('name', ['tau', 'theta'])
+@pytest.mark.parametrize('value', [0.0, -0.1, float('nan')])
+def test_step_and_coupling_must_be_positive(name, value):
+    with pytest.raises(ValueError, match=f'{name} must be > 0'):
+        TVL1OpticalFlow(**{name: value})
+
+
+@pytest.mark.parametrize('bad', [float('nan'), float('inf'), -float('inf')])
+def test_non_finite_input_is_refused(bad):
+    clip = torch.full((1, 3, 3, 16, 16), 100.0)
+    clip[0, 1, 1, 4, 5] = bad
+    clip[0, 2, 2, 0, 0] = bad
+    with pytest.raises(ValueError, match='2 NaN or infinite value'):
+        TVL1OpticalFlow(num_scales=1, num_warps=1, num_iters=2)(clip)
+
+
+@pytest.mark.parametrize('shape', [(1, 3, 16, 16, 3), (2, 8, 16, 16, 3)])
+def test_channels_last_input_is_refused(shape):
+    # (N, T, H, W, 3): with T = 3 it used to pass as (N, 3, T, H, W)
+    module = TVL1OpticalFlow(num_scales=1, num_warps=1, num_iters=2)
+    with pytest.raises(ValueError, match='channels-last') as info:
+        module(torch.zeros(shape))
+    assert str(tuple(shape)) in str(info.value)
+    assert module(torch.zeros(shape).permute(0, 4, 1, 2, 3)).shape == \
+        (shape[0], 2, shape[1] - 1, 16, 16)
+
+
 def test_median_option_runs():
     f0, f1, gt = _pair((1.0, 0.5), seed=9, size=32)
     module = TVL1OpticalFlow(median_size=3, num_warps=2)

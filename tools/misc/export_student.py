@@ -2,9 +2,9 @@
 """Write a student-only checkpoint loadable by a plain mmaction2 model.
 
 The distilled student (``DistillRecognizer3D``) never stores its teacher;
-its checkpoints only carry training-only extras: connector weights (when
-student and teacher channel counts differ), optimizer, schedulers and
-message hub. This drops them (and any ``teacher.*`` keys, as other
+its checkpoints only carry training-only extras: the weights of trainable
+distillation terms (``loss_distill.*``, e.g. the connector of
+``FitNetsLoss``), optimizer, schedulers and message hub. This drops them (and any ``teacher.*`` keys, as other
 distillers write), so the result loads with ``strict=True`` into the
 ``Recognizer3D`` config of the same backbone and head, without tsdistill. A
 file that is not a checkpoint, or a teacher (flow) or two-stream

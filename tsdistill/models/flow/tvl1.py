@@ -77,10 +77,12 @@ class TVL1OpticalFlow(nn.Module):
     threads (it costs ~25 % on an idle 2-core machine).
 
     Args:
-        tau (float): Time step of the dual update. Defaults to ``0.25``.
+        tau (float): Time step of the dual update, > 0. Defaults to
+            ``0.25``.
         lambda_ (float): Weight of the data term (smaller: smoother flow).
             Defaults to ``0.15``.
-        theta (float): Coupling of ``u`` and ``v``. Defaults to ``0.3``.
+        theta (float): Coupling of ``u`` and ``v``, > 0. Defaults to
+            ``0.3``.
         num_scales (int): Maximum number of pyramid levels. Defaults to
             ``5``.
         num_warps (int | Sequence[int]): Warps (re-linearisations) per
@@ -146,6 +148,9 @@ class TVL1OpticalFlow(nn.Module):
             raise ValueError('give both input_mean and input_std, or neither')
         if median_size > 1 and median_size % 2 == 0:
             raise ValueError(f'median_size must be odd, got {median_size}')
+        for name, value in (('tau', tau), ('theta', theta)):
+            if not value > 0:  # (also refuses NaN)
+                raise ValueError(f'{name} must be > 0, got {value}')
         self.tau = tau
         self.lambda_ = lambda_
         self.theta = theta
@@ -224,10 +229,26 @@ class TVL1OpticalFlow(nn.Module):
         Returns:
             Tensor: ``(N, 2, T-1, H, W)`` float32 flow in pixels from frame
             ``t`` to ``t+1``; channel 0 = x (right), 1 = y (down).
+
+        Raises:
+            ValueError: Another shape (channels-last input is named), or
+                NaN / infinite values in ``x``.
         """
+        if x.dim() == 5 and x.shape[-1] == 3:
+            # (N, T, H, W, 3); with T = 3 it would pass the check below
+            raise ValueError(
+                'TVL1OpticalFlow expects (N, 3, T, H, W) RGB, got '
+                f'{tuple(x.shape)}: channels-last (N, T, H, W, 3) input? '
+                'Use x.permute(0, 4, 1, 2, 3)')
         if x.dim() != 5 or x.shape[1] != 3 or x.shape[2] < 2:
             raise ValueError('TVL1OpticalFlow expects (N, 3, T, H, W) RGB '
                              f'with T >= 2, got {tuple(x.shape)}')
+        finite = torch.isfinite(x)
+        if not bool(finite.all()):
+            raise ValueError(
+                f'TVL1OpticalFlow input holds {int((~finite).sum())} NaN or '
+                'infinite value(s); the flow of every pair would be '
+                'corrupted')
         n, _, t, h, w = x.shape
         grey = rgb_to_grey(self._denormalise(x.float()))
         # (N, 1, T, H, W) -> (N * T, 1, H, W): every frame once

@@ -10,8 +10,9 @@
 * :func:`export_student_checkpoint` writes a student-only checkpoint that a
   plain mmaction2 ``Recognizer3D`` loads with ``strict=True``. The student
   (:class:`DistillRecognizer3D`) never stores its teacher, so this only
-  drops the training-only parts: connector weights (present only when
-  student and teacher channel counts differ), optimizer, schedulers and
+  drops the training-only parts: the weights of trainable distillation
+  terms (``loss_distill.*``, e.g. the connector of ``FitNetsLoss``;
+  ``connectors.*`` in runs of the former API), optimizer, schedulers and
   message hub; ``teacher.*`` keys, as written by mmrazor-style distillers,
   are dropped too. A flow (teacher) or two-stream checkpoint is refused.
 """
@@ -27,7 +28,7 @@ from mmengine.runner.checkpoint import (_load_checkpoint,
                                         save_checkpoint)
 from torch import nn
 
-TRAINING_ONLY_PREFIXES = ('teacher.', 'connectors.')
+TRAINING_ONLY_PREFIXES = ('teacher.', 'loss_distill.', 'connectors.')
 
 
 def _is_remote(filename: str) -> bool:
@@ -191,13 +192,13 @@ def strip_training_only_keys(
     state_dict: Dict[str, torch.Tensor],
     prefixes: Sequence[str] = TRAINING_ONLY_PREFIXES
 ) -> Tuple['OrderedDict[str, torch.Tensor]', List[str]]:
-    """Remove teacher / connector entries from a student state dict.
+    """Remove teacher / distillation-term entries from a state dict.
 
     Args:
         state_dict (dict): Student state dict (``module.`` prefixes of DDP
             wrappers are removed too).
         prefixes (Sequence[str]): Key prefixes to drop. Defaults to
-            ``('teacher.', 'connectors.')``.
+            ``('teacher.', 'loss_distill.', 'connectors.')``.
 
     Returns:
         tuple: The kept entries and the list of removed keys.
@@ -244,7 +245,9 @@ def export_student_checkpoint(
         dst (str): Output ``.pth`` file: ``{'meta': ..., 'state_dict':
             ...}``, no optimizer / scheduler / message hub.
         prefixes (Sequence[str]): Key prefixes to drop. Defaults to
-            ``('teacher.', 'connectors.')``.
+            ``('teacher.', 'loss_distill.', 'connectors.')``: the teacher
+            and the weights of trainable distillation terms (e.g. the
+            connector of ``FitNetsLoss``).
         keep_meta (bool): Copy the ``meta`` entry. Defaults to ``True``.
 
     Returns:
