@@ -437,3 +437,26 @@ def test_truncated_real_clip_found_before_training(tmp_path):
             ] == ['truncated video', 'empty list', 'empty list']
     assert _lines(tmp_path / 'ann' / 'hmdb51_train_split_1_rawframes.txt') \
         == ['climb/intact 242 0']
+
+
+def test_cli_probe_workers_name_a_broken_video(dataset, tmp_path, capsys):
+    from importlib import util
+    spec = util.spec_from_file_location(
+        'prepare',
+        osp.join(REPO, 'tools', 'data', 'hmdb51', 'prepare_annotations.py'))
+    module = util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    videos, splits = _paths(dataset)
+    broken = osp.join(videos, 'static', 'static_002.avi')
+    with open(broken, 'wb') as f:
+        f.write(b'RIFF' + bytes(100))
+    args = [
+        '--videos-root', videos, '--splits-root', splits, '--out-dir',
+        str(tmp_path / 'ann'), '--splits', '1', '--workers', '2', '--timeout',
+        '60'
+    ]
+    assert module.main(args) == 0
+    out = capsys.readouterr().out
+    assert '1 issue(s): unreadable video 1' in out and broken in out
+    assert module.main(args + ['--strict']) == 1
+    assert broken in capsys.readouterr().err

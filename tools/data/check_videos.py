@@ -31,6 +31,11 @@ def main(argv=None) -> int:
     parser.add_argument(
         '--workers', type=int, default=1, help='decoding processes')
     parser.add_argument(
+        '--timeout',
+        type=float,
+        default=300.0,
+        help='seconds one video may take to decode (then: unreadable)')
+    parser.add_argument(
         '--no-decode',
         action='store_true',
         help='only open each video and count its frames')
@@ -45,7 +50,10 @@ def main(argv=None) -> int:
                     where.setdefault(
                         osp.join(args.data_root, parts[0]), (ann_file, number))
     probes = probe_videos(
-        list(where), decode=not args.no_decode, workers=args.workers)
+        list(where),
+        decode=not args.no_decode,
+        workers=args.workers,
+        timeout=args.timeout)
     broken = [p for p in probes.values() if not p.ok]
     for probe in broken:
         ann_file, number = where[probe.path]

@@ -279,7 +279,8 @@ def prepare_annotations(videos_root: str,
                         splits: Sequence[int] = (1, 2, 3),
                         strict: bool = False,
                         probe_videos: bool = True,
-                        workers: int = 1) -> PrepareSummary:
+                        workers: int = 1,
+                        timeout: float = 300.0) -> PrepareSummary:
     """Write mmaction2 annotation lists for HMDB51 (or data in its layout).
 
     Args:
@@ -305,6 +306,8 @@ def prepare_annotations(videos_root: str,
             to ``True``.
         workers (int): Processes decoding videos in parallel. Defaults to
             ``1``.
+        timeout (float): Seconds one video may take to decode before it is
+            reported as unreadable. Defaults to ``300``.
 
     Returns:
         PrepareSummary: Classes, counts per split / subset / class, issues
@@ -377,7 +380,9 @@ def prepare_annotations(videos_root: str,
     probes = {}
     if probe_videos:
         probes = video_check.probe_videos(
-            [osp.join(videos_root, rel) for rel in rels], workers=workers)
+            [osp.join(videos_root, rel) for rel in rels],
+            workers=workers,
+            timeout=timeout)
     flows = {}
     usual_settings = None
     if rawframes_root is not None:

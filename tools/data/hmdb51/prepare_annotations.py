@@ -8,9 +8,15 @@ Example::
         --splits-root data/hmdb51/testTrainMulti_7030_splits \
         --out-dir data/hmdb51/annotations [--rawframes-root ...] [--strict]
 
+Every listed video is checked first, crash-isolated: a truncated AVI from
+its headers, every other video decoded frame by frame in worker processes
+as mmaction2's ``DecordInit`` reads it (``--workers`` in parallel), so a
+video that would crash decord during training is named here.
+
 Exit status: 0 when the lists were written (issues, if any, are listed and
-counted), 1 with ``--strict`` and any issue (nothing is written) or when a
-folder is missing. See :mod:`tsdistill.datasets.hmdb51` and this folder's
+counted; a list that would be empty is not written and is an issue), 1
+with ``--strict`` and any issue (nothing is written) or when a folder is
+missing. See :mod:`tsdistill.datasets.hmdb51` and this folder's
 README.md.
 """
 import argparse
@@ -38,16 +44,27 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--rawframes-root',
         default=None,
         help='precomputed flow <class>/<video>/flow_{x,y}_%%05d.jpg '
-        '(tools/extract_flow.py); the rawframe lists then count these '
-        'files, otherwise the video frames minus one')
+        '(tools/extract_flow.py); the rawframe lists then hold the folders '
+        'it marked complete, with their flow counts (others are reported '
+        'as incomplete), otherwise the video frames minus one')
     parser.add_argument(
         '--splits', type=int, nargs='+', choices=(1, 2, 3), default=[1, 2, 3])
     parser.add_argument(
         '--no-probe',
         action='store_true',
-        help='do not open every video with decord (faster; unreadable '
+        help='do not decode every video (faster; truncated or unreadable '
         'videos are then not found here, and rawframe lists are written '
         'only with --rawframes-root)')
+    parser.add_argument(
+        '--workers',
+        type=int,
+        default=1,
+        help='processes decoding the videos in parallel')
+    parser.add_argument(
+        '--timeout',
+        type=float,
+        default=300.0,
+        help='seconds one video may take to decode (then: unreadable)')
     parser.add_argument(
         '--strict',
         action='store_true',
@@ -66,7 +83,9 @@ def main(argv=None) -> int:
             rawframes_root=args.rawframes_root,
             splits=args.splits,
             strict=args.strict,
-            probe_videos=not args.no_probe)
+            probe_videos=not args.no_probe,
+            workers=args.workers,
+            timeout=args.timeout)
     except (HMDB51AnnotationError, FileNotFoundError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
