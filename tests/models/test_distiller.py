@@ -20,6 +20,8 @@ from mmengine.runner import save_checkpoint
 from recognizer_helpers import (batch, build, params_copy, rgb_cfg, sgd,
                                 student_cfg, teacher_cfg)
 
+from tsdistill.models.recognizers import export_student_checkpoint
+
 from tsdistill.models.recognizers.distill_recognizer import \
     DEFAULT_LOSS_DISTILL
 
@@ -209,7 +211,8 @@ def test_default_loss_is_the_base_config_one(teacher_ckpt, tmp_path):
      'loss_weight='),
     (dict(feature_norm='channel'),
      "loss_distill=dict(type='FeatureMSELoss', feature_norm="),
-    (dict(distill_features=('pooled', )), "pairs=[('pooled', 'pooled')]"),
+    (dict(distill_features=('pooled', )),
+     "loss_distill=dict(type='PooledFeatureMSELoss', pairs=[('pooled', "),
     (dict(warmup_iters=5),
      'loss_schedule=dict(by_epoch=False, distill_only=N)'),
     (dict(warmup_epochs=5), 'loss_schedule=dict(distill_only=N)'),
@@ -249,6 +252,91 @@ def test_bad_loss_configs_fail_at_build(teacher_ckpt, wide_ckpt):
             ValueError,
             match='equal channels, got student 32 and teacher 64.*FitNets'):
         build(student_cfg(wide_ckpt, teacher=teacher_cfg(base_channels=16)))
+
+
+def test_combination_fitnets_and_logit_kd(wide_ckpt):
+    """A list of terms: feature hint through a connector + logit KD."""
+    model = build(
+        student_cfg(
+            wide_ckpt,
+            teacher=teacher_cfg(base_channels=16),
+            loss_distill=[
+                dict(
+                    type='FitNetsLoss',
+                    loss_weight=10.0,
+                    pairs=[('layer3', 'layer3')]),
+                dict(type='LogitKDLoss', loss_weight=1.0, temperature=4.0)
+            ]))
+    assert model.distill_pairs == [('layer3', 'layer3'), ('logits', 'logits')]
+    assert model._teacher_depth is None  # logits need the whole teacher
+    data = model.data_preprocessor(batch(), training=True)
+    clips = data['inputs'].flatten(0, 1)
+    teacher_feats = model.teacher_features(clips)
+    assert set(teacher_feats) == {'layer3', 'logits'}
+    with torch.no_grad():
+        expected_logits = model.teacher.cls_head(
+            model.teacher.backbone(model.teacher.flow_inputs(clips)))
+    torch.testing.assert_close(teacher_feats['logits'], expected_logits)
+    losses = model(**data, mode='loss')
+    assert sorted(k for k in losses if k.startswith('distill_')) == [
+        'distill_fitnets_layer3', 'distill_kd_logits'
+    ]
+    torch.testing.assert_close(
+        losses['loss_distill'].detach(),
+        10.0 * losses['distill_fitnets_layer3'] + losses['distill_kd_logits'])
+    # the connector: student side, optimised
+    before = params_copy(model.loss_distill)
+    model.train_step(batch(), sgd(model))
+    after = params_copy(model.loss_distill)
+    assert set(before) == {'0.connector.weight', '0.connector.bias'}
+    assert all(not torch.equal(before[k], after[k]) for k in before)
+
+
+def test_fitnets_connector_export(wide_ckpt, tmp_path):
+    """Connector weights are loss_distill.* keys; export strips them."""
+    student = build(
+        student_cfg(
+            wide_ckpt,
+            teacher=teacher_cfg(base_channels=16),
+            loss_distill=dict(
+                type='FitNetsLoss',
+                loss_weight=1.0,
+                pairs=[('layer2', 'layer2'), ('pooled', 'pooled')])))
+    connectors = [m.connector for m in student.loss_distill]
+    assert [(c.in_channels, c.out_channels) for c in connectors] == [(16, 32),
+                                                                     (32, 64)]
+    optim_wrapper = sgd(student)
+    # every connector is in the optimizer
+    optimised = {
+        id(p)
+        for group in optim_wrapper.optimizer.param_groups
+        for p in group['params']
+    }
+    assert all(id(p) in optimised for c in connectors for p in c.parameters())
+    student.train_step(batch(), optim_wrapper)
+    src = str(tmp_path / 'student_with_connectors.pth')
+    save_checkpoint(
+        dict(state_dict=student.state_dict(), meta=dict(epoch=1)), src)
+    # resume: the same config loads the whole checkpoint strictly
+    again = build(
+        student_cfg(
+            wide_ckpt,
+            teacher=teacher_cfg(base_channels=16),
+            loss_distill=dict(
+                type='FitNetsLoss',
+                pairs=[('layer2', 'layer2'), ('pooled', 'pooled')])))
+    again.load_state_dict(torch.load(src)['state_dict'], strict=True)
+    plain = build(rgb_cfg())
+    with pytest.raises(RuntimeError, match='loss_distill.0.connector'):
+        plain.load_state_dict(torch.load(src)['state_dict'], strict=True)
+    dst = str(tmp_path / 'exported.pth')
+    removed, meta = export_student_checkpoint(src, dst)
+    assert sorted(removed) == [
+        f'loss_distill.{i}.connector.{p}' for i in (0, 1)
+        for p in ('bias', 'weight')
+    ]
+    assert meta == dict(epoch=1)
+    plain.load_state_dict(torch.load(dst)['state_dict'], strict=True)
 
 
 def test_temporal_alignment(teacher_ckpt):
@@ -417,12 +505,13 @@ def test_teacher_cfg_relative_to_the_repository(teacher_ckpt, tmp_path,
         build(student_cfg(teacher_ckpt, teacher='configs/nowhere.py'))
 
 
-def test_ddp_without_find_unused_parameters(teacher_ckpt, tmp_path,
+def test_ddp_without_find_unused_parameters(wide_ckpt, tmp_path,
                                             no_runner_iter):
     """Warm-up and normal steps under DDP (gloo, one process).
 
     DDP's reducer raises on the step after one in which a parameter got no
-    gradient, whatever the world size; the teacher must not be in it.
+    gradient, whatever the world size; the teacher must not be in it, the
+    FitNets connector must (it is built with the student).
     """
     if dist.is_initialized():
         pytest.skip('a process group already exists')
@@ -432,14 +521,18 @@ def test_ddp_without_find_unused_parameters(teacher_ckpt, tmp_path,
     try:
         model = build(
             student_cfg(
-                teacher_ckpt,
-                loss_distill=mse(pairs=[('layer2', 'layer2')]),
+                wide_ckpt,
+                teacher=teacher_cfg(base_channels=16),
+                loss_distill=dict(
+                    type='FitNetsLoss',
+                    loss_weight=1.0,
+                    pairs=[('layer2', 'layer2')]),
                 loss_schedule=dict(by_epoch=False, distill_only=2)))
         ddp = MMDistributedDataParallel(
             module=model, find_unused_parameters=False)
-        assert {id(p)
-                for p in ddp.parameters()
-                }.isdisjoint(id(p) for p in model.teacher.parameters())
+        wrapped = {id(p) for p in ddp.parameters()}
+        assert wrapped.isdisjoint(id(p) for p in model.teacher.parameters())
+        assert {id(p) for p in model.loss_distill.parameters()} <= wrapped
         optim_wrapper = sgd(model)
         teacher_before = params_copy(model.teacher)
         for it in range(4):

@@ -22,10 +22,15 @@ def tool(name):
 
 
 def test_export_student_tool(tmp_path, capsys):
-    teacher = h.build(h.teacher_cfg(), seed=2)
-    teacher_ckpt = str(tmp_path / 'teacher.pth')
-    save_checkpoint(dict(state_dict=teacher.state_dict()), teacher_ckpt)
-    student = h.build(h.student_cfg(teacher_ckpt))
+    wide = h.build(h.teacher_cfg(base_channels=16), seed=2)
+    wide_ckpt = str(tmp_path / 'wide.pth')
+    save_checkpoint(dict(state_dict=wide.state_dict()), wide_ckpt)
+    # a FitNets connector: trainable weights saved as loss_distill.*
+    student = h.build(
+        h.student_cfg(
+            wide_ckpt,
+            teacher=h.teacher_cfg(base_channels=16),
+            loss_distill=dict(type='FitNetsLoss', loss_weight=1.0)))
     student.train_step(h.batch(), h.sgd(student))
     src = str(tmp_path / 'epoch_1.pth')
     save_checkpoint(
@@ -36,7 +41,8 @@ def test_export_student_tool(tmp_path, capsys):
     dst = str(tmp_path / 'student_only.pth')
     tool('export_student.py')([src, dst])
     out = capsys.readouterr().out
-    assert 'removed 0 training-only keys' in out
+    assert 'removed 2 training-only keys' in out
+    assert 'loss_distill.0.connector.weight' in out
     exported = torch.load(dst)
     assert set(exported) == {'state_dict', 'meta'}
     plain = h.build(h.rgb_cfg())

@@ -5,6 +5,6 @@ _base_ = ['./r3d18_8xb8-25x1x1-100e_hmdb51-split1-distill.py']
 model = dict(
     loss_distill=dict(
         _delete_=True,
-        type='FeatureMSELoss',
+        type='PooledFeatureMSELoss',
         loss_weight=50.0,
         pairs=[('pooled', 'pooled')]))

@@ -1,8 +1,10 @@
 # Copyright (c) tsdistill authors. All rights reserved.
-"""The paper's feature-matching term of the student loss (M3).
+"""The feature-matching MSE terms of the student loss (M3).
 
-``L = CE(y_hat, y) + lambda * MSE(F_rgb, F_flow)``: this file holds the MSE
-term, with the optional feature normalisation applied to both sides first.
+``L = CE(y_hat, y) + lambda * MSE(F_rgb, F_flow)``: the paper's MSE on
+feature maps (:class:`FeatureMSELoss`, with an optional normalisation of
+both sides) and MARS's MSE on globally pooled features
+(:class:`PooledFeatureMSELoss`).
 """
 from typing import Optional
 
@@ -91,3 +93,37 @@ class FeatureMSELoss(BaseDistillLoss):
 
     def extra_repr(self) -> str:
         return f'{super().extra_repr()}, feature_norm={self.feature_norm!r}'
+
+
+@MODELS.register_module()
+class PooledFeatureMSELoss(FeatureMSELoss):
+    """``lambda * MSE(pool(F_rgb), pool(F_flow))``, the MARS term.
+
+    MARS (Crasto et al., "MARS: Motion-Augmented RGB Stream for Action
+    Recognition", CVPR 2019) matches the globally averaged last-stage
+    features of the RGB student (M3) and the flow teacher (M1 + M2), their
+    published commands with ``alpha`` (``lambda``) = 50. Maps
+    ``(N, C, T, H, W)`` are averaged over ``(T, H, W)`` first, so a map
+    pair such as ``('layer3', 'layer3')`` matches pooled stage-3 features;
+    the default pair ``('pooled', 'pooled')`` comes pooled already.
+
+    Args:
+        loss_weight (float): ``lambda``. Defaults to ``1.0``.
+        feature_norm (str, optional): See :func:`normalize_feature`, applied
+            after pooling. Defaults to ``None``.
+        student_channels (int, optional): See :class:`BaseDistillLoss`.
+            Defaults to ``None``.
+        teacher_channels (int, optional): Defaults to ``None``.
+    """
+
+    default_pairs = (('pooled', 'pooled'), )
+    log_name = 'pooled_mse'
+    accepts = ('map', 'pooled')
+
+    def distance(self, student: Tensor, teacher: Tensor) -> Tensor:
+        """MSE of the ``(N, C)`` features; maps are averaged first."""
+        if student.dim() == 5:
+            student = student.mean(dim=(2, 3, 4))
+        if teacher.dim() == 5:
+            teacher = teacher.mean(dim=(2, 3, 4))
+        return super().distance(student, teacher)

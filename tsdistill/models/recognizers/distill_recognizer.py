@@ -43,7 +43,8 @@ REPLACED_ARGUMENTS = {
     'distill_features':
     'distill_features was replaced by the pairs (student feature, teacher '
     "feature) of each term: loss_distill=dict(type='FeatureMSELoss', "
-    "pairs=[('layer3', 'layer3')]); MARS: pairs=[('pooled', 'pooled')]",
+    "pairs=[('layer3', 'layer3')]); MARS: loss_distill=dict("
+    "type='PooledFeatureMSELoss', pairs=[('pooled', 'pooled')])",
     'warmup_iters':
     'warmup_iters=N was replaced by '
     'loss_schedule=dict(by_epoch=False, distill_only=N)',
