@@ -213,6 +213,7 @@ def test_marker_without_settings_is_a_mismatch(video_list):
 def test_device_checked_before_any_video_is_read(video_list, monkeypatch,
                                                  capsys, tmp_path):
     import torch
+
     from tsdistill.utils import flow_extraction
     root, ann, out = video_list
 
