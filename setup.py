@@ -49,6 +49,9 @@ setup(
         'opencv-contrib-python>=4.5',
         'decord>=0.6.0',
         'importlib_metadata',
+        # plots of the main job (tsdistill/apis/plots.py); mmengine and
+        # mmaction2 require it too, unpinned
+        'matplotlib',
         'numpy',
     ],
     extras_require={
