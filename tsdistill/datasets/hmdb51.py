@@ -470,6 +470,10 @@ def prepare_annotations(videos_root: str,
 
 
 def _write_lines(path: str, lines: Sequence[str]) -> None:
-    # '\n' on every platform: the same input gives the same bytes
-    with open(path, 'w', encoding='utf-8', newline='\n') as f:
+    # '\n' on every platform: the same input gives the same bytes; written
+    # beside and renamed, so a reader (another job on the same data) never
+    # sees a half-written list
+    tmp = f'{path}.tmp{os.getpid()}'
+    with open(tmp, 'w', encoding='utf-8', newline='\n') as f:
         f.writelines(line + '\n' for line in lines)
+    os.replace(tmp, path)
