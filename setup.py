@@ -56,6 +56,9 @@ setup(
     ],
     extras_require={
         'tests': ['pytest>=7', 'flake8', 'isort', 'yapf'],
+        # TSDISTILL_TENSORBOARD=1 (configs/_base_/default_runtime.py); not
+        # a hard dependency: it brings grpcio, protobuf and a data server
+        'tensorboard': ['tensorboard'],
     },
     classifiers=[
         'Programming Language :: Python :: 3',

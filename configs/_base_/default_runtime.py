@@ -19,7 +19,27 @@ env_cfg = dict(
 
 log_processor = dict(type='LogProcessor', window_size=20, by_epoch=True)
 
+# Scalars (losses, lr, accuracies) go to <work_dir>/<timestamp>/vis_data/
+# scalars.json (LocalVisBackend; tsdistill/apis/plots.py draws them).
+# TensorBoard switch: TSDISTILL_TENSORBOARD=1 adds mmengine's
+# TensorboardVisBackend, which writes event files next to scalars.json:
+#   TSDISTILL_TENSORBOARD=1 python tools/train.py CONFIG
+#   tensorboard --logdir work_dirs
+# Off by default. TensorBoard is not a dependency of tsdistill and may not
+# be installed: `pip install tensorboard` (or `pip install -e .[tensorboard]`)
+# first, otherwise the Runner stops at start-up with mmengine's ImportError
+# ('Please run "pip install future tensorboard" ...'). In a config file the
+# same is `visualizer = dict(vis_backends=[dict(type='LocalVisBackend'),
+# dict(type='TensorboardVisBackend')])`.
+# (`__tensorboard` starts with two underscores, so mmengine leaves it out of
+# the config: with the switch off the config is the same as without it.)
+__tensorboard = '{{$TSDISTILL_TENSORBOARD:0}}'
+if __tensorboard not in ('0', '1'):
+    raise ValueError('TSDISTILL_TENSORBOARD must be 0 (off) or 1 (log to '
+                     f'TensorBoard too), got {__tensorboard!r}')
 vis_backends = [dict(type='LocalVisBackend')]
+if __tensorboard == '1':
+    vis_backends.append(dict(type='TensorboardVisBackend'))
 visualizer = dict(type='ActionVisualizer', vis_backends=vis_backends)
 
 log_level = 'INFO'

@@ -6,13 +6,8 @@ import os.path as osp
 
 import cv2
 import pytest
-import torch
-import torch.nn.functional as F
+from _helpers.toy_runner import build_toy_runner
 from matplotlib.container import BarContainer, ErrorbarContainer
-from mmengine.evaluator import BaseMetric
-from mmengine.model import BaseModel
-from mmengine.runner import Runner
-from torch import nn
 
 from tsdistill.apis.plots import (DPI, PAPER_TABLE1, find_run_dirs,
                                   load_run_scalars, paper_table1,
@@ -102,74 +97,9 @@ def test_table1_without_std_and_unknown_keys(tmp_path):
         plot_table1([], str(tmp_path / 'empty.png'))
 
 
-class ToyRecognizer(BaseModel):
-    """Logs what the student logs: loss_cls, loss_distill, top1_acc."""
-
-    def __init__(self):
-        super().__init__()
-        self.fc = nn.Linear(2, 2)
-
-    def forward(self, inputs, labels, mode='tensor'):
-        logits = self.fc(torch.stack(inputs))
-        labels = torch.stack(labels)
-        if mode == 'loss':
-            acc = (logits.argmax(1) == labels).float().mean()
-            return dict(
-                loss_cls=F.cross_entropy(logits, labels),
-                loss_distill=0.1 * logits.pow(2).mean(),
-                top1_acc=acc)
-        return list(zip(logits.argmax(1), labels))
-
-
-class ToyAccuracy(BaseMetric):
-    default_prefix = 'acc'
-
-    def process(self, data_batch, data_samples):
-        self.results += [int(p == t) for p, t in data_samples]
-
-    def compute_metrics(self, results):
-        return dict(top1=sum(results) / len(results))
-
-
-def toy_data(n=8):
-    gen = torch.Generator().manual_seed(0)
-    return [
-        dict(inputs=torch.randn(2, generator=gen), labels=torch.tensor(i % 2))
-        for i in range(n)
-    ]
-
-
-def loader(shuffle):
-    return dict(
-        dataset=toy_data(),
-        sampler=dict(type='DefaultSampler', shuffle=shuffle),
-        batch_size=2,
-        num_workers=0,
-        collate_fn=dict(type='pseudo_collate'))
-
-
-def train_toy(work_dir, max_epochs=3):
-    """A real mmengine Runner: 3 epochs of 4 iterations, val each epoch."""
-    runner = Runner(
-        model=ToyRecognizer(),
-        work_dir=str(work_dir),
-        train_dataloader=loader(True),
-        val_dataloader=loader(False),
-        val_evaluator=[ToyAccuracy()],
-        train_cfg=dict(by_epoch=True, max_epochs=max_epochs, val_interval=1),
-        val_cfg=dict(),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
-        default_hooks=dict(
-            logger=dict(type='LoggerHook', interval=1),
-            checkpoint=dict(type='CheckpointHook', interval=100)),
-        default_scope='mmengine',
-        randomness=dict(seed=0))
-    runner.train()
-    return runner
-
-
 def test_training_curves_from_a_real_runner(tmp_path):
-    runner = train_toy(tmp_path / 'run')
+    runner = build_toy_runner(tmp_path / 'run', f'plots_{tmp_path.name}')
+    runner.train()
     logs = find_run_dirs(str(tmp_path))
     assert logs == [str(tmp_path / 'run')]
     path = osp.join(runner.log_dir, 'vis_data', 'scalars.json')
