@@ -182,3 +182,30 @@ def test_getattr_is_restricted(tmp_path, payload):
         torch.load(path)
     with pytest.raises(pickle.UnpicklingError, match='evil|getattr'):
         _load_checkpoint(path, map_location='cpu')
+
+
+def test_flip_of_stacked_flow_negates_x_only():
+    """mmaction2 1.2.0's Flip inverted x and y of every other frame."""
+    import numpy as np
+    from mmaction.datasets.transforms import Flip
+    x = np.array([[0, 100, 200]], np.uint8)
+    y = np.array([[10, 20, 30]], np.uint8)
+    imgs = [np.dstack([x, y]) for _ in range(3)]
+    out = Flip(flip_ratio=1.0)(dict(
+        imgs=[i.copy() for i in imgs], img_shape=(1, 3),
+        modality='Flow'))['imgs']
+    for img in out:  # every frame: mirrored, u -> -u (255 - q), v kept
+        assert img[..., 0].tolist() == [[55, 155, 255]]
+        assert img[..., 1].tolist() == [[30, 20, 10]]
+    # RGB, and flow in the 0.x layout (separate x, y images), unchanged
+    rgb = np.arange(6, dtype=np.uint8).reshape(1, 2, 3)
+    assert Flip(flip_ratio=1.0)(dict(
+        imgs=[rgb.copy()], img_shape=(1, 2),
+        modality='RGB'))['imgs'][0].tolist() == rgb[:, ::-1].tolist()
+    old = Flip(flip_ratio=1.0)(dict(
+        imgs=[x.copy(), y.copy()], img_shape=(1, 3), modality='Flow'))['imgs']
+    assert old[0].tolist() == [[55, 155, 255]]
+    assert old[1].tolist() == [[30, 20, 10]]
+    # applied once, and a no-op where Flip is already right
+    assert not compat.patch_flow_flip()
+    assert not compat._flow_flip_is_broken(Flip)

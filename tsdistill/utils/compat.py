@@ -30,6 +30,13 @@ of them edits site-packages.
    for a CPU module, so ``MMDistributedDataParallel`` drops ``device_ids``
    for modules whose parameters are on the CPU. CPU-only multi-process runs
    (``TSDISTILL_DIST_BACKEND=gloo``) then work unchanged.
+5. mmaction2 1.2.0's ``Flip`` still flips flow in the 0.x layout, a list
+   alternating x and y images (it inverts every other image), but its
+   ``RawFrameDecode`` now stacks x and y into one ``(H, W, 2)`` image per
+   frame: a flipped clip gets both components of every other frame
+   inverted and no x of the others. :func:`patch_flow_flip` makes ``Flip``
+   invert the x channel (``255 - x``, mmcv's ``iminvert``) of every stacked
+   flow image, and leaves every other input to the original.
 """
 import functools
 import importlib
@@ -307,6 +314,54 @@ def patch_cpu_distributed() -> bool:
     return patched
 
 
+def _flip_stacked_flow(flip_imgs: Callable) -> Callable:
+
+    @functools.wraps(flip_imgs)
+    def flip_imgs_stacked(self, imgs, modality):
+        if modality != 'Flow' or not all(
+                getattr(img, 'ndim', 0) == 3 and img.shape[-1] == 2
+                for img in imgs):
+            return flip_imgs(self, imgs, modality)
+        import mmcv
+        for img in imgs:
+            mmcv.imflip_(img, self.direction)
+            # a horizontal flip negates u: -u is stored as 255 - q
+            img[..., 0] = 255 - img[..., 0]
+        return imgs
+
+    return flip_imgs_stacked
+
+
+def _flow_flip_is_broken(flip_cls) -> bool:
+    """Whether ``Flip`` mishandles two stacked flow images (x=10, y=20)."""
+    import numpy as np
+    imgs = [
+        np.dstack(
+            [np.full((1, 2), 10, np.uint8),
+             np.full((1, 2), 20, np.uint8)]) for _ in range(2)
+    ]
+    flipped = flip_cls(flip_ratio=1.0)._flip_imgs(imgs, 'Flow')
+    return any(img[0, 0, 0] != 245 or img[0, 0, 1] != 20 for img in flipped)
+
+
+def patch_flow_flip() -> bool:
+    """Let mmaction2's ``Flip`` flip stacked ``(H, W, 2)`` flow correctly.
+
+    Returns:
+        bool: True if ``Flip`` was patched, False if not needed.
+    """
+    try:
+        from mmaction.datasets.transforms import Flip
+    except ImportError:
+        return False
+    if hasattr(Flip._flip_imgs, '__wrapped__'):
+        return False
+    if not _flow_flip_is_broken(Flip):
+        return False  # fixed upstream
+    Flip._flip_imgs = _flip_stacked_flow(Flip._flip_imgs)
+    return True
+
+
 def _source(function: Callable) -> str:
     import inspect
     try:
@@ -315,7 +370,8 @@ def _source(function: Callable) -> str:
         return ''
 
 
-def apply_all() -> Tuple[bool, bool, bool, bool]:
+def apply_all() -> Tuple[bool, bool, bool, bool, bool]:
     """Apply every patch; returns which ones were needed."""
     return (patch_importlib_metadata(), patch_missing_drn(),
-            patch_checkpoint_loading(), patch_cpu_distributed())
+            patch_checkpoint_loading(), patch_cpu_distributed(),
+            patch_flow_flip())
