@@ -191,7 +191,7 @@ def table1_figure(summary: Sequence[dict],
     ax.set_ylim(0, max(10.0, min(100.0, top * 1.25 + 5)))
     ax.set_ylabel('top-1 %')
     ax.set_title(title + (f'\n{note}' if note else ''), fontsize=10)
-    ax.legend(loc='upper left', fontsize=8)
+    ax.legend(loc='best', fontsize=8)
     ax.grid(axis='y', alpha=0.3)
     fig.tight_layout()
     return fig
@@ -410,16 +410,19 @@ def training_curves_figure(work_dirs: Union[str, Sequence[str]],
     axes = axes.ravel()
     for ax in axes[len(panels):]:
         ax.set_visible(False)
-    # one colour per config (run directory name), one line style per
-    # parent directory (split / seed)
+    # one colour per config (run directory name), one line style and
+    # validation marker per parent directory (split / seed)
     colors = matplotlib.rcParams['axes.prop_cycle'].by_key()['color']
     styles = ['-', '--', ':', '-.']
+    markers = ['o', 's', '^', 'D']
     names = list(dict.fromkeys(osp.basename(d) for _, _, d in runs))
     parents = list(dict.fromkeys(osp.dirname(d) for _, _, d in runs))
     by_epoch = True
     for label, scalars, run_dir in runs:
         color = colors[names.index(osp.basename(run_dir)) % len(colors)]
-        style = styles[parents.index(osp.dirname(run_dir)) % len(styles)]
+        variant = parents.index(osp.dirname(run_dir))
+        style = styles[variant % len(styles)]
+        marker = markers[variant % len(markers)]
         train = scalars['train']
         per_epoch = _iters_per_epoch(train)
         if per_epoch is None:
@@ -458,7 +461,7 @@ def training_curves_figure(work_dirs: Union[str, Sequence[str]],
                 ax.plot(
                     *zip(*val),
                     color=color,
-                    marker='o',
+                    marker=marker,
                     ls=style,
                     lw=0.5,
                     label=f'{label} val')
