@@ -87,5 +87,7 @@ def build_toy_runner(work_dir,
             checkpoint=dict(type='CheckpointHook', interval=100)),
         visualizer=visualizer,
         cfg=cfg,
-        default_scope='mmengine',
+        # the scope the test session runs in (conftest): a Runner makes
+        # its default scope the current one for the rest of the process
+        default_scope='mmaction',
         randomness=dict(seed=0))

@@ -18,6 +18,7 @@ import torch
 from mmaction.registry import DATASETS
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
+from mmengine.registry import init_default_scope
 from mmengine.runner import save_checkpoint
 from recognizer_helpers import MEAN, STD, build, sgd, tiny_backbone, tiny_head
 
@@ -80,6 +81,7 @@ def data(tmp_path_factory):
 
 def rawframe_dataset(cfg, data, pipeline):
     """The config's test dataset on the tiny rawframes."""
+    init_default_scope('mmaction')  # whatever Runner ran before
     dataset = copy.deepcopy(cfg.test_dataloader.dataset.to_dict())
     dataset.update(
         ann_file=data['rawframes'],
@@ -111,6 +113,7 @@ def test_rawframes_config_reads_extracted_flow(data):
 
 
 def test_precomputed_flow_teacher_matches_m1_teacher(data, tmp_path):
+    init_default_scope('mmaction')  # whatever Runner ran before
     cfg = Config.fromfile(CONFIG)
     num = len(VELOCITIES)
     # B: M2 on the rawframes, normalised as the config does
