@@ -57,6 +57,29 @@ def test_fused_scores_are_weighted_average(stream_ckpts):
     rgb_alone = rgb.test_step(copy.deepcopy(data))
     torch.testing.assert_close(
         torch.stack([p.pred_score for p in rgb_alone]), p_rgb)
+    # product rule: the renormalised weighted geometric mean
+    product = build(
+        two_stream_cfg(
+            rgb_ckpt=rgb_ckpt, flow_ckpt=flow_ckpt, fusion='product'))
+    product.eval()
+    got = torch.stack(
+        [p.pred_score for p in product.test_step(copy.deepcopy(data))])
+    expected = p_rgb**0.25 * p_flow**0.75
+    torch.testing.assert_close(got, expected / expected.sum(-1, True))
+
+
+def test_product_fusion_needs_both_streams():
+    """A class must be likely under both streams (independent cues)."""
+    model = build(two_stream_cfg(fusion_weights=(1.0, 1.0)))
+    # RGB: class 0 or 1 (its cue), confidently 0; flow: class 1 or 2
+    rgb_logits = torch.tensor([[6.0, 3.0, -9.0, -9.0]])
+    flow_logits = torch.tensor([[-9.0, 2.0, 2.0, -9.0]])
+    logits = (rgb_logits, flow_logits)
+    model.stream_scores = lambda inputs: logits
+    inputs = torch.zeros(1, 1, 3, 2, 8, 8)
+    assert model.fuse(inputs).argmax().item() == 0  # the mean: RGB wins
+    model.fusion = 'product'
+    assert model.fuse(inputs).argmax().item() == 1  # likely under both
 
 
 def test_loss_keys_and_training():
@@ -82,6 +105,8 @@ def test_bad_arguments(stream_ckpts):
         build(two_stream_cfg(flow_stream=teacher_cfg(with_flow=False)))
     with pytest.raises(ValueError, match='fusion_weights'):
         build(two_stream_cfg(fusion_weights=(0.0, 0.0)))
+    with pytest.raises(ValueError, match="fusion must be one of.*'max'"):
+        build(two_stream_cfg(fusion='max'))
 
 
 def test_mmaction_test_loop(tiny_video_list, stream_ckpts, tmp_path):

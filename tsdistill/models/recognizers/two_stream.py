@@ -13,6 +13,8 @@ from torch import Tensor
 from .checkpoint import load_checkpoint_strict
 from .flow_recognizer import FlowRecognizer3D
 
+FUSIONS = ('mean', 'product')
+
 
 @MODELS.register_module()
 class TwoStreamRecognizer3D(BaseModel):
@@ -21,13 +23,18 @@ class TwoStreamRecognizer3D(BaseModel):
     Both streams read the same normalised RGB clip: the RGB stream is a
     ``Recognizer3D``, the flow stream a :class:`FlowRecognizer3D` that
     computes flow with M1. At test time each stream's class scores are
-    turned into probabilities (softmax), averaged over clips, and fused by
-    a weighted average ``sum_i w_i p_i / sum_i w_i``; the result is written
-    to ``pred_score`` so mmaction2's ``AccMetric`` and test loop work
-    unchanged. Training (``loss``) trains both streams jointly with their
-    own cross-entropy (``rgb_loss_cls`` + ``flow_loss_cls``); Table 1 uses
-    separately trained streams instead, loaded from ``rgb_ckpt`` and
-    ``flow_ckpt``.
+    turned into probabilities (softmax), averaged over clips, and fused
+    (``fusion``) by a weighted average ``sum_i w_i p_i / sum_i w_i``
+    (``'mean'``) or a weighted geometric mean, renormalised,
+    ``softmax(sum_i w_i log p_i / sum_i w_i)`` (``'product'``); the result
+    is written to ``pred_score`` so mmaction2's ``AccMetric`` and test loop
+    work unchanged. The product is the rule for streams that see
+    independent cues (``p(y | a, m) ~ p(y | a) p(y | m) / p(y)``): a class
+    must be likely under both, so one confident stream cannot outvote the
+    other on what only the other sees. Training (``loss``) trains both
+    streams jointly with their own cross-entropy (``rgb_loss_cls`` +
+    ``flow_loss_cls``); Table 1 uses separately trained streams instead,
+    loaded from ``rgb_ckpt`` and ``flow_ckpt``.
 
     Args:
         rgb_stream (dict): RGB recognizer config (e.g. ``Recognizer3D`` with
@@ -36,6 +43,8 @@ class TwoStreamRecognizer3D(BaseModel):
             (:class:`FlowRecognizer3D` with ``flow_cfg`` set).
         fusion_weights (Sequence[float]): ``(w_rgb, w_flow)``. Defaults to
             ``(1.0, 1.0)``.
+        fusion (str): ``'mean'`` or ``'product'``, see above. Defaults to
+            ``'mean'``.
         rgb_ckpt (str, optional): Checkpoint of the RGB stream, loaded at
             build time (strict; a file or a work dir). Defaults to ``None``.
         flow_ckpt (str, optional): Checkpoint of the flow stream, likewise.
@@ -48,6 +57,7 @@ class TwoStreamRecognizer3D(BaseModel):
                  rgb_stream: ConfigType,
                  flow_stream: ConfigType,
                  fusion_weights: Sequence[float] = (1.0, 1.0),
+                 fusion: str = 'mean',
                  rgb_ckpt: Optional[str] = None,
                  flow_ckpt: Optional[str] = None,
                  data_preprocessor: OptConfigType = None) -> None:
@@ -65,6 +75,10 @@ class TwoStreamRecognizer3D(BaseModel):
             raise ValueError('fusion_weights must be two non-negative '
                              f'numbers, not both 0, got {fusion_weights}')
         self.fusion_weights = tuple(weights)
+        if fusion not in FUSIONS:
+            raise ValueError(f'fusion must be one of {FUSIONS}, got '
+                             f'{fusion!r}')
+        self.fusion = fusion
         self.rgb_ckpt = rgb_ckpt
         self.flow_ckpt = flow_ckpt
         if rgb_ckpt is not None:
@@ -114,9 +128,14 @@ class TwoStreamRecognizer3D(BaseModel):
                                   self.stream_scores(inputs)):
             probs = F.softmax(scores, dim=-1)
             probs = probs.view((batch, -1) + probs.shape[1:]).mean(dim=1)
+            if self.fusion == 'product':
+                probs = probs.clamp_min(torch.finfo(probs.dtype).tiny).log()
             fused = fused + weight * probs
-        # sum_i w_i p_i / sum_i w_i
-        return fused / sum(self.fusion_weights)
+        # sum_i w_i p_i / sum_i w_i, or sum_i w_i log p_i / sum_i w_i
+        fused = fused / sum(self.fusion_weights)
+        if self.fusion == 'product':
+            fused = F.softmax(fused, dim=-1)
+        return fused
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         """Each stream's own losses, prefixed ``rgb_`` / ``flow_``."""
@@ -127,8 +146,7 @@ class TwoStreamRecognizer3D(BaseModel):
                 losses[f'{prefix}_{key}'] = value
         return losses
 
-    def predict(self, inputs: Tensor,
-                data_samples: SampleList) -> SampleList:
+    def predict(self, inputs: Tensor, data_samples: SampleList) -> SampleList:
         """Fused prediction, written as ``pred_score`` / ``pred_label``."""
         fused = self.fuse(inputs)
         labels = fused.argmax(dim=-1, keepdim=True).detach()
