@@ -18,5 +18,10 @@ model = dict(
     rgb_stream=slim,
     flow_stream=dict(
         slim, flow_cfg=dict(num_scales=1, num_warps=1, num_iters=30)),
+    # product rule (weighted geometric mean, equal weights fixed before any
+    # run): the streams see independent cues (colour, motion) on the
+    # mixed-cue data; the mean of probabilities let the over-confident RGB
+    # stream outvote the flow stream (README, "The main job")
+    fusion='product',
     rgb_ckpt='work_dirs/r3d18slim_1xb16-16x1x1-60e_synthetic-motion-rgb',
     flow_ckpt='work_dirs/r3d18slim_1xb16-16x1x1-60e_synthetic-motion-tvl1')
