@@ -52,6 +52,8 @@ def test_run_table1_writes_every_row(tmp_path, monkeypatch):
     markdown = open('work/table1.md').read()
     assert 'distilled student (M3)' in markdown
     assert osp.getsize('work/flow_visualization.png') > 0
+    assert osp.getsize('work/table1.png') > 0
+    assert osp.getsize('work/training_curves.png') > 0
     # the student was trained against the teacher row's checkpoint
     assert osp.isfile(osp.join(results[1].work_dir, 'epoch_2.pth'))
 

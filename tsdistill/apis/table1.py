@@ -362,12 +362,15 @@ def run_table1(data_root: Optional[str] = None,
                row_configs: Optional[Dict[str, str]] = None,
                table_name: str = 'table1',
                reuse: bool = True) -> List[Table1Result]:
-    """Train and test the rows of Table 1; write JSON, Markdown and a PNG.
+    """Train and test the rows of Table 1; write JSON, Markdown and PNGs.
 
     Every (split, seed) pair is one run of every row, in
     ``<work_dir>/split<s>_seed<k>/<config name>``; the table gives each
     row's mean +- sample std over the runs, and the JSON every run's
     numbers. HMDB51's standard figure is the mean over its 3 splits.
+    Besides ``<table_name>.{md,json}`` it writes a bar chart of the table
+    beside the paper's numbers and the training curves of every run
+    (:func:`tsdistill.apis.plots.plot_job_results`).
 
     Args:
         data_root (str, optional): Data in HMDB51's layout
@@ -478,6 +481,14 @@ def run_table1(data_root: Optional[str] = None,
             f,
             indent=2)
     print_log('\n' + markdown, 'current')
+    from tsdistill.apis.plots import plot_job_results
+    plot_job_results(
+        work_dir,
+        summarize(results),
+        table_name=table_name,
+        note='measured: ' +
+        (f'embedded {mode} dataset' if embedded else data_root) +
+        f', split(s) {", ".join(map(str, splits))}')
     if visualize:
         _visualize_one(videos, ann_dir, splits[0], work_dir)
     return results
