@@ -187,23 +187,35 @@ def test_student_checkpoint_loads_into_plain_recognizer(
         assert torch.equal(a.pred_score, b.pred_score)
 
 
-def test_default_loss_is_the_base_config_one(teacher_ckpt, tmp_path):
-    """The paper's term in one place: the class default equals the config.
-
-    And the student of the base config saves a checkpoint that a plain
-    Recognizer3D loads strictly (no ``loss_distill.*`` keys).
-    """
+def test_base_config_default_and_its_exported_checkpoint(
+        teacher_ckpt, tmp_path):
+    """The configs' default term (the ablation's best) and the class
+    default (the paper's MSE), and the base config's student exports a
+    checkpoint that a plain Recognizer3D loads strictly."""
     from mmengine.config import Config
     cfg = Config.fromfile(
         os.path.join(REPO, 'configs', '_base_', 'models', 'r3d18_distill.py'))
-    assert cfg.model.loss_distill == DEFAULT_LOSS_DISTILL
-    assert 'loss_schedule' not in cfg.model
+    assert cfg.model.loss_distill == dict(
+        type='FitNetsLoss', loss_weight=10.0, pairs=[('layer3', 'layer3')])
+    assert cfg.model.loss_schedule == dict(distill_only=10)
+    assert DEFAULT_LOSS_DISTILL == dict(
+        type='FeatureMSELoss', loss_weight=10.0, pairs=[('layer3', 'layer3')])
     student = build(
-        student_cfg(teacher_ckpt, loss_distill=cfg.model.loss_distill))
+        student_cfg(
+            teacher_ckpt,
+            loss_distill=cfg.model.loss_distill,
+            loss_schedule=cfg.model.loss_schedule))
     student.train_step(batch(), sgd(student))
-    state = student.state_dict()
-    assert not any(k.startswith('loss_distill') for k in state)
-    build(rgb_cfg()).load_state_dict(state, strict=True)
+    src = str(tmp_path / 'student.pth')
+    save_checkpoint(dict(state_dict=student.state_dict()), src)
+    # the FitNets connector is a trainable part of the student's run ...
+    assert any(k.startswith('loss_distill') for k in torch.load(src)
+               ['state_dict'])
+    # ... that the export drops
+    dst = str(tmp_path / 'exported.pth')
+    export_student_checkpoint(src, dst)
+    plain = build(rgb_cfg())
+    plain.load_state_dict(torch.load(dst)['state_dict'], strict=True)
 
 
 @pytest.mark.parametrize('old, replacement', [

@@ -60,10 +60,15 @@ def test_distill_and_two_stream_configs(tmp_path):
 
     cfg = model_cfg('r3d18_distill.py')
     assert cfg['loss_distill'] == dict(
-        type='FeatureMSELoss', loss_weight=10.0, pairs=[('layer3', 'layer3')])
+        type='FitNetsLoss', loss_weight=10.0, pairs=[('layer3', 'layer3')])
     cfg.update(teacher_cfg=teacher_cfg, teacher_ckpt=teacher_ckpt)
     student = build(cfg)
-    assert not list(student.loss_distill.parameters())
+    # the FitNets connector: 1x1x1, stage-3 channels to stage-3 channels
+    connector = [
+        m for m in student.loss_distill.modules()
+        if isinstance(m, torch.nn.Conv3d)
+    ]
+    assert [tuple(m.weight.shape) for m in connector] == [(256, 256, 1, 1, 1)]
     # 16 RGB frames / 15 flow frames: after the temporal pool, layer3 maps
     # of 8 and 7 positions, which temporal_align reconciles
     data = student.data_preprocessor(
@@ -76,15 +81,22 @@ def test_distill_and_two_stream_configs(tmp_path):
     assert t_feats['layer3'].shape[1:] == (256, 7, 3, 3)
     losses = student(**data, mode='loss')
     assert losses['loss_distill'] > 0
-    # the student's weights are a plain RGB R3D-18's
+    # the student's weights, without the connector, are a plain RGB
+    # R3D-18's
     plain = build(model_cfg('r3d18_rgb.py'))
-    plain.load_state_dict(student.state_dict(), strict=True)
+    plain.load_state_dict(
+        {
+            k: v
+            for k, v in student.state_dict().items()
+            if not k.startswith('loss_distill.')
+        },
+        strict=True)
 
     two = model_cfg('r3d18_two_stream.py')
     # the two-stream config repeats the streams' definitions: in sync
     flow_cfg = model_cfg('r3d18_tvl1_flow.py')
-    assert two['rgb_stream']['backbone'] == model_cfg('r3d18_rgb.py')[
-        'backbone']
+    assert two['rgb_stream']['backbone'] == model_cfg(
+        'r3d18_rgb.py')['backbone']
     assert two['flow_stream']['backbone'] == flow_cfg['backbone']
     assert two['flow_stream']['flow_cfg'] == flow_cfg['flow_cfg']
     for key in ('cls_head', 'data_preprocessor'):

@@ -6,4 +6,4 @@
 # seeds 0-2, the motion showing in the CE after about 20, 40 and no
 # epochs); the warm-up makes the early layers learn from the teacher alone.
 _base_ = ['./r3d18slim_1xb16-16x1x1-60e_synthetic-motion-distill-fitnets.py']
-model = dict(loss_schedule=dict(distill_only=10))
+model = dict(loss_schedule=dict(_delete_=True, distill_only=10))

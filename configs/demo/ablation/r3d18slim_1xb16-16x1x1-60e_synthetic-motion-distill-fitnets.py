@@ -9,4 +9,6 @@ model = dict(
         _delete_=True,
         type='FitNetsLoss',
         loss_weight=10.0,
-        pairs=[('layer3', 'layer3')]))
+        pairs=[('layer3', 'layer3')]),
+    # CE from the start (the base's default has a first stage)
+    loss_schedule=None)

@@ -7,4 +7,6 @@ model = dict(
         _delete_=True,
         type='PooledFeatureMSELoss',
         loss_weight=50.0,
-        pairs=[('pooled', 'pooled')]))
+        pairs=[('pooled', 'pooled')]),
+    # MARS trains with CE from the start
+    loss_schedule=None)
