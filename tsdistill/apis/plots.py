@@ -188,7 +188,9 @@ def table1_figure(summary: Sequence[dict],
                        fontsize=8)
     top = max([m + s for m, s in zip(measured, stds)] +
               [paper[r['key']] for r in summary if r['key'] in paper])
-    ax.set_ylim(0, max(10.0, min(100.0, top * 1.25 + 5)))
+    # room above the tallest bar for its three-line label (up to 100 %)
+    ax.set_ylim(0, max(10.0, min(125.0, top * 1.25 + 5)))
+    ax.set_yticks([t for t in ax.get_yticks() if 0 <= t <= 100])
     ax.set_ylabel('top-1 %')
     ax.set_title(title + (f'\n{note}' if note else ''), fontsize=10)
     ax.legend(loc='best', fontsize=8)
