@@ -209,3 +209,15 @@ def test_flip_of_stacked_flow_negates_x_only():
     # applied once, and a no-op where Flip is already right
     assert not compat.patch_flow_flip()
     assert not compat._flow_flip_is_broken(Flip)
+
+
+def test_restricted_pickle_load_keeps_the_checkpoint_allow_list(tmp_path):
+    """Reading a --dump pickle must not drop what checkpoints need (a
+    full test run failed every later checkpoint load on HistoryBuffer)."""
+    import pickle
+    before = torch.serialization.get_safe_globals()
+    path = str(tmp_path / 'dump.pkl')
+    with open(path, 'wb') as f:
+        pickle.dump([dict(pred_score=torch.ones(3), gt_label=1)], f, 2)
+    assert compat.load_pickle_restricted(path)[0]['gt_label'] == 1
+    assert torch.serialization.get_safe_globals() == before

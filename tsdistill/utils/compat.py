@@ -254,8 +254,12 @@ def load_pickle_restricted(path: str) -> Any:
                 "mmengine's dump and torch.save write) is read, with the "
                 'restricted unpickler of checkpoints')
         f.seek(0)
+        # torch's ``safe_globals`` context removes its entries on exit,
+        # including the ones patch_checkpoint_loading allow-listed for
+        # every checkpoint: add only the missing ones
+        before = torch.serialization.get_safe_globals()
         try:
-            with safe_globals(allowed):
+            with safe_globals([g for g in allowed if g not in before]):
                 return _weights_only_unpickler.load(f)
         except Exception as error:
             raise pickle.UnpicklingError(
