@@ -1,15 +1,36 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """Tiny configs and batches shared by the recognizer tests."""
+import contextlib
 import copy
 
 import torch
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
+from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
 
 MEAN = [123.675, 116.28, 103.53]
 STD = [58.395, 57.12, 57.375]
 NUM_CLASSES = 4
+#: the training position a Runner's RuntimeInfoHook puts in the MessageHub
+HUB_KEYS = ('iter', 'epoch', 'max_iters', 'max_epochs')
+
+
+@contextlib.contextmanager
+def hub_without_position():
+    """The current MessageHub without a training position, restored after.
+    """
+    hub = MessageHub.get_current_instance()
+    saved = {k: hub.runtime_info.get(k) for k in HUB_KEYS}
+    for key in HUB_KEYS:
+        hub.runtime_info.pop(key, None)
+    try:
+        yield hub
+    finally:
+        for key, value in saved.items():
+            hub.runtime_info.pop(key, None)
+            if value is not None:
+                hub.update_info(key, value)
 
 
 def flow_module_cfg():

@@ -10,10 +10,9 @@ import math
 import pytest
 import torch
 from mmaction.registry import MODELS
-from mmengine.logging import MessageHub
 from mmengine.runner import save_checkpoint
-from recognizer_helpers import (batch, build, params_copy, sgd, student_cfg,
-                                teacher_cfg)
+from recognizer_helpers import (batch, build, hub_without_position,
+                                params_copy, sgd, student_cfg, teacher_cfg)
 
 from tsdistill.models.losses import (AttentionTransferLoss, BaseDistillLoss,
                                      FeatureMSELoss, FitNetsLoss, LogitKDLoss,
@@ -158,16 +157,8 @@ def test_logit_kd_values():
 
 @pytest.fixture
 def no_runner_iter():
-    hub = MessageHub.get_current_instance()
-    keys = ('iter', 'epoch', 'max_iters', 'max_epochs')
-    saved = {k: hub.runtime_info.get(k) for k in keys}
-    for key in keys:
-        hub.runtime_info.pop(key, None)
-    yield hub
-    for key, value in saved.items():
-        hub.runtime_info.pop(key, None)
-        if value is not None:
-            hub.update_info(key, value)
+    with hub_without_position() as hub:
+        yield hub
 
 
 @pytest.mark.parametrize('name', LOSSES)

@@ -14,18 +14,16 @@ import tempfile
 import pytest
 import torch
 import torch.distributed as dist
-from mmengine.logging import MessageHub
 from mmengine.model import MMDistributedDataParallel
 from mmengine.runner import save_checkpoint
-from recognizer_helpers import (batch, build, params_copy, rgb_cfg, sgd,
-                                student_cfg, teacher_cfg)
+from recognizer_helpers import (batch, build, hub_without_position,
+                                params_copy, rgb_cfg, sgd, student_cfg,
+                                teacher_cfg)
 
 from tsdistill.models.recognizers import export_student_checkpoint
-
 from tsdistill.models.recognizers.distill_recognizer import \
     DEFAULT_LOSS_DISTILL
 
-HUB_KEYS = ('iter', 'epoch', 'max_iters', 'max_epochs')
 REPO = os.path.dirname(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -58,15 +56,8 @@ def wide_ckpt(tmp_path):
 @pytest.fixture(autouse=True)
 def no_runner_iter():
     """Each test starts without a Runner's ``iter`` in the MessageHub."""
-    hub = MessageHub.get_current_instance()
-    saved = {k: hub.runtime_info.get(k) for k in HUB_KEYS}
-    for key in saved:
-        hub.runtime_info.pop(key, None)
-    yield hub
-    for key, value in saved.items():
-        hub.runtime_info.pop(key, None)
-        if value is not None:
-            hub.update_info(key, value)
+    with hub_without_position() as hub:
+        yield hub
 
 
 def test_loss_keys_and_shapes(teacher_ckpt):
@@ -209,8 +200,8 @@ def test_base_config_default_and_its_exported_checkpoint(
     src = str(tmp_path / 'student.pth')
     save_checkpoint(dict(state_dict=student.state_dict()), src)
     # the FitNets connector is a trainable part of the student's run ...
-    assert any(k.startswith('loss_distill') for k in torch.load(src)
-               ['state_dict'])
+    assert any(
+        k.startswith('loss_distill') for k in torch.load(src)['state_dict'])
     # ... that the export drops
     dst = str(tmp_path / 'exported.pth')
     export_student_checkpoint(src, dst)

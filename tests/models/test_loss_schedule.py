@@ -1,26 +1,17 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """LossSchedule: CE warm-up / ramp and lambda decay read off MessageHub."""
 import pytest
-from mmengine.logging import MessageHub
+from recognizer_helpers import hub_without_position
 
 from tsdistill.models.recognizers.loss_schedule import (LossSchedule, Progress,
                                                         training_progress)
-
-HUB_KEYS = ('iter', 'epoch', 'max_iters', 'max_epochs')
 
 
 @pytest.fixture
 def hub():
     """The current MessageHub without any training position."""
-    hub = MessageHub.get_current_instance()
-    saved = {k: hub.runtime_info.get(k) for k in HUB_KEYS}
-    for key in HUB_KEYS:
-        hub.runtime_info.pop(key, None)
-    yield hub
-    for key, value in saved.items():
-        hub.runtime_info.pop(key, None)
-        if value is not None:
-            hub.update_info(key, value)
+    with hub_without_position() as hub:
+        yield hub
 
 
 def at(hub, **info):
