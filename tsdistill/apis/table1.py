@@ -20,7 +20,7 @@ import os
 import os.path as osp
 import time
 from dataclasses import asdict, dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
@@ -99,13 +99,6 @@ def _set_num_classes(model: dict, num_classes: int) -> None:
         model['cls_head']['num_classes'] = num_classes
 
 
-def read_classes(ann_dir: str) -> List[str]:
-    """Class names of ``prepare_annotations``' ``classes.txt`` (label order).
-    """
-    with open(osp.join(ann_dir, 'classes.txt')) as f:
-        return [line.strip() for line in f if line.strip()]
-
-
 def time_per_clip(model: torch.nn.Module,
                   data_batch: dict,
                   warmup: int = 2,
@@ -153,7 +146,7 @@ def run_row(row: Table1Row,
             ann_dir: str,
             split: int,
             cfg_options: Optional[dict],
-            checkpoints: Dict[str, str],
+            checkpoints: Dict[str, Any],
             seed: int = 0,
             num_classes: Optional[int] = None,
             reuse: bool = True) -> Table1Result:
@@ -173,14 +166,8 @@ def run_row(row: Table1Row,
         _set_num_classes(cfg.model, num_classes)
     if row.key == 'distill':
         cfg.model.teacher_ckpt = checkpoints['tvl1']
-        if 'tvl1_model' in checkpoints:
-            # the very model the teacher row trained
-            cfg.model.teacher_cfg = copy.deepcopy(checkpoints['tvl1_model'])
-        else:
-            teacher_cfg = cfg.model.teacher_cfg
-            if isinstance(teacher_cfg, str) and not osp.isabs(teacher_cfg):
-                # configs name it relative to the repository
-                cfg.model.teacher_cfg = osp.join(REPO_ROOT, teacher_cfg)
+        # the very model the teacher row trained
+        cfg.model.teacher_cfg = copy.deepcopy(checkpoints['tvl1_model'])
     if row.key == 'two-stream':
         cfg.model.rgb_ckpt = checkpoints['rgb']
         cfg.model.flow_ckpt = checkpoints['tvl1']
@@ -219,8 +206,7 @@ def run_row(row: Table1Row,
             json.dump(
                 dict(config_digest=digest, train_minutes=train_minutes), f)
     if row.trains:
-        checkpoints[row.key] = osp.join(
-            work_dir, f'epoch_{cfg.train_cfg.max_epochs}.pth')
+        checkpoints[row.key] = final
     metrics = runner.test()
     ms = time_per_clip(runner.model, _one_test_clip(runner))
     return Table1Result(
@@ -428,7 +414,7 @@ def run_table1(data_root: Optional[str] = None,
         ann_dir,
         splits=tuple(splits))
     print_log(summary.format(), 'current')
-    num_classes = len(read_classes(ann_dir))
+    num_classes = len(summary.classes)
     wanted = list(rows or [row.key for row in TABLE1_ROWS])
     row_configs = dict(row_configs or {})
     unknown = sorted(set(row_configs) - {row.key for row in TABLE1_ROWS})
@@ -439,7 +425,7 @@ def run_table1(data_root: Optional[str] = None,
     for split in splits:
         for seed in seeds:
             run_dir = osp.join(work_dir, f'split{split}_seed{seed}')
-            checkpoints: Dict[str, str] = {}
+            checkpoints: Dict[str, Any] = {}
             for row in TABLE1_ROWS:
                 if row.key not in wanted:
                     continue
