@@ -27,6 +27,8 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
+from tsdistill.utils.results_table import mean_std
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
@@ -222,16 +224,6 @@ def run_row(row: Table1Row,
         split=split,
         seed=seed,
         reused=reused)
-
-
-def mean_std(values: Sequence[float]) -> Tuple[float, float]:
-    """Mean and sample standard deviation (0 for a single value)."""
-    values = [float(v) for v in values]
-    mean = sum(values) / len(values)
-    if len(values) < 2:
-        return mean, 0.0
-    var = sum((v - mean)**2 for v in values) / (len(values) - 1)
-    return mean, var**0.5
 
 
 def summarize(results: Sequence[Table1Result]) -> List[dict]:

@@ -176,6 +176,14 @@ def load_run(name: str, path: str) -> RunResult:
     return result
 
 
+def mean_std(values: Sequence[float]) -> Tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value)."""
+    values = [float(v) for v in values]
+    mean = float(np.mean(values))
+    std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    return mean, std
+
+
 def _mean(values: Sequence[Optional[float]]) -> Optional[float]:
     values = [v for v in values if v is not None]
     return float(np.mean(values)) if values else None
@@ -207,8 +215,7 @@ def aggregate_runs(runs: Sequence[RunResult]) -> List[RunResult]:
                 ms_per_clip=_mean([r.ms_per_clip for r in group]),
                 notes=[note for r in group for note in r.notes],
                 runs=len(group),
-                top1_std=float(np.std(top1, ddof=1))
-                if len(top1) > 1 else None))
+                top1_std=mean_std(top1)[1] if len(top1) > 1 else None))
     return merged
 
 
