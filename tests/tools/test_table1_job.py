@@ -47,11 +47,23 @@ def test_run_table1_writes_every_row(tmp_path, monkeypatch):
     with open('data/synthetic_mixed/annotations/classes.txt') as f:
         classes = f.read().split()
     assert len(classes) == 8 and classes[0] == 'blue_move_down'
+    for result in results:
+        # per class and per cue, consistent with AccMetric's numbers
+        per_class = result.per_class
+        assert set(per_class) == set(classes) | {
+            'attribute_colour', 'attribute_motion'
+        }
+        assert sum(per_class[c] for c in classes) / 8 == pytest.approx(
+            result.mean_class_acc, abs=1e-6)
+        # a right class is a right colour and a right motion
+        assert result.top1 <= min(per_class['attribute_colour'],
+                                  per_class['attribute_motion']) + 1e-6
     table = json.loads(open('work/table1.json').read())
     assert len(table['rows']) == 4
     assert 'Video-level accuracy' in table['protocol']
     markdown = open('work/table1.md').read()
     assert 'distilled student (M3)' in markdown
+    assert '| **colour right** (any class) |' in markdown
     assert osp.getsize('work/flow_visualization.png') > 0
     assert osp.getsize('work/table1.png') > 0
     assert osp.getsize('work/training_curves.png') > 0

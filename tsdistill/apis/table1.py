@@ -19,7 +19,7 @@ import json
 import os
 import os.path as osp
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -75,6 +75,9 @@ class Table1Result:
     split: int = 1
     seed: int = 0
     reused: bool = False
+    #: top-1 % per class name and per ``attribute_<name>``
+    #: (:class:`tsdistill.evaluation.PerClassAccuracy`)
+    per_class: Dict[str, float] = field(default_factory=dict)
 
 
 def _set_annotations(cfg: Config, data_root: str, ann_dir: str,
@@ -151,14 +154,17 @@ def run_row(row: Table1Row,
             checkpoints: Dict[str, Any],
             seed: int = 0,
             num_classes: Optional[int] = None,
-            reuse: bool = True) -> Table1Result:
+            reuse: bool = True,
+            classes: Optional[Sequence[str]] = None) -> Table1Result:
     """Train (if the row trains) and test one row; returns its numbers.
 
     ``checkpoints`` maps the keys of rows run earlier in the same run to
     their checkpoints (and ``'tvl1_model'`` to the teacher's model config);
     a trained row adds its own. With ``reuse``, a row whose work dir holds
     the final checkpoint of the same resolved config is tested, not
-    trained again (an interrupted job loses no finished row).
+    trained again (an interrupted job loses no finished row). With
+    ``classes`` (names in label order) the test also reports the accuracy
+    per class and, for the mixed-cue names ``<colour>_<motion>``, per cue.
     """
     cfg = Config.fromfile(config)
     cfg.work_dir = work_dir
@@ -199,6 +205,17 @@ def run_row(row: Table1Row,
                 train_minutes = stamp['train_minutes']
                 cfg.load_from = final
                 print_log(f'reusing the finished run in {work_dir}', 'current')
+    if classes:
+        # after the digest: a test-only addition, the same trained run
+        evaluators = cfg.test_evaluator
+        if not isinstance(evaluators, (list, tuple)):
+            evaluators = [evaluators]
+        cfg.test_evaluator = list(evaluators) + [
+            dict(
+                type='PerClassAccuracy',
+                classes=list(classes),
+                attributes=class_attributes(classes))
+        ]
     runner = Runner.from_cfg(cfg)
     if row.trains and not reused:
         start = time.perf_counter()
@@ -223,7 +240,28 @@ def run_row(row: Table1Row,
         work_dir=work_dir,
         split=split,
         seed=seed,
-        reused=reused)
+        reused=reused,
+        per_class={
+            k.split('/', 1)[1]: 100 * float(v)
+            for k, v in metrics.items() if k.startswith('per_class/')
+        })
+
+
+def class_attributes(classes: Sequence[str]) -> Dict[str, List[str]]:
+    """The cues of the mixed-cue class names, else nothing.
+
+    Returns:
+        dict: ``{'colour': [...], 'motion': [...]}`` (one value per class)
+        when every name is ``<colour>_<motion>`` of the embedded data's
+        mixed-cue mode, else ``{}``.
+    """
+    from tsdistill.datasets.synthetic_motion import parse_class_name
+    parsed = [parse_class_name(name) for name in classes]
+    if not parsed or any(colour is None for colour, _ in parsed):
+        return {}
+    return dict(
+        colour=[colour for colour, _ in parsed],
+        motion=[motion for _, motion in parsed])
 
 
 def summarize(results: Sequence[Table1Result]) -> List[dict]:
@@ -234,7 +272,9 @@ def summarize(results: Sequence[Table1Result]) -> List[dict]:
         ``method``, ``test_input``, ``runs`` (n), ``top1`` / ``top1_std``,
         ``mean_class_acc`` / ``mean_class_acc_std``, ``ms_per_clip``
         (median), ``train_minutes`` (mean), ``per_run`` (the top-1 of each
-        run as ``{'split': s, 'seed': k, 'top1': x}``).
+        run as ``{'split': s, 'seed': k, 'top1': x}``), ``per_class``
+        (each :attr:`Table1Result.per_class` key's mean over the runs
+        that report it).
     """
     rows: Dict[str, List[Table1Result]] = {}
     for r in results:
@@ -258,8 +298,47 @@ def summarize(results: Sequence[Table1Result]) -> List[dict]:
                 train_minutes=mean_std([r.train_minutes for r in runs])[0],
                 per_run=[
                     dict(split=r.split, seed=r.seed, top1=r.top1) for r in runs
-                ]))
+                ],
+                per_class=_mean_per_class(runs)))
     return summary
+
+
+def _mean_per_class(runs: Sequence[Table1Result]) -> Dict[str, float]:
+    values: Dict[str, List[float]] = {}
+    for run in runs:
+        for name, acc in run.per_class.items():
+            values.setdefault(name, []).append(acc)
+    return {name: mean_std(accs)[0] for name, accs in values.items()}
+
+
+def format_per_class(summary: Sequence[dict]) -> str:
+    """Top-1 % per class (and per cue) of every row, mean over runs.
+
+    Returns:
+        str: A Markdown table, one column per row of Table 1; ``''`` when
+        no row reports per-class accuracy.
+    """
+    rows = [r for r in summary if r.get('per_class')]
+    if not rows:
+        return ''
+    names = []
+    for r in rows:
+        names += [n for n in r['per_class'] if n not in names]
+    # the cues first, then the classes in label order
+    names.sort(key=lambda n: not n.startswith('attribute_'))
+    lines = [
+        '| class | ' + ' | '.join(r['method'] for r in rows) + ' |',
+        '|---|' + '---|' * len(rows)
+    ]
+    for name in names:
+        label = (f'**{name[len("attribute_"):]} right** (any class)'
+                 if name.startswith('attribute_') else name)
+        cells = [
+            f'{r["per_class"][name]:.1f}' if name in r['per_class'] else '-'
+            for r in rows
+        ]
+        lines.append(f'| {label} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
 
 
 def format_markdown(results: Sequence[Table1Result], protocol: str) -> str:
@@ -290,6 +369,9 @@ def format_markdown(results: Sequence[Table1Result], protocol: str) -> str:
                 f'{by_run[run]:.1f}' if run in by_run else '-' for run in runs
             ]
             lines.append(f'| {r["method"]} | ' + ' | '.join(cells) + ' |')
+    per_class = format_per_class(summary)
+    if per_class:
+        lines += ['', 'Top-1 % per class, mean over the runs:', '', per_class]
     return '\n'.join(lines) + f'\n\n{protocol}\n'
 
 
@@ -426,7 +508,7 @@ def run_table1(data_root: Optional[str] = None,
                 results.append(
                     run_row(row, config, osp.join(run_dir, name), videos,
                             ann_dir, split, cfg_options, checkpoints, seed,
-                            num_classes, reuse))
+                            num_classes, reuse, summary.classes))
     minutes = (time.perf_counter() - start) / 60
     protocol = (
         'Video-level accuracy on the test videos of split(s) {splits} '
