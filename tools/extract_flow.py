@@ -1,20 +1,30 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """Precompute TV-L1 flow for a VideoDataset list as rawframe flow JPEGs.
 
-Writes ``<out-root>/<video path without extension>/flow_{x,y}_%05d.jpg``
-(flow clipped to ``--bound`` pixels, mapped to 0..255) and a marker with
-the settings, resumes by skipping videos finished with the same settings,
-and lists the videos it could not read; the exit status is 1 if there were
-any (unless ``--allow-failures``). Videos finished with other settings
+Writes ``<out-root>/<video path without extension>/{x,y}_%05d.jpg``
+(mmaction2's flow rawframes, ``filename_tmpl='{}_{:05d}.jpg'``; flow
+clipped to ``--bound`` pixels, mapped to 0..255) and a marker with the
+settings, resumes by skipping videos finished with the same settings, and
+lists the videos it could not read; the exit status is 1 if there were any
+(unless ``--allow-failures``). Videos finished with other settings
 (``--bound``, ``--backend``, ``--short-side``, ``--flow-cfg``/``--fast``)
 stop the run before anything is computed (exit status 2) unless
-``--overwrite`` is given, which redoes them; so does a ``--device`` that is
+``--overwrite`` is given, which redoes them; so do finished folders whose
+files have the old names ``flow_{x,y}_%05d.jpg`` (unless ``--overwrite``,
+or ``--rename-old-names``, which renames them), and a ``--device`` that is
 not available::
 
     python tools/extract_flow.py data/hmdb51/hmdb51_train_split_1_videos.txt \
         --data-root data/hmdb51/videos --out-root data/hmdb51/flow_tvl1 \
         --backend module                  # M1, batched, GPU if available
     python tools/extract_flow.py ... --backend opencv --workers 8
+    torchrun --nproc_per_node 4 tools/extract_flow.py ...   # 4 shards
+    python tools/extract_flow.py ... --rank 1 --world-size 2  # by hand
+
+Sharding: rank ``r`` of ``w`` (``--rank`` / ``--world-size``, else
+torchrun's ``RANK`` / ``WORLD_SIZE`` or slurm's ``SLURM_PROCID`` /
+``SLURM_NTASKS``) takes every ``w``-th video from the ``r``-th; no rank
+touches another's folders, and each prints its own summary.
 """
 import argparse
 import json
@@ -22,6 +32,7 @@ import sys
 
 from tsdistill.utils.flow_extraction import (DeviceError, FlowSettingsError,
                                              extract_flow, format_report)
+from tsdistill.utils.flow_io import OldFlowNamesError
 
 
 def main(argv=None) -> int:
@@ -39,6 +50,11 @@ def main(argv=None) -> int:
         '--fast', action='store_true', help='module: the fast preset')
     parser.add_argument('--device', default=None, help='torch device')
     parser.add_argument(
+        '--batch-pairs',
+        type=int,
+        default=64,
+        help='module: frame pairs per M1 forward (default: 64)')
+    parser.add_argument(
         '--workers', type=int, default=1, help='opencv worker processes')
     parser.add_argument(
         '--short-side', type=int, default=None, help='resize frames first')
@@ -47,13 +63,32 @@ def main(argv=None) -> int:
     parser.add_argument(
         '--overwrite',
         action='store_true',
-        help='redo videos finished with other settings (otherwise an '
-        'error)')
+        help='redo videos finished with other settings or with the old '
+        'flow_x_/flow_y_ names (otherwise an error)')
+    parser.add_argument(
+        '--rename-old-names',
+        action='store_true',
+        help='rename flow_x_/flow_y_%%05d.jpg of finished videos to '
+        'x_/y_%%05d.jpg instead of stopping')
+    parser.add_argument(
+        '--rank',
+        type=int,
+        default=None,
+        help='this shard (with --world-size; default: from torchrun / '
+        'slurm variables, else 0)')
+    parser.add_argument('--world-size', type=int, default=None)
     parser.add_argument(
         '--allow-failures',
         action='store_true',
         help='exit 0 even if some videos could not be read')
     args = parser.parse_args(argv)
+    if (args.rank is None) != (args.world_size is None):
+        parser.error('give both --rank and --world-size, or neither')
+    if args.world_size is not None and not 0 <= args.rank < args.world_size:
+        parser.error(f'--rank {args.rank} is not in 0..--world-size - 1 '
+                     f'({args.world_size - 1})')
+    if args.batch_pairs < 1:
+        parser.error(f'--batch-pairs must be >= 1, got {args.batch_pairs}')
 
     flow_cfg = json.loads(args.flow_cfg) if args.flow_cfg else {}
     if args.fast:
@@ -71,8 +106,12 @@ def main(argv=None) -> int:
             short_side=args.short_side,
             bound=args.bound,
             progress=not args.no_progress,
-            overwrite=args.overwrite)
-    except (DeviceError, FlowSettingsError) as error:
+            overwrite=args.overwrite,
+            rename_old_names=args.rename_old_names,
+            rank=args.rank,
+            world_size=args.world_size,
+            max_pairs=args.batch_pairs)
+    except (DeviceError, FlowSettingsError, OldFlowNamesError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
     print(format_report(report))

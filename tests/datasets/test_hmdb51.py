@@ -11,7 +11,8 @@ import pytest
 from _helpers.videos import real_clips, truncated_copy
 
 from tsdistill.datasets.hmdb51 import (HMDB51AnnotationError,
-                                       prepare_annotations, read_split_file)
+                                       count_flow_frames, prepare_annotations,
+                                       read_split_file)
 from tsdistill.datasets.synthetic_motion import generate_motion_dataset
 from tsdistill.utils.flow_extraction import DONE_MARKER, flow_settings
 
@@ -174,8 +175,7 @@ def _write_flow(flow_dir, num_x, num_y, done=True, bound=20.0):
     os.makedirs(flow_dir, exist_ok=True)
     for axis, num in (('x', num_x), ('y', num_y)):
         for i in range(1, num + 1):
-            with open(osp.join(flow_dir, f'flow_{axis}_{i:05d}.jpg'),
-                      'wb') as f:
+            with open(osp.join(flow_dir, f'{axis}_{i:05d}.jpg'), 'wb') as f:
                 f.write(b'\xff\xd8 jpeg')
     if done:
         with open(osp.join(flow_dir, DONE_MARKER), 'w') as f:
@@ -217,7 +217,7 @@ def test_rawframe_lists_count_flow_files(tmp_path):
     assert sorted(issues) == ['empty list', 'incomplete flow', 'missing flow']
     assert issues['incomplete flow'].line == 2
     assert str(issues['incomplete flow']).startswith(f'{split_file}:2: ')
-    assert '5 flow_x and 4 flow_y' in str(issues['incomplete flow'])
+    assert '5 x_ and 4 y_ flow files' in str(issues['incomplete flow'])
     assert str(issues['missing flow']).startswith(f'{split_file}:3: ')
     assert osp.join(str(flow), name, 'other_2') in str(issues['missing flow'])
 
@@ -313,11 +313,11 @@ def test_interrupted_flow_folder_is_incomplete_not_short(tmp_path):
     videos, splits, flow = _flow_dataset(tmp_path, names)
     killed = osp.join(flow, 'wave', names[0][:-4])
     _write_flow(killed, 26, 26, done=False)
-    open(osp.join(killed, 'flow_y_00026.jpg'), 'wb').close()
+    open(osp.join(killed, 'y_00026.jpg'), 'wb').close()
     _write_flow(osp.join(flow, 'wave', 'done_1'), 30, 30)
     # marker present, but files missing since
     _write_flow(osp.join(flow, 'wave', 'counts_2'), 30, 30)
-    os.remove(osp.join(flow, 'wave', 'counts_2', 'flow_x_00030.jpg'))
+    os.remove(osp.join(flow, 'wave', 'counts_2', 'x_00030.jpg'))
     out = str(tmp_path / 'ann')
     summary = _prepare_flow(videos, splits, flow, out)
     assert _lines(osp.join(out, 'hmdb51_train_split_1_rawframes.txt')) == \
@@ -327,7 +327,7 @@ def test_interrupted_flow_folder_is_incomplete_not_short(tmp_path):
                                          ('incomplete flow', 3)]
     assert killed in summary.issues[0].message
     assert DONE_MARKER in summary.issues[0].message
-    assert '29 flow_x and 30 flow_y files, its .flow_done.json says 30' in \
+    assert '29 x_ and 30 y_ flow files, its .flow_done.json says 30' in \
         summary.issues[1].message
     with pytest.raises(HMDB51AnnotationError, match='incomplete flow'):
         prepare_annotations(
@@ -338,6 +338,43 @@ def test_interrupted_flow_folder_is_incomplete_not_short(tmp_path):
             splits=(1, ),
             probe_videos=False,
             strict=True)
+
+
+def test_old_flow_names_are_reported_with_the_fix(tmp_path):
+    names = ['old_done.avi', 'old_unfinished.avi', 'new_1.avi']
+    videos, splits, flow = _flow_dataset(tmp_path, names)
+    done = osp.join(flow, 'wave', 'old_done')
+    _write_flow(done, 6, 6)
+    unfinished = osp.join(flow, 'wave', 'old_unfinished')
+    _write_flow(unfinished, 3, 2, done=False)
+    for folder in (done, unfinished):
+        for name in os.listdir(folder):
+            if name.endswith('.jpg'):  # as an earlier extract_flow named
+                os.rename(
+                    osp.join(folder, name), osp.join(folder, 'flow_' + name))
+    _write_flow(osp.join(flow, 'wave', 'new_1'), 6, 6)
+    out = str(tmp_path / 'ann')
+    summary = _prepare_flow(videos, splits, flow, out)
+    assert _lines(osp.join(out, 'hmdb51_train_split_1_rawframes.txt')) == \
+        ['wave/new_1 6 0']
+    assert [(i.kind, i.line)
+            for i in summary.issues] == [('old flow names', 1),
+                                         ('old flow names', 2)]
+    for issue, folder, num in zip(summary.issues, (done, unfinished), (12, 5)):
+        # not "missing": the folder, what is in it and the two fixes
+        assert folder in issue.message
+        assert f'{num} flow JPEG(s) named flow_x_%05d.jpg' in issue.message
+        assert '--overwrite' in issue.message
+        assert '--rename-old-names' in issue.message
+    assert 'old flow names 2' in summary.format()
+
+
+def test_mmaction2s_own_flow_rawframes_are_counted():
+    folder = osp.join(REPO, '..', 'shared', 'data', 'mmaction2_frames')
+    if not osp.isdir(folder):
+        pytest.skip(f'no mmaction2 rawframe samples in {folder}')
+    # 10 img_ and 5 x_ / y_ files: only the flow files count
+    assert count_flow_frames(folder) == (5, 5)
 
 
 def test_flow_of_other_settings_is_reported(tmp_path):

@@ -13,6 +13,7 @@ import os
 import os.path as osp
 
 import cv2
+import numpy as np
 import pytest
 import torch
 from mmaction.registry import DATASETS
@@ -25,11 +26,16 @@ from recognizer_helpers import MEAN, STD, build, sgd, tiny_backbone, tiny_head
 from tsdistill.models.recognizers.checkpoint import load_checkpoint_strict
 from tsdistill.utils import flow_synthetic as fs
 from tsdistill.utils.flow_extraction import extract_flow, read_done_marker
-from tsdistill.utils.flow_io import FLOW_X_TMPL, FLOW_Y_TMPL
+from tsdistill.utils.flow_io import (FLOW_X_TMPL, FLOW_Y_TMPL, flow_jpeg_paths,
+                                     read_flow_jpegs)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'recognition', 'r3d18',
                   'r3d18_8xb8-24x1x1-100e_hmdb51-split1-tvl1-rawframes.py')
+#: mmaction2's own rawframe test data (see ../shared/data/README.md)
+MMACTION2_FRAMES = os.environ.get(
+    'TSDISTILL_MMACTION2_FRAMES',
+    osp.join(REPO, '..', 'shared', 'data', 'mmaction2_frames'))
 FRAMES, HEIGHT, WIDTH = 6, 40, 64  # decord 0.6 needs MJPG widths of 64
 #: one clip per class: velocities (px per frame) with distinct u and v
 VELOCITIES = [(1.0, -0.5), (-2.0, 1.5), (0.5, 3.0), (-3.0, -2.5)]
@@ -110,6 +116,37 @@ def test_rawframes_config_reads_extracted_flow(data):
         sample = dataset[1]
         assert sample['inputs'].shape == (1, 2, 24, 112, 112)
         assert sample['data_samples'].gt_label.item() == 1
+
+
+def test_config_reads_mmaction2s_own_flow_rawframes(tmp_path):
+    """The config's dataset settings on mmaction2's sample folder."""
+    if not osp.isdir(MMACTION2_FRAMES):
+        pytest.skip(f'no mmaction2 rawframe samples in {MMACTION2_FRAMES}')
+    cfg = Config.fromfile(CONFIG)
+    rawframes = tmp_path / 'rawframes.txt'
+    rawframes.write_text(f'{osp.basename(MMACTION2_FRAMES)} 5 0\n')
+    pipeline = [
+        dict(
+            type='SampleFrames',
+            clip_len=5,
+            frame_interval=1,
+            num_clips=1,
+            test_mode=True),
+        dict(type='RawFrameDecode'),
+        dict(type='FormatShape', input_format='NCTHW'),
+        dict(type='PackActionInputs')
+    ]
+    data = dict(rawframes=str(rawframes), flow=osp.dirname(MMACTION2_FRAMES))
+    inputs = rawframe_dataset(cfg, data, pipeline)[0]['inputs']
+    assert inputs.shape == (1, 2, 5, 240, 320)
+    # mmaction2's loader and tsdistill's reader open the same files
+    flows = read_flow_jpegs(MMACTION2_FRAMES)
+    for t in range(5):
+        for c, path in enumerate(flow_jpeg_paths(MMACTION2_FRAMES, t + 1)):
+            q = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+            np.testing.assert_array_equal(inputs[0, c, t].numpy(), q)
+            np.testing.assert_allclose(
+                flows[t, ..., c], (q + 0.5) * 40 / 255 - 20, atol=1e-4)
 
 
 def test_precomputed_flow_teacher_matches_m1_teacher(data, tmp_path):

@@ -1,22 +1,34 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """tools/visualize_flow.py and tools/extract_flow.py on tiny videos."""
+import hashlib
 import json
 import os
 import os.path as osp
+import re
 import runpy
+import subprocess
+import sys
+import textwrap
 
 import cv2
 import numpy as np
 import pytest
 
+from tsdistill.datasets.hmdb51 import flow_frames
 from tsdistill.utils import flow_synthetic as fs
 from tsdistill.utils import read_flow_jpegs
 from tsdistill.utils.flow_extraction import (DONE_MARKER, FlowSettingsError,
-                                             VideoReadError, extract_flow,
-                                             read_done_marker, read_video)
+                                             VideoReadError, dist_env,
+                                             extract_flow, read_done_marker,
+                                             read_video, shard)
+from tsdistill.utils.flow_io import FLOW_TMPL, OLD_FLOW_TMPL, OldFlowNamesError
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 VELOCITY = (1.0, -0.5)
+#: mmaction2's own rawframe test data (see ../shared/data/README.md)
+MMACTION2_FRAMES = os.environ.get(
+    'TSDISTILL_MMACTION2_FRAMES',
+    osp.join(REPO, '..', 'shared', 'data', 'mmaction2_frames'))
 
 
 def tool(name):
@@ -81,7 +93,8 @@ def test_extract_flow_writes_resumes_and_reports(video_list, capsys):
     assert rc == 1
     assert 'FAILED b/corrupt.avi' in text and 'failed: 1' in text
     names = sorted(os.listdir(osp.join(out, 'a', 'good')))
-    assert names[:2] == ['.flow_done.json', 'flow_x_00001.jpg']
+    assert names[:2] == ['.flow_done.json', 'x_00001.jpg']
+    assert names[-1] == 'y_00005.jpg'
     assert len(names) == 1 + 2 * 5
     flows = read_flow_jpegs(osp.join(out, 'a', 'good'))
     assert flows.shape == (5, 40, 64, 2)
@@ -107,11 +120,13 @@ def test_extract_flow_redoes_an_unfinished_video(video_list):
     root, ann, out = video_list
     partial = osp.join(out, 'a', 'good')
     os.makedirs(partial)
-    open(osp.join(partial, 'flow_x_00001.jpg'), 'wb').close()
+    open(osp.join(partial, 'x_00001.jpg'), 'wb').close()
+    open(osp.join(partial, 'flow_y_00009.jpg'), 'wb').close()  # old name
     report = extract_flow(ann, root, out, progress=False)
     assert sorted(report['done']) == ['a/good.avi', 'b/good2.avi']
     assert list(report['failed']) == ['b/corrupt.avi']
     assert read_flow_jpegs(partial).shape[0] == 5
+    assert 'flow_y_00009.jpg' not in os.listdir(partial)
 
 
 def test_extract_flow_opencv_worker_pool(video_list):
@@ -180,7 +195,8 @@ def test_resume_refuses_other_settings(video_list, capsys):
     assert tool('extract_flow.py')(args +
                                    ['--bound', '10', '--overwrite']) == 0
     text = capsys.readouterr().out
-    assert 'flow extracted: 2 videos (2 redone: other settings)' in text
+    assert ('flow extracted: 2 videos (2 redone: other settings or old '
+            'file names)') in text
     assert _marker(out)['settings']['bound'] == 10.0
     second = read_flow_jpegs(osp.join(out, 'a', 'good'), bound=10.0)
     # the same flow on average, written with the other bound
@@ -249,3 +265,220 @@ def test_visualize_start_past_the_end(tmp_path, capsys):
             '0', '--fast'
         ]) == 0
     assert cv2.imread(out).shape == (2 * 40 + 3 * 4, 2 * (64 + 4) + 4, 3)
+
+
+def _name_patterns(folder):
+    """File names of a folder with the frame index replaced by '#'."""
+    return {
+        re.sub(r'\d{5}', '#', name)
+        for name in os.listdir(folder) if name != DONE_MARKER
+    }
+
+
+def test_extracted_names_are_those_of_mmaction2s_samples(video_list):
+    if not osp.isdir(MMACTION2_FRAMES):
+        pytest.skip(f'no mmaction2 rawframe samples in {MMACTION2_FRAMES}')
+    root, ann, out = video_list
+    extract_flow(ann, root, out, progress=False, flow_cfg=dict(num_iters=1))
+    samples = {
+        p
+        for p in _name_patterns(MMACTION2_FRAMES) if not p.startswith('img_')
+    }
+    assert samples == {'x_#.jpg', 'y_#.jpg'}
+    assert _name_patterns(osp.join(out, 'a', 'good')) == samples
+
+
+def _to_old_names(folder, num):
+    for i in range(1, num + 1):
+        for axis in 'xy':
+            os.replace(
+                osp.join(folder, FLOW_TMPL.format(axis, i)),
+                osp.join(folder, OLD_FLOW_TMPL.format(axis, i)))
+
+
+def _snapshot(folder):
+    """``{name: (sha1 of the bytes, mtime_ns)}`` of every file."""
+    out = {}
+    for name in sorted(os.listdir(folder)):
+        path = osp.join(folder, name)
+        with open(path, 'rb') as f:
+            out[name] = (hashlib.sha1(f.read()).hexdigest(),
+                         os.stat(path).st_mtime_ns)
+    return out
+
+
+def test_old_named_folders_stop_the_run_until_renamed_or_redone(
+        video_list, capsys):
+    root, ann, out = video_list
+    args = [
+        ann, '--data-root', root, '--out-root', out, '--no-progress',
+        '--allow-failures'
+    ] + FAST_M1
+    assert tool('extract_flow.py')(args) == 0
+    good = osp.join(out, 'a', 'good')
+    before = _snapshot(good)
+    _to_old_names(good, 5)  # as an earlier extract_flow named them
+    renamed = _snapshot(good)
+    capsys.readouterr()
+    # prepare_annotations' lister names the folder and the fix
+    num, (kind, message), _ = flow_frames(good)
+    assert num is None and kind == 'old flow names'
+    assert good in message and '--rename-old-names' in message
+    with pytest.raises(OldFlowNamesError, match='--rename-old-names'):
+        read_flow_jpegs(good)
+    # a resumed run stops before anything is computed
+    assert tool('extract_flow.py')(args) == 2
+    err = capsys.readouterr().err
+    assert good in err and '10 flow JPEG(s)' in err
+    assert '--overwrite' in err and '--rename-old-names' in err
+    assert osp.join(out, 'b', 'good2') not in err
+    assert _snapshot(good) == renamed
+    # renamed, not recomputed: the same bytes under mmaction2's names
+    assert tool('extract_flow.py')(args + ['--rename-old-names']) == 0
+    assert 'renamed to x_/y_ names: 1' in capsys.readouterr().out
+    after = _snapshot(good)
+    assert {n: h for n, (h, _) in after.items()} == \
+        {n: h for n, (h, _) in before.items()}
+    assert after[DONE_MARKER] == before[DONE_MARKER]
+    assert flow_frames(good)[0] == 5
+    # or recomputed with --overwrite, no old file left
+    _to_old_names(good, 5)
+    report = extract_flow(
+        ann,
+        root,
+        out,
+        progress=False,
+        overwrite=True,
+        flow_cfg=dict(num_scales=1, num_warps=1, num_iters=2))
+    assert report['redone'] == report['done'] == ['a/good.avi']
+    assert _name_patterns(good) == {'x_#.jpg', 'y_#.jpg'}
+    assert flow_frames(good)[0] == 5
+
+
+@pytest.fixture
+def five_videos(tmp_path):
+    """Five tiny videos; the list names one of them twice."""
+    root = tmp_path / 'videos'
+    videos = [f'c{i % 2}/v_({i})_-_[x]!.avi' for i in range(5)]
+    for i, rel in enumerate(videos):
+        write_video(str(root / rel), num_frames=4, seed=i)
+    ann = tmp_path / 'list.txt'
+    ann.write_text(''.join(f'{v} {i % 2}\n'
+                           for i, v in enumerate(videos)) + f'{videos[2]} 0\n')
+    return str(root), str(ann), str(tmp_path / 'flow'), videos
+
+
+def _folder(out, video):
+    return osp.join(out, osp.splitext(video)[0])
+
+
+def _finished(out, videos):
+    return {v for v in videos if read_done_marker(_folder(out, v))}
+
+
+def test_two_ranks_shard_disjoint_and_complete(five_videos, monkeypatch,
+                                               capsys):
+    root, ann, out, videos = five_videos
+    for name in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'SLURM_PROCID',
+                 'SLURM_NTASKS', 'SLURM_LOCALID'):
+        monkeypatch.delenv(name, raising=False)
+    assert dist_env() == (0, 1, 0)
+    # rank 0 by its arguments: only its own folders are written
+    args = [ann, '--data-root', root, '--out-root', out, '--no-progress'
+            ] + FAST_M1
+    assert tool('extract_flow.py')(args +
+                                   ['--rank', '0', '--world-size', '2']) == 0
+    text = capsys.readouterr().out
+    assert 'rank 0 of 2: flow extracted: 3 videos' in text
+    rank0 = _finished(out, videos)
+    assert rank0 == set(videos[0::2])
+    assert not any(osp.exists(_folder(out, v)) for v in videos[1::2])
+    # rank 1 from slurm's variables (torchrun's are read the same way)
+    monkeypatch.setenv('SLURM_PROCID', '1')
+    monkeypatch.setenv('SLURM_NTASKS', '2')
+    assert dist_env() == (1, 2, 1)
+    report = extract_flow(
+        ann, root, out, progress=False, flow_cfg=dict(num_iters=1))
+    assert (report['rank'], report['world_size']) == (1, 2)
+    assert set(report['done']).isdisjoint(rank0)
+    assert report['skipped'] == []  # rank 0's folders were not looked at
+    assert rank0 | set(report['done']) == set(videos) == _finished(out, videos)
+    monkeypatch.setenv('RANK', '0')
+    monkeypatch.setenv('WORLD_SIZE', '3')
+    assert dist_env() == (0, 3, 0)  # torchrun's first (LOCAL_RANK: RANK)
+    # the partition itself: disjoint, complete, duplicates written once
+    listed = videos + [videos[2]]
+    for world in (1, 2, 3, 7):
+        shards = [shard(listed, r, world) for r in range(world)]
+        flat = [v for s in shards for v in s]
+        assert sorted(flat) == sorted(videos)
+    with pytest.raises(ValueError, match='rank 2 of world size 2'):
+        shard(videos, 2, 2)
+    with pytest.raises(SystemExit):
+        tool('extract_flow.py')(args + ['--rank', '2', '--world-size', '2'])
+
+
+KILLED_RUN = textwrap.dedent("""
+    import os, signal, sys
+    from tsdistill.utils import flow_extraction
+    real = flow_extraction.write_flow_jpegs
+    calls = []
+
+    def write_then_die(out_dir, flows, *args, **kwargs):
+        calls.append(out_dir)
+        if len(calls) == 3:  # the third video: half its files, then a kill
+            real(out_dir, flows[:len(flows) // 2], *args, **kwargs)
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(out_dir, flows, *args, **kwargs)
+
+    flow_extraction.write_flow_jpegs = write_then_die
+    ann, root, out = sys.argv[1:]
+    flow_extraction.extract_flow(ann, root, out, device='cpu',
+                                 progress=False,
+                                 flow_cfg=dict(num_iters=1))
+""")
+
+
+def test_kill_in_the_middle_then_resume(five_videos, tmp_path):
+    root, ann, out, videos = five_videos
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    proc = subprocess.run([sys.executable, '-c', KILLED_RUN, ann, root, out],
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
+    assert proc.returncode == -9, proc.stderr[-3000:]
+    folders = [_folder(out, v) for v in videos]
+    # two videos finished, the third half-written, the rest not started
+    assert _finished(out, videos) == set(videos[:2])
+    assert sorted(os.listdir(folders[2])) == ['x_00001.jpg', 'y_00001.jpg']
+    assert not osp.exists(folders[3]) and not osp.exists(folders[4])
+    # the half-written folder counts as done nowhere
+    assert flow_frames(folders[2])[1][0] == 'incomplete flow'
+    finished = [_snapshot(f) for f in folders[:2]]
+
+    report = extract_flow(
+        ann,
+        root,
+        out,
+        device='cpu',
+        progress=False,
+        flow_cfg=dict(num_iters=1))
+    assert report['skipped'] == videos[:2]
+    assert report['done'] == videos[2:] and report['failed'] == {}
+    # finished videos: not redone, byte-identical, not even touched
+    assert [_snapshot(f) for f in folders[:2]] == finished
+    # the killed one is complete now, as a run without a kill writes it
+    clean = str(tmp_path / 'clean')
+    extract_flow(
+        ann,
+        root,
+        clean,
+        device='cpu',
+        progress=False,
+        flow_cfg=dict(num_iters=1))
+    for video, folder in zip(videos, folders):
+        assert flow_frames(folder)[0] == 3
+        ref = _folder(clean, video)
+        assert {n: h for n, (h, _) in _snapshot(folder).items()} == \
+            {n: h for n, (h, _) in _snapshot(ref).items()}, video

@@ -1,12 +1,35 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """Flow files (.flo, rawframe JPEG pairs) and flow colour coding."""
+import os
+import os.path as osp
+import re
+import shutil
+
+import cv2
 import numpy as np
 import pytest
 
 from tsdistill.utils import (dequantize_flow, flow_grid, flow_to_color,
                              quantize_flow, read_flo, read_flow_jpegs,
                              write_flo, write_flow_jpegs)
-from tsdistill.utils.flow_io import FLOW_X_TMPL
+from tsdistill.utils.flow_io import (FLOW_TMPL, FLOW_X_TMPL, FLOW_Y_TMPL,
+                                     OLD_FLOW_TMPL, OldFlowNamesError,
+                                     count_flow_files, flow_jpeg_paths,
+                                     rename_old_flow_files)
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+#: mmaction2's own rawframe test data (see ../shared/data/README.md): 10
+#: RGB frames img_%05d.jpg and 5 flow pairs x_/y_%05d.jpg, 320x240
+MMACTION2_FRAMES = os.environ.get(
+    'TSDISTILL_MMACTION2_FRAMES',
+    osp.join(REPO, '..', 'shared', 'data', 'mmaction2_frames'))
+
+
+def mmaction2_frames():
+    """The folder of mmaction2's samples; skips the test without it."""
+    if not osp.isdir(MMACTION2_FRAMES):
+        pytest.skip(f'no mmaction2 rawframe samples in {MMACTION2_FRAMES}')
+    return MMACTION2_FRAMES
 
 
 def _smooth_flow(t=3, h=20, w=24, amp=8.0, seed=0):
@@ -67,8 +90,12 @@ def test_flow_jpeg_round_trip(tmp_path):
     out = str(tmp_path / 'video')
     written = write_flow_jpegs(out, flows, bound=20.0)
     assert len(written) == 6
-    assert written[0].endswith('flow_x_00001.jpg')
-    assert written[1].endswith('flow_y_00001.jpg')
+    # mmaction2's names: filename_tmpl '{}_{:05d}.jpg' with 'x' and 'y'
+    names = [osp.basename(p) for p in written[:4]]
+    assert names == [
+        'x_00001.jpg', 'y_00001.jpg', 'x_00002.jpg', 'y_00002.jpg'
+    ]
+    assert osp.basename(written[0]) == FLOW_TMPL.format('x', 1)
     back = read_flow_jpegs(out, bound=20.0)
     assert back.shape == flows.shape
     # quantisation (0.08 px) plus JPEG loss at quality 95
@@ -80,14 +107,75 @@ def test_flow_jpeg_round_trip(tmp_path):
 def test_flow_jpeg_errors_name_the_file(tmp_path):
     out = tmp_path / 'v'
     write_flow_jpegs(str(out), _smooth_flow(t=2))
-    (out / 'flow_y_00002.jpg').unlink()
-    with pytest.raises(FileNotFoundError, match='flow_y_00002.jpg'):
+    (out / 'y_00002.jpg').unlink()
+    with pytest.raises(FileNotFoundError, match='y_00002.jpg'):
         read_flow_jpegs(str(out))
-    (out / 'flow_y_00002.jpg').write_bytes(b'not a jpeg')
-    with pytest.raises(ValueError, match='flow_y_00002.jpg'):
+    (out / 'y_00002.jpg').write_bytes(b'not a jpeg')
+    with pytest.raises(ValueError, match='y_00002.jpg'):
         read_flow_jpegs(str(out))
     with pytest.raises(FileNotFoundError, match=FLOW_X_TMPL.format(1)):
         read_flow_jpegs(str(tmp_path / 'empty'))
+
+
+def test_layout_is_mmaction2s_own_samples():
+    """tsdistill reads and counts mmaction2's own flow rawframes."""
+    folder = mmaction2_frames()
+    names = sorted(os.listdir(folder))
+    # every flow file of the samples has the name tsdistill writes
+    flow_names = {n for n in names if not n.startswith('img_')}
+    written = set()
+    for i in range(1, len(flow_names) // 2 + 1):
+        written.update(osp.basename(p) for p in flow_jpeg_paths(folder, i))
+    assert flow_names and flow_names == written
+    new, old = count_flow_files(folder)
+    assert new == {'x': 5, 'y': 5} and not old  # img_ is not flow
+    flows = read_flow_jpegs(folder)
+    assert flows.shape == (5, 240, 320, 2) and flows.dtype == np.float32
+    assert np.abs(flows).max() <= 20.0
+    # the bytes read back are the samples', dequantised to bin centres
+    x1 = cv2.imread(osp.join(folder, 'x_00001.jpg'), cv2.IMREAD_GRAYSCALE)
+    np.testing.assert_allclose(
+        flows[0, ..., 0], (x1 + 0.5) * 40 / 255 - 20, atol=1e-4)
+
+
+def test_flow_names_are_mmaction2s_not_the_old_ones():
+    # RawFrameDecode (modality 'Flow') opens filename_tmpl.format('x', i)
+    for i in (1, 7, 12345):
+        assert FLOW_X_TMPL.format(i) == FLOW_TMPL.format('x', i)
+        assert FLOW_Y_TMPL.format(i) == FLOW_TMPL.format('y', i)
+        assert re.fullmatch(r'[xy]_\d{5}\.jpg', FLOW_X_TMPL.format(i))
+    assert FLOW_X_TMPL.format(3) == 'x_00003.jpg'
+    assert not FLOW_X_TMPL.startswith('flow_')
+
+
+def test_old_flow_names_are_refused_with_the_fix(tmp_path):
+    flows = _smooth_flow(t=2)
+    old = tmp_path / 'a [HD] (1)'  # HMDB51-like: brackets are no pattern
+    write_flow_jpegs(str(old), flows)
+    for i in (1, 2):
+        for axis in 'xy':
+            os.replace(old / FLOW_TMPL.format(axis, i),
+                       old / OLD_FLOW_TMPL.format(axis, i))
+    assert count_flow_files(str(old))[1] == {'x': 2, 'y': 2}
+    for num in (None, 2):
+        with pytest.raises(OldFlowNamesError) as info:
+            read_flow_jpegs(str(old), num=num)
+        message = str(info.value)
+        assert str(old) in message and '4 flow JPEG(s)' in message
+        assert '--overwrite' in message and '--rename-old-names' in message
+    # renamed in place: the same flow, read under mmaction2's names
+    assert rename_old_flow_files(str(old)) == 4
+    assert sorted(os.listdir(old)) == [
+        'x_00001.jpg', 'x_00002.jpg', 'y_00001.jpg', 'y_00002.jpg'
+    ]
+    back = read_flow_jpegs(str(old))
+    ref = tmp_path / 'ref'
+    write_flow_jpegs(str(ref), flows)
+    np.testing.assert_array_equal(back, read_flow_jpegs(str(ref)))
+    # a missing file next to old ones names the old names, not the file
+    shutil.copy(old / 'x_00001.jpg', old / 'flow_x_00003.jpg')
+    with pytest.raises(OldFlowNamesError, match='1 flow JPEG'):
+        read_flow_jpegs(str(old), num=3)
 
 
 def test_flow_to_color_middlebury_wheel():

@@ -17,9 +17,10 @@ with id 1 = train, 2 = test, 0 = unused. Output (mmaction2's names)::
 Class indices: the class names sorted alphabetically (Python's ``sorted``,
 as mmaction2's own HMDB51 lists), 0-based; ``classes.txt`` lists them in
 label order. Rawframe lists are for precomputed flow in
-``<rawframes_root>/<class>/<video>/flow_{x,y}_%05d.jpg`` (mmaction2's
-``RawframeDataset`` with ``modality='Flow'``, as ``tools/extract_flow.py``
-writes it); ``<n>`` is the number of flow frames: with a rawframes root,
+``<rawframes_root>/<class>/<video>/{x,y}_%05d.jpg`` (mmaction2's
+``RawframeDataset`` with ``modality='Flow'`` and
+``filename_tmpl='{}_{:05d}.jpg'``, as ``tools/extract_flow.py`` writes it);
+``<n>`` is the number of flow frames: with a rawframes root,
 those of the folders ``extract_flow`` marked complete (its
 ``.flow_done.json``; a folder without it was interrupted and is reported
 as incomplete), otherwise the video's frame count (decord, the decoder
@@ -38,10 +39,11 @@ Problems found are collected as :class:`AnnotationIssue` (kind, file,
 line, message): a missing video, a video listed twice, an unknown id, a
 malformed line, a class without a split file (or split files without a
 video folder), a split without any split file, a truncated or unreadable
-video, missing, incomplete or mixed-settings flow, and a list that would
-be empty (it is not written). With ``strict=True`` any of them raises
-:class:`HMDB51AnnotationError` before anything is written; otherwise the
-affected entries are left out of the lists and the issues are returned,
+video, missing, incomplete or mixed-settings flow, flow files with the old
+names ``flow_{x,y}_%05d.jpg`` (which mmaction2 does not read), and a list
+that would be empty (it is not written). With ``strict=True`` any of them
+raises :class:`HMDB51AnnotationError` before anything is written; otherwise
+the affected entries are left out of the lists and the issues are returned,
 listed and counted in the summary.
 """
 import json
@@ -55,10 +57,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from ..utils import video_check
 from ..utils.flow_extraction import (DONE_MARKER, read_done_marker,
                                      settings_diff)
+from ..utils.flow_io import count_flow_files, old_flow_names_message
 from ..utils.video_check import container_problem
 
 SPLIT_FILE = re.compile(r'^(?P<cls>.+)_test_split(?P<split>[123])\.txt$')
-FLOW_FILE = re.compile(r'^flow_(?P<axis>[xy])_\d+\.jpg$')
 #: split-file id -> subset of the annotation lists (0: in no list)
 SPLIT_IDS = {1: 'train', 2: 'val', 0: None}
 
@@ -72,8 +74,8 @@ class AnnotationIssue:
             video'``, ``'unknown id'``, ``'malformed line'``, ``'missing
             split file'``, ``'missing split'``, ``'class without
             videos'``, ``'truncated video'``, ``'unreadable video'``,
-            ``'missing flow'``, ``'incomplete flow'``, ``'mixed flow
-            settings'``, ``'empty list'``).
+            ``'missing flow'``, ``'incomplete flow'``, ``'old flow
+            names'``, ``'mixed flow settings'``, ``'empty list'``).
         path (str): The file the problem is in (a split file, the missing
             file itself, or the list that was not written).
         line (int, optional): 1-based line number in ``path``.
@@ -206,9 +208,10 @@ def count_video_frames(path: str) -> int:
 
 
 def count_flow_frames(flow_dir: str) -> Tuple[int, int]:
-    """Numbers of ``flow_x_*.jpg`` and ``flow_y_*.jpg`` files in a folder.
+    """Numbers of ``x_*.jpg`` and ``y_*.jpg`` files in a folder.
 
-    Listed rather than globbed: HMDB51 file names hold ``[`` and ``]``.
+    mmaction2's flow names (:data:`~tsdistill.utils.flow_io.FLOW_FILE`);
+    listed rather than globbed: HMDB51 file names hold ``[`` and ``]``.
 
     Args:
         flow_dir (str): ``<rawframes_root>/<class>/<video>``.
@@ -217,13 +220,7 @@ def count_flow_frames(flow_dir: str) -> Tuple[int, int]:
         tuple[int, int]: x and y counts; ``(0, 0)`` if the folder is
         missing.
     """
-    if not osp.isdir(flow_dir):
-        return 0, 0
-    axes = Counter()
-    for name in os.listdir(flow_dir):
-        match = FLOW_FILE.match(name)
-        if match:
-            axes[match['axis']] += 1
+    axes = count_flow_files(flow_dir)[0]
     return axes['x'], axes['y']
 
 
@@ -248,26 +245,32 @@ def flow_frames(
     Returns:
         tuple: ``(num, None, settings)`` for a complete folder (its marker
         present and its x / y counts equal to the marker's), else
-        ``(None, (kind, message), None)`` with kind ``'missing flow'`` or
-        ``'incomplete flow'``.
+        ``(None, (kind, message), None)`` with kind ``'missing flow'``,
+        ``'incomplete flow'`` or ``'old flow names'`` (files named
+        ``flow_{x,y}_%05d.jpg``, finished or not; the message says how to
+        re-extract or rename them).
     """
     try:
         marker = read_done_marker(flow_dir)
     except ValueError as error:
         return None, ('incomplete flow', str(error)), None
-    num_x, num_y = count_flow_frames(flow_dir)
+    axes, old = count_flow_files(flow_dir)
+    if old:
+        return None, ('old flow names',
+                      old_flow_names_message(flow_dir,
+                                             sum(old.values()))), None
+    num_x, num_y = axes['x'], axes['y']
     if marker is None:
         if num_x == 0 and num_y == 0:
-            return None, ('missing flow',
-                          f'no flow_x_*.jpg in {flow_dir}'), None
+            return None, ('missing flow', f'no x_*.jpg in {flow_dir}'), None
         return None, ('incomplete flow',
-                      f'{flow_dir} holds {num_x} flow_x and {num_y} flow_y '
+                      f'{flow_dir} holds {num_x} x_ and {num_y} y_ flow '
                       f'files but no {DONE_MARKER}: tools/extract_flow.py '
                       'did not finish it (run it again to complete it)'), None
     num = marker['num_pairs']
     if num_x != num or num_y != num:
         return None, ('incomplete flow',
-                      f'{flow_dir} holds {num_x} flow_x and {num_y} flow_y '
+                      f'{flow_dir} holds {num_x} x_ and {num_y} y_ flow '
                       f'files, its {DONE_MARKER} says {num}'), None
     return num, None, marker['settings']
 
@@ -288,7 +291,7 @@ def prepare_annotations(videos_root: str,
         splits_root (str): Folder of ``<class>_test_split<k>.txt``.
         out_dir (str): Where the lists are written.
         rawframes_root (str, optional): Folder of extracted flow
-            ``<class>/<video>/flow_{x,y}_%05d.jpg``; if given, the rawframe
+            ``<class>/<video>/{x,y}_%05d.jpg``; if given, the rawframe
             lists hold only the folders ``tools/extract_flow.py`` marked
             complete, with their flow counts; a video without such a folder
             is an issue, and so is a folder whose settings differ from most

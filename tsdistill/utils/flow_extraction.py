@@ -5,16 +5,25 @@ Two backends: ``'module'`` runs M1 (:class:`TVL1OpticalFlow`), batched over
 the frame pairs of a video, on CUDA when available; ``'opencv'`` runs
 OpenCV's CPU ``DualTVL1OpticalFlow`` in a pool of worker processes, one
 video per task. Both write ``<out_root>/<video path without extension>/
-flow_{x,y}_%05d.jpg`` (mmaction2's rawframe flow layout) and then a marker
-file, ``.flow_done.json``, which records the number of flow frames and the
+{x,y}_%05d.jpg`` (mmaction2's rawframe flow layout, read with
+``filename_tmpl='{}_{:05d}.jpg'``) and then a marker file,
+``.flow_done.json``, which records the number of flow frames and the
 settings they were computed with (:func:`flow_settings`: backend, bound,
 short side, M1's hyper-parameters). A folder without the marker is
 unfinished. An interrupted run resumes by skipping the videos whose marker
 holds the same settings; a marker with other settings is an error
 (:class:`FlowSettingsError`, before anything is computed) unless
-``overwrite=True``, which redoes those videos.
+``overwrite=True``, which redoes those videos. So is a finished folder
+whose files still have the old names ``flow_{x,y}_%05d.jpg``
+(:class:`~tsdistill.utils.flow_io.OldFlowNamesError`), unless
+``overwrite=True`` or ``rename_old_names=True``.
+
+Sharding: with ``world_size`` ranks (given, or torchrun's ``RANK`` /
+``WORLD_SIZE`` or slurm's ``SLURM_PROCID`` / ``SLURM_NTASKS``), rank ``r``
+takes every ``world_size``-th video of the de-duplicated list, starting at
+the ``r``-th (:func:`shard`): the shards are disjoint and together hold the
+whole list, so no rank writes or checks another's folders.
 """
-import glob
 import inspect
 import json
 import multiprocessing
@@ -26,7 +35,9 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .flow_io import write_flow_jpegs
+from .flow_io import (FLOW_FILE, OLD_FLOW_FILE, OldFlowNamesError,
+                      count_flow_files, old_flow_names_message,
+                      rename_old_flow_files, write_flow_jpegs)
 from .video_check import container_problem
 
 DONE_MARKER = '.flow_done.json'
@@ -351,12 +362,19 @@ def _write_done(out_dir: str, num_pairs: int, settings: dict) -> None:
 
 
 def _clear_outputs(out_dir: str) -> None:
-    """Remove a folder's marker (first) and flow JPEGs before redoing it."""
+    """Remove a folder's marker (first) and flow JPEGs before redoing it.
+
+    Both ``{x,y}_%05d.jpg`` and the old ``flow_{x,y}_%05d.jpg`` go; listed
+    rather than globbed, as HMDB51 names hold ``[`` and ``]``.
+    """
     marker = osp.join(out_dir, DONE_MARKER)
     if osp.isfile(marker):
         os.remove(marker)
-    for name in glob.glob(osp.join(glob.escape(out_dir), 'flow_[xy]_*.jpg')):
-        os.remove(name)
+    if not osp.isdir(out_dir):
+        return
+    for name in os.listdir(out_dir):
+        if FLOW_FILE.match(name) or OLD_FLOW_FILE.match(name):
+            os.remove(osp.join(out_dir, name))
 
 
 def _opencv_task(
@@ -380,6 +398,45 @@ def _opencv_task(
                        f'{traceback.format_exc()}')
 
 
+def dist_env() -> Tuple[int, int, int]:
+    """``(rank, world_size, local_rank)`` of this process.
+
+    From torchrun's ``RANK`` / ``WORLD_SIZE`` / ``LOCAL_RANK``, else from
+    slurm's ``SLURM_PROCID`` / ``SLURM_NTASKS`` / ``SLURM_LOCALID``, else
+    ``(0, 1, 0)``.
+    """
+    for rank, size, local in (('RANK', 'WORLD_SIZE', 'LOCAL_RANK'),
+                              ('SLURM_PROCID', 'SLURM_NTASKS',
+                               'SLURM_LOCALID')):
+        if rank in os.environ and size in os.environ:
+            return (int(os.environ[rank]), int(os.environ[size]),
+                    int(os.environ.get(local, os.environ[rank])))
+    return 0, 1, 0
+
+
+def shard(videos: Sequence[str], rank: int, world_size: int) -> List[str]:
+    """The videos of one rank: every ``world_size``-th, from the ``rank``-th.
+
+    The list is de-duplicated first (first occurrence kept), so a video
+    listed twice is still written by one rank only.
+
+    Args:
+        videos (Sequence[str]): The whole list, the same on every rank.
+        rank (int): This rank, ``0 <= rank < world_size``.
+        world_size (int): Number of ranks, ``>= 1``.
+
+    Returns:
+        list[str]: This rank's videos, in list order.
+
+    Raises:
+        ValueError: ``rank`` or ``world_size`` out of range.
+    """
+    if world_size < 1 or not 0 <= rank < world_size:
+        raise ValueError(f'rank {rank} of world size {world_size}: need '
+                         'world_size >= 1 and 0 <= rank < world_size')
+    return list(dict.fromkeys(videos))[rank::world_size]
+
+
 def extract_flow(ann_file: str,
                  data_root: str,
                  out_root: str,
@@ -390,7 +447,11 @@ def extract_flow(ann_file: str,
                  short_side: Optional[int] = None,
                  bound: float = 20.0,
                  progress: bool = True,
-                 overwrite: bool = False) -> Dict[str, object]:
+                 overwrite: bool = False,
+                 rename_old_names: bool = False,
+                 rank: Optional[int] = None,
+                 world_size: Optional[int] = None,
+                 max_pairs: int = 64) -> Dict[str, object]:
     """Precompute flow for every video of an annotation list.
 
     Args:
@@ -403,40 +464,78 @@ def extract_flow(ann_file: str,
         flow_cfg (dict, optional): ``TVL1OpticalFlow`` keyword arguments
             for the module backend. Defaults to ``None``.
         device (str, optional): Torch device of the module backend,
-            checked before any video is read; ``None``: CUDA if available.
-            Defaults to ``None``.
+            checked before any video is read; ``None``: CUDA if available
+            (with several ranks, ``cuda:<local rank>`` modulo the number of
+            GPUs). Defaults to ``None``.
         num_workers (int): Worker processes of the OpenCV backend.
             Defaults to ``1``.
         short_side (int, optional): Resize frames so the shorter side has
             this length first. Defaults to ``None``.
         bound (float): Flow clipping bound of the JPEGs (pixels). Defaults
             to ``20.0``.
-        progress (bool): Show an mmengine progress bar. Defaults to
-            ``True``.
+        progress (bool): Show an mmengine progress bar (videos per second
+            and ETA). Defaults to ``True``.
         overwrite (bool): Redo the finished videos whose marker records
-            other settings (:func:`flow_settings`) instead of raising
-            :class:`FlowSettingsError`. Defaults to ``False``.
+            other settings (:func:`flow_settings`) or whose files have the
+            old names, instead of raising. Defaults to ``False``.
+        rename_old_names (bool): Rename the ``flow_{x,y}_%05d.jpg`` files of
+            finished folders to ``{x,y}_%05d.jpg`` instead of raising
+            :class:`OldFlowNamesError` (nothing is recomputed). Defaults to
+            ``False``.
+        rank (int, optional): This process's shard (see :func:`shard`);
+            ``None`` with ``world_size=None``: from the environment
+            (:func:`dist_env`). Defaults to ``None``.
+        world_size (int, optional): Number of shards. Defaults to ``None``.
+        max_pairs (int): Frame pairs per M1 forward (a longer video is
+            computed in windows of this many pairs). Defaults to ``64``.
 
     Returns:
         dict: ``done`` (list of videos written this run), ``skipped``
         (already complete with the same settings), ``redone`` (complete
-        with other settings, computed again; with ``overwrite``),
-        ``failed`` (``{video: message}``).
+        with other settings or old names, computed again; with
+        ``overwrite``), ``renamed`` (complete with old names, renamed; with
+        ``rename_old_names``), ``failed`` (``{video: message}``), ``rank``
+        and ``world_size``.
 
     Raises:
         FlowSettingsError: Without ``overwrite``, if any finished video of
-            the list was computed with other settings; nothing is computed.
+            this rank's shard was computed with other settings; nothing is
+            computed.
+        OldFlowNamesError: Without ``overwrite`` or ``rename_old_names``,
+            if any finished video of the shard has old file names (the
+            folders are named); nothing is computed.
         DeviceError: ``device`` is not available.
     """
     if backend not in ('module', 'opencv'):
         raise ValueError(f"backend must be 'module' or 'opencv', got "
                          f'{backend!r}')
+    if (rank is None) != (world_size is None):
+        raise ValueError('give both rank and world_size, or neither (then '
+                         'they come from RANK / WORLD_SIZE or slurm)')
+    env_rank, env_size, local_rank = dist_env()
+    if rank is None:
+        rank, world_size = env_rank, env_size
+    elif (rank, world_size) != (env_rank, env_size):
+        local_rank = rank
+    if max_pairs < 1:
+        raise ValueError(f'max_pairs must be >= 1, got {max_pairs}')
+    videos = shard(read_ann_file(ann_file), rank, world_size)
     if backend == 'module':
+        if device is None and world_size > 1:
+            import torch
+            if torch.cuda.is_available():
+                device = f'cuda:{local_rank % torch.cuda.device_count()}'
         device = check_device(device)
     settings = flow_settings(backend, bound, short_side, flow_cfg)
-    videos = read_ann_file(ann_file)
-    report: Dict[str, object] = dict(done=[], skipped=[], redone=[], failed={})
-    todo, mismatched = [], []
+    report: Dict[str, object] = dict(
+        done=[],
+        skipped=[],
+        redone=[],
+        renamed=[],
+        failed={},
+        rank=rank,
+        world_size=world_size)
+    todo, mismatched, old_named = [], [], []
     for video in videos:
         out_dir = output_dir(out_root, video)
         try:
@@ -450,8 +549,14 @@ def extract_flow(ann_file: str,
                 continue
             report['redone'].append(video)
         elif marker is not None:
-            report['skipped'].append(video)
-            continue
+            num_old = sum(count_flow_files(out_dir)[1].values())
+            if not num_old:
+                report['skipped'].append(video)
+                continue
+            old_named.append((video, num_old))
+            if not overwrite:
+                continue
+            report['redone'].append(video)
         todo.append((video, osp.join(data_root, video), out_dir))
     if mismatched and not overwrite:
         shown = [f'  {output_dir(out_root, v)}: {d}' for v, d in mismatched]
@@ -459,8 +564,20 @@ def extract_flow(ann_file: str,
             f'{len(mismatched)} finished flow folder(s) under {out_root} '
             'were computed with other settings than this run\'s; rerun '
             'with the same settings, or with --overwrite to redo them:\n' +
-            '\n'.join(shown[:20]) +
-            (f'\n  ... ({len(shown)} in all)' if len(shown) > 20 else ''))
+            _first_lines(shown))
+    if old_named and not overwrite:
+        if not rename_old_names:
+            shown = [
+                f'  {old_flow_names_message(output_dir(out_root, v), n)}'
+                for v, n in old_named
+            ]
+            raise OldFlowNamesError(
+                f'{len(old_named)} finished flow folder(s) under {out_root} '
+                'hold flow_x_ / flow_y_ files instead of mmaction2\'s x_ / '
+                'y_ names:\n' + _first_lines(shown))
+        for video, _ in old_named:
+            rename_old_flow_files(output_dir(out_root, video))
+            report['renamed'].append(video)
     bar = _progress_bar(len(todo), progress)
 
     def record(video: str, error: Optional[str]) -> None:
@@ -479,7 +596,7 @@ def extract_flow(ann_file: str,
                 if len(frames) < 2:
                     raise VideoReadError(f'{path}: fewer than 2 frames')
                 flows = compute_flow_module(
-                    frames, device=device, module=module)
+                    frames, device=device, max_pairs=max_pairs, module=module)
                 _clear_outputs(out_dir)
                 write_flow_jpegs(out_dir, flows, bound)
                 _write_done(out_dir, len(flows), settings)
@@ -493,6 +610,11 @@ def extract_flow(ann_file: str,
     if progress and todo:
         print()
     return report
+
+
+def _first_lines(lines: List[str], limit: int = 20) -> str:
+    return '\n'.join(lines[:limit]) + (f'\n  ... ({len(lines)} in all)'
+                                       if len(lines) > limit else '')
 
 
 def _run_pool(tasks: list, num_workers: int) -> Iterable[Tuple[str, str]]:
@@ -520,9 +642,14 @@ def _progress_bar(total: int, enabled: bool):
 def format_report(report: Dict[str, object]) -> str:
     """Human-readable summary, failed videos listed by name."""
     redone = report.get('redone', [])
+    renamed = report.get('renamed', [])
+    world_size = report.get('world_size', 1)
     lines = [
-        f"flow extracted: {len(report['done'])} videos" +
-        (f' ({len(redone)} redone: other settings)' if redone else '') +
+        (f"rank {report['rank']} of {world_size}: " if world_size > 1 else '')
+        + f"flow extracted: {len(report['done'])} videos" +
+        (f' ({len(redone)} redone: other settings or old file names)'
+         if redone else '') +
+        (f', renamed to x_/y_ names: {len(renamed)}' if renamed else '') +
         f", skipped (already complete): {len(report['skipped'])}, failed: "
         f"{len(report['failed'])}"
     ]

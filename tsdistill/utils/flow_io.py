@@ -5,22 +5,103 @@
   the float32 magic number ``202021.25`` (bytes ``PIEH``), int32 width and
   height, then ``H * W * 2`` little-endian float32 ``(u, v)`` row-major.
 - Rawframe flow (mmaction2's ``RawframeDataset`` with ``modality='Flow'``):
-  one greyscale JPEG per component and pair, ``flow_x_%05d.jpg`` and
-  ``flow_y_%05d.jpg`` (1-based), flow clipped to ``[-bound, bound]`` (20 px
-  by mmaction2's tools) and mapped linearly to ``0..255``.
+  one greyscale JPEG per component and pair, ``x_%05d.jpg`` and
+  ``y_%05d.jpg`` (1-based) beside the RGB frames' ``img_%05d.jpg``, as
+  mmaction2's ``RawFrameDecode`` reads them with
+  ``filename_tmpl='{}_{:05d}.jpg'`` (:data:`FLOW_TMPL`) and as mmaction2's
+  own test data holds them; flow clipped to ``[-bound, bound]`` (20 px by
+  mmaction2's tools) and mapped linearly to ``0..255``.
+
+Folders written by an earlier ``tools/extract_flow.py`` name the files
+``flow_x_%05d.jpg`` / ``flow_y_%05d.jpg`` (:data:`OLD_FLOW_TMPL`), which
+mmaction2 does not read. The readers here refuse them with
+:class:`OldFlowNamesError`, which names the folder and says how to fix it;
+:func:`rename_old_flow_files` renames them in place.
 """
 import os
 import os.path as osp
+import re
+from collections import Counter
 from typing import List, Optional, Tuple
 
 import cv2
 import numpy as np
 
 FLO_MAGIC = 202021.25
-FLOW_X_TMPL = 'flow_x_{:05d}.jpg'
-FLOW_Y_TMPL = 'flow_y_{:05d}.jpg'
+#: mmaction2's ``filename_tmpl`` of flow rawframes: ``.format('x', i)``
+FLOW_TMPL = '{}_{:05d}.jpg'
+FLOW_X_TMPL = 'x_{:05d}.jpg'
+FLOW_Y_TMPL = 'y_{:05d}.jpg'
+#: a flow JPEG's name, mmaction2's layout
+FLOW_FILE = re.compile(r'^(?P<axis>[xy])_(?P<index>\d+)\.jpg$')
+#: the names of an earlier tools/extract_flow.py (mmaction2 ignores them)
+OLD_FLOW_TMPL = 'flow_{}_{:05d}.jpg'
+OLD_FLOW_FILE = re.compile(r'^flow_(?P<axis>[xy])_(?P<index>\d+)\.jpg$')
 # sides above this are taken as a corrupt header rather than a real image
 _MAX_FLO_SIDE = 1 << 15
+
+
+class OldFlowNamesError(ValueError):
+    """A flow folder holds ``flow_x_`` / ``flow_y_`` files (old names)."""
+
+
+def count_flow_files(flow_dir: str) -> Tuple[Counter, Counter]:
+    """Flow JPEGs of a folder per axis, mmaction2's names and old names.
+
+    Listed rather than globbed: HMDB51 file names hold ``[`` and ``]``.
+
+    Args:
+        flow_dir (str): A rawframe folder.
+
+    Returns:
+        tuple[Counter, Counter]: ``{'x': n, 'y': n}`` of ``x_%05d.jpg`` /
+        ``y_%05d.jpg`` files, then of ``flow_x_%05d.jpg`` /
+        ``flow_y_%05d.jpg`` files; both empty if the folder is missing.
+    """
+    new, old = Counter(), Counter()
+    if not osp.isdir(flow_dir):
+        return new, old
+    for name in os.listdir(flow_dir):
+        for pattern, counts in ((FLOW_FILE, new), (OLD_FLOW_FILE, old)):
+            match = pattern.match(name)
+            if match:
+                counts[match['axis']] += 1
+    return new, old
+
+
+def old_flow_names_message(flow_dir: str, num_old: int) -> str:
+    """What is wrong with a folder of old-named flow files, and the fix."""
+    return (f'{flow_dir} holds {num_old} flow JPEG(s) named '
+            'flow_x_%05d.jpg / flow_y_%05d.jpg, the names an earlier '
+            'tools/extract_flow.py wrote; mmaction2 (RawFrameDecode with '
+            "filename_tmpl='{}_{:05d}.jpg') and tsdistill read x_%05d.jpg / "
+            'y_%05d.jpg. Re-extract it (tools/extract_flow.py ... '
+            '--overwrite) or rename the files without recomputing '
+            '(tools/extract_flow.py ... --rename-old-names, which drops the '
+            '"flow_" prefix)')
+
+
+def rename_old_flow_files(flow_dir: str) -> int:
+    """Rename ``flow_{x,y}_%05d.jpg`` to ``{x,y}_%05d.jpg`` in a folder.
+
+    A file of the new name is replaced (``os.replace``), so an interrupted
+    rename can simply be run again.
+
+    Args:
+        flow_dir (str): A rawframe folder.
+
+    Returns:
+        int: The number of files renamed.
+    """
+    renamed = 0
+    for name in sorted(os.listdir(flow_dir)):
+        match = OLD_FLOW_FILE.match(name)
+        if match:
+            os.replace(
+                osp.join(flow_dir, name),
+                osp.join(flow_dir, name[len('flow_'):]))
+            renamed += 1
+    return renamed
 
 
 def read_flo(path: str) -> np.ndarray:
@@ -125,7 +206,7 @@ def flow_jpeg_paths(out_dir: str, index: int) -> Tuple[str, str]:
     """Paths of the x / y JPEGs of pair ``index`` (1-based).
 
     Returns:
-        tuple[str, str]: ``out_dir/flow_x_%05d.jpg``, ``out_dir/flow_y_...``.
+        tuple[str, str]: ``out_dir/x_%05d.jpg``, ``out_dir/y_%05d.jpg``.
     """
     return (osp.join(out_dir, FLOW_X_TMPL.format(index)),
             osp.join(out_dir, FLOW_Y_TMPL.format(index)))
@@ -174,7 +255,7 @@ def read_flow_jpegs(in_dir: str,
     """Read mmaction2 rawframe flow JPEG pairs back to pixels.
 
     Args:
-        in_dir (str): Directory holding ``flow_{x,y}_%05d.jpg``.
+        in_dir (str): Directory holding ``{x,y}_%05d.jpg``.
         bound (float): The bound they were written with. Defaults to
             ``20.0``.
         start_index (int): First index. Defaults to ``1``.
@@ -185,9 +266,19 @@ def read_flow_jpegs(in_dir: str,
         np.ndarray: ``(T, H, W, 2)`` float32 flow.
 
     Raises:
+        OldFlowNamesError: A file is missing and the folder holds
+            ``flow_{x,y}_%05d.jpg`` files instead (the folder is named, with
+            how to re-extract or rename them).
         FileNotFoundError: A requested file is missing (named).
         ValueError: A file is not a readable greyscale image (named).
     """
+
+    def missing(path: str) -> Exception:
+        num_old = sum(count_flow_files(in_dir)[1].values())
+        if num_old:
+            return OldFlowNamesError(old_flow_names_message(in_dir, num_old))
+        return FileNotFoundError(path)
+
     flows = []
     i = start_index
     while num is None or len(flows) < num:
@@ -197,7 +288,7 @@ def read_flow_jpegs(in_dir: str,
         imgs = []
         for path in (px, py):
             if not osp.exists(path):
-                raise FileNotFoundError(f'{path}: missing flow JPEG')
+                raise missing(f'{path}: missing flow JPEG')
             img = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
             if img is None:
                 raise ValueError(f'{path}: not a readable image')
@@ -208,7 +299,7 @@ def read_flow_jpegs(in_dir: str,
         flows.append(dequantize_flow(imgs[0], imgs[1], bound))
         i += 1
     if not flows:
-        raise FileNotFoundError(f'{in_dir}: no {FLOW_X_TMPL.format(i)}')
+        raise missing(f'{in_dir}: no {FLOW_X_TMPL.format(i)}')
     return np.stack(flows)
 
 

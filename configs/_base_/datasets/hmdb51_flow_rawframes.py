@@ -3,9 +3,10 @@
 # 25-frame RGB clips of hmdb51_video.py), short side 128, 112x112 crops.
 #
 # Data: `data_root` holds
-#   flow_tvl1/<class>/<video>/flow_{x,y}_%05d.jpg   (1-based; pair i is the
-#       flow from frame i-1 to frame i; greyscale, flow clipped to +-20 px
-#       and quantised to 0..255)
+#   flow_tvl1/<class>/<video>/{x,y}_%05d.jpg   (the names mmaction2's flow
+#       configs read and its test data holds; 1-based, pair i is the flow
+#       from frame i-1 to frame i; greyscale, flow clipped to +-20 px and
+#       quantised to 0..255)
 #   annotations/hmdb51_{train,val}_split_{k}_rawframes.txt
 #       ("<class>/<video> <number of flow frames> <label>")
 # written by (the flow at the resolution the RGB teacher computes it at:
@@ -20,9 +21,9 @@
 #       --out-dir data/hmdb51/annotations \
 #       --rawframes-root data/hmdb51/flow_tvl1
 # (prepare_annotations lists only the folders extract_flow finished.)
-# Rawframes from mmaction2's or denseflow's tools are named x_/y_%05d.jpg:
-# set filename_tmpl='{}_{:05d}.jpg' on the datasets (--cfg-options
-# train_dataloader.dataset.filename_tmpl=... and for val / test).
+# Folders from an earlier extract_flow hold flow_{x,y}_%05d.jpg, which this
+# template does not read: rerun extract_flow with the same settings and
+# --rename-old-names (renames, nothing recomputed) or --overwrite.
 #
 # Split and root: HMDB51_SPLIT (1, 2 or 3) and HMDB51_ROOT, as in
 # hmdb51_video.py.
@@ -44,8 +45,9 @@ ann_root = f'{data_root}/annotations'
 ann_file_train = f'{ann_root}/hmdb51_train_split_{split}_rawframes.txt'
 ann_file_val = f'{ann_root}/hmdb51_val_split_{split}_rawframes.txt'
 ann_file_test = ann_file_val
-# tools/extract_flow.py's names; x_/y_%05d.jpg is '{}_{:05d}.jpg'
-filename_tmpl = 'flow_{}_{:05d}.jpg'
+# RawFrameDecode reads filename_tmpl.format('x', i) and .format('y', i):
+# x_%05d.jpg / y_%05d.jpg, mmaction2's names and tools/extract_flow.py's
+filename_tmpl = '{}_{:05d}.jpg'
 clip_len = 24
 short_side = 128
 crop_size = 112
