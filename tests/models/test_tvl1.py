@@ -267,3 +267,18 @@ def test_grey_and_gaussian():
     med = fu.median_filter(img, 3)
     assert med.shape == img.shape
     assert med[0, 0, 2, 2] == img[0, 0, 1:4, 1:4].median()
+
+
+def test_accurate_preset_recovers_shift_and_leaves_defaults_alone():
+    module = TVL1OpticalFlow.accurate()
+    assert TVL1OpticalFlow.ACCURATE_PRESET == dict(num_iters=16)
+    assert module.num_iters == 16 and module.num_warps == 5
+    assert module.median_size == 0
+    # keyword arguments override the preset, as with fast()
+    assert TVL1OpticalFlow.accurate(num_iters=(16, 8)).num_iters == (16, 8)
+    assert TVL1OpticalFlow.accurate(median_size=3).median_size == 3
+    default = TVL1OpticalFlow()
+    assert default.num_iters == 8 and default.num_warps == 5
+    f0, f1, gt = _pair((1.25, -0.5), seed=2)
+    est = _to_hw2(module(_clip(f0, f1))[0, :, 0])
+    assert fs.epe(est, gt, fs.valid_mask(gt, border=3)) < 0.1
