@@ -271,8 +271,8 @@ def test_grey_and_gaussian():
 
 def test_accurate_preset_recovers_shift_and_leaves_defaults_alone():
     module = TVL1OpticalFlow.accurate()
-    assert TVL1OpticalFlow.ACCURATE_PRESET == dict(num_iters=16)
-    assert module.num_iters == 16 and module.num_warps == 5
+    assert TVL1OpticalFlow.ACCURATE_PRESET == dict(num_iters=12)
+    assert module.num_iters == 12 and module.num_warps == 5
     assert module.median_size == 0
     # keyword arguments override the preset, as with fast()
     assert TVL1OpticalFlow.accurate(num_iters=(16, 8)).num_iters == (16, 8)
