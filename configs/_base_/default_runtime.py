@@ -1,4 +1,11 @@
-# mmaction2 1.2.0's default runtime (configs/_base_/default_runtime.py).
+# mmaction2 1.2.0's default runtime (its configs/_base_/default_runtime.py)
+# with three differences: at most 3 epoch checkpoints kept
+# (max_keep_ckpts), the distributed backend from TSDISTILL_DIST_BACKEND,
+# and the TensorBoard switch below. A copy, not `_base_ =
+# 'mmaction::_base_/default_runtime.py'`: mmengine 0.10.7 finds a package's
+# configs through pkg_resources, which setuptools 82 and later no longer
+# ship, so that base would not load. tests/engine/test_default_runtime.py
+# checks that the rest is mmaction2's.
 default_scope = 'mmaction'
 
 default_hooks = dict(

@@ -2,21 +2,18 @@
 # CE + lambda * distillation loss against the frozen teacher of the -tvl1
 # config: the default of r3d18_distill.py (FitNets hints on stage 3,
 # lambda 10, after 10 epochs without CE; README, "The transfer").
+from mmengine import Config
+
 _base_ = [
     '../_base_/models/r3d18_distill.py',
     './_base_/synthetic_motion_16x32_cpu_60e.py'
 ]
 custom_imports = dict(imports=['tsdistill'], allow_failed_imports=False)
+# the slim R3D-18 of the demo
 model = dict(
-    # slim R3D-18 in torchvision's layout: no pooling, so 32 px clips keep
-    # 2x2 maps in stage 4
-    backbone=dict(
-        base_channels=8,
-        with_pool1=False,
-        with_pool2=False,
-        temporal_strides=(1, 2, 2, 2)),
-    cls_head=dict(num_classes=8, in_channels=64, dropout_ratio=0.3),
+    Config.fromfile('{{ fileDirname }}/_base_/r3d18slim.py').model,
     teacher_cfg='configs/demo/'
     'r3d18slim_1xb16-16x1x1-60e_synthetic-motion-tvl1.py',
     teacher_ckpt='work_dirs/'
     'r3d18slim_1xb16-16x1x1-60e_synthetic-motion-tvl1')
+del Config

@@ -113,6 +113,24 @@ def test_hmdb51_protocol():
         metric_options=dict(top_k_accuracy=dict(topk=(1, 5))))
 
 
+def test_hmdb51_shares_the_synthetic_base():
+    """HMDB51 differs from the CPU-sized dataset only in its data, clip
+    sizes, pipelines and batch sizes."""
+    hmdb51, synthetic = Config.fromfile(HMDB51), Config.fromfile(SYNTHETIC)
+    for loader in LOADERS:
+        own = []
+        for cfg in (hmdb51[loader].to_dict(), synthetic[loader].to_dict()):
+            for key in ('batch_size', 'num_workers'):
+                cfg.pop(key)
+            for key in ('ann_file', 'data_prefix', 'pipeline'):
+                cfg['dataset'].pop(key)
+            own.append(cfg)
+        assert own[0] == own[1], loader
+    for key in ('dataset_type', 'val_evaluator', 'test_evaluator',
+                'custom_hooks'):
+        assert hmdb51[key] == synthetic[key], key
+
+
 def _build(cfg, loader):
     init_default_scope('mmaction')
     return DATASETS.build(cfg[loader].dataset)

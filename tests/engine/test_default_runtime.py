@@ -1,9 +1,10 @@
 # Copyright (c) tsdistill authors. All rights reserved.
-"""The TensorBoard switch of configs/_base_/default_runtime.py."""
+"""configs/_base_/default_runtime.py: mmaction2's plus a TensorBoard switch."""
 import glob
 import importlib.util
 import os.path as osp
 
+import mmaction
 import pytest
 from _helpers.toy_runner import build_toy_runner
 from mmengine.config import Config
@@ -12,6 +13,9 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 RUNTIME = osp.join(REPO, 'configs', '_base_', 'default_runtime.py')
 DEMO_RGB = osp.join(REPO, 'configs', 'demo',
                     'r3d18slim_1xb16-16x1x1-60e_synthetic-motion-rgb.py')
+MMACTION_RUNTIME = osp.join(
+    osp.dirname(mmaction.__file__), '.mim', 'configs', '_base_',
+    'default_runtime.py')
 HAS_TENSORBOARD = importlib.util.find_spec('tensorboard') is not None
 
 
@@ -21,6 +25,17 @@ def load(monkeypatch, value):
     else:
         monkeypatch.setenv('TSDISTILL_TENSORBOARD', value)
     return Config.fromfile(RUNTIME)
+
+
+def test_mmaction2_runtime_but_the_stated_differences(monkeypatch):
+    """The copy of mmaction2's runtime stays mmaction2's (the config says
+    why it does not inherit it)."""
+    for name in ('TSDISTILL_TENSORBOARD', 'TSDISTILL_DIST_BACKEND'):
+        monkeypatch.delenv(name, raising=False)
+    ours = Config.fromfile(RUNTIME).to_dict()
+    theirs = Config.fromfile(MMACTION_RUNTIME).to_dict()
+    assert ours['default_hooks']['checkpoint'].pop('max_keep_ckpts') == 3
+    assert ours == theirs
 
 
 def test_off_by_default_and_config_unchanged(monkeypatch):

@@ -13,6 +13,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MODELS_DIR = osp.join(REPO, 'configs', '_base_', 'models')
 EXPERIMENTS = sorted(
     glob.glob(osp.join(REPO, 'configs', 'recognition', 'r3d18', '*.py')))
+DEMO = osp.join(REPO, 'configs', 'demo')
 
 
 def model_cfg(name):
@@ -93,14 +94,10 @@ def test_distill_and_two_stream_configs(tmp_path):
         strict=True)
 
     two = model_cfg('r3d18_two_stream.py')
-    # the two-stream config repeats the streams' definitions: in sync
-    flow_cfg = model_cfg('r3d18_tvl1_flow.py')
-    assert two['rgb_stream']['backbone'] == model_cfg(
-        'r3d18_rgb.py')['backbone']
-    assert two['flow_stream']['backbone'] == flow_cfg['backbone']
-    assert two['flow_stream']['flow_cfg'] == flow_cfg['flow_cfg']
-    for key in ('cls_head', 'data_preprocessor'):
-        assert two['rgb_stream'][key] == model_cfg('r3d18_rgb.py')[key]
+    # the streams are the models of the RGB and flow configs
+    assert two['rgb_stream'] == model_cfg('r3d18_rgb.py')
+    assert two['flow_stream'] == model_cfg('r3d18_tvl1_flow.py')
+    assert two['data_preprocessor'] == two['rgb_stream']['data_preprocessor']
     with_test_flow(two['flow_stream'])
     fused = build(two)
     assert num_params(fused.rgb_stream) == num_params(plain)
@@ -124,3 +121,26 @@ def test_experiment_configs_parse(path):
     if cfg.model.type == 'DistillRecognizer3D':
         assert cfg.model.teacher_ckpt.endswith('-tvl1')
         assert osp.exists(osp.join(REPO, cfg.model.teacher_cfg))
+
+
+def demo_model(kind):
+    name = f'r3d18slim_1xb16-16x1x1-60e_synthetic-motion-{kind}.py'
+    return Config.fromfile(osp.join(DEMO, name)).model.to_dict()
+
+
+def test_demo_configs_share_the_slim_r3d18():
+    slim = Config.fromfile(osp.join(DEMO, '_base_',
+                                    'r3d18slim.py')).model.to_dict()
+    bases = dict(
+        rgb='r3d18_rgb.py', tvl1='r3d18_tvl1_flow.py',
+        distill='r3d18_distill.py')
+    for kind, base in bases.items():
+        model, expected = demo_model(kind), model_cfg(base)
+        for part in ('backbone', 'cls_head'):
+            expected[part].update(slim[part])
+            assert model[part] == expected[part], (kind, part)
+        assert model['type'] == expected['type']
+    # the two-stream demo fuses the -rgb and -tvl1 runs: their models
+    two = demo_model('two-stream')
+    assert two['rgb_stream'] == demo_model('rgb')
+    assert two['flow_stream'] == demo_model('tvl1')

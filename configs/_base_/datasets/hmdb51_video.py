@@ -46,12 +46,19 @@
 # sample); BrokenVideoReportHook reports the count and the files at the end
 # of every epoch. Validation and test never skip. A missing or empty list
 # (e.g. a split prepare_annotations did not write) is an error naming it.
+#
+# What is not here is synthetic_motion_video.py's, the CPU-sized dataset of
+# the same layout: the dataset type, the loaders' settings (samplers,
+# persistent workers, skip_broken=False, test_mode), the metrics and the
+# hooks. This file states what differs: the data, the clip size, the flip,
+# batch sizes and workers, the multi-clip test. mmengine fills a base's
+# paths and pipelines in when it reads the base, so those are stated again.
+_base_ = ['./synthetic_motion_video.py']
 split = '{{$HMDB51_SPLIT:1}}'
 if split not in ('1', '2', '3'):
     raise ValueError('HMDB51_SPLIT must be 1, 2 or 3 (the official splits '
                      f'of HMDB51), got {split!r}')
 data_root = '{{$HMDB51_ROOT:data/hmdb51}}'
-dataset_type = 'CheckedVideoDataset'
 video_root = f'{data_root}/videos'
 ann_root = f'{data_root}/annotations'
 ann_file_train = f'{ann_root}/hmdb51_train_split_{split}_videos.txt'
@@ -107,47 +114,21 @@ test_pipeline_multiclip = [
 train_dataloader = dict(
     batch_size=8,
     num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
-        type=dataset_type,
         ann_file=ann_file_train,
         data_prefix=dict(video=video_root),
-        pipeline=train_pipeline,
-        skip_broken=False))
+        pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=8,
     num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
         ann_file=ann_file_val,
         data_prefix=dict(video=video_root),
-        pipeline=val_pipeline,
-        test_mode=True))
+        pipeline=val_pipeline))
 test_dataloader = dict(
     batch_size=1,
     num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
         ann_file=ann_file_test,
         data_prefix=dict(video=video_root),
-        pipeline=test_pipeline,
-        test_mode=True))
-
-val_evaluator = dict(
-    type='AccMetric',
-    metric_list=('top_k_accuracy', 'mean_class_accuracy'),
-    metric_options=dict(top_k_accuracy=dict(topk=(1, 5))))
-test_evaluator = val_evaluator
-# BrokenVideoReportHook: skipped videos per epoch (skip_broken=True);
-# RandomStateHook: every rank's torch / numpy / random state in each
-# checkpoint, so --resume continues with the same dropout masks and
-# main-process augmentation as an uninterrupted run
-custom_hooks = [
-    dict(type='BrokenVideoReportHook'),
-    dict(type='RandomStateHook')
-]
+        pipeline=test_pipeline))
