@@ -22,22 +22,62 @@ M1, a ``(1, 3, 25, H, W)`` clip (24 pairs in one batched call), median
 printed from the medians and from the minima (the min is the less
 disturbed by other processes on a shared machine; with them, prefer
 ``threads=1``, see ``TVL1OpticalFlow``'s CPU note).
+
+Real frames with ground truth (:func:`real_benchmark`): the Middlebury
+sequences (Baker et al., "A Database and Evaluation Methodology for
+Optical Flow", IJCV 2011) or FlyingChairs-style pairs (Dosovitskiy et al.,
+"FlowNet", ICCV 2015), read by :mod:`tsdistill.datasets.optical_flow_pairs`.
+Per pair, the EPE over the pixels whose flow is known (all of them, no
+border: Middlebury's own evaluation) and the milliseconds per pair of
+OpenCV's DualTVL1 (as above, one call) and of M1 at each preset (the pair
+as a ``(1, 3, 2, H, W)`` clip: one untimed call gives the flow and warms
+up, then the median and min of ``repeats`` calls); then the means over the
+pairs, and the speed-up as OpenCV's mean time over the method's.
+:func:`run_flow_benchmark` runs any of the sources and writes one JSON.
 """
 import json
 import os
 import os.path as osp
 import platform
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 import torch
 
+from tsdistill.datasets.optical_flow_pairs import (FlowPair,
+                                                   flying_chairs_pairs,
+                                                   middlebury_pairs)
 from tsdistill.models.flow import TVL1OpticalFlow
 from tsdistill.utils import flow_synthetic as fs
 
 CLIP_LEN = 25
+
+#: M1's presets on real frames: name -> keyword arguments.
+PRESETS = dict(
+    default=dict(),
+    fast=TVL1OpticalFlow.FAST_PRESET,
+    accurate=TVL1OpticalFlow.ACCURATE_PRESET)
+
+#: Row labels of the real-data tables.
+LABELS = dict(
+    opencv='OpenCV DualTVL1',
+    default='`TVL1OpticalFlow()`',
+    fast='`TVL1OpticalFlow.fast()`',
+    accurate='`TVL1OpticalFlow.accurate()`')
+
+#: Above this many pairs the tables give only the means (the JSON has all).
+MAX_TABLE_COLUMNS = 8
+
+
+def _machine(threads: int) -> dict:
+    return dict(
+        cpus=os.cpu_count(),
+        threads=threads,
+        torch=torch.__version__,
+        opencv=cv2.__version__,
+        python=platform.python_version())
 
 
 def _epe_per_kind(pairs: list, flows: List[np.ndarray],
@@ -116,12 +156,7 @@ def synthetic_benchmark(sizes: Sequence[int] = (112, 224),
     }
     results = dict(
         settings=dict(default=dict(), fast=dict(TVL1OpticalFlow.FAST_PRESET)),
-        machine=dict(
-            cpus=os.cpu_count(),
-            threads=threads,
-            torch=torch.__version__,
-            opencv=cv2.__version__,
-            python=platform.python_version()),
+        machine=_machine(threads),
         sizes={})
     start = time.perf_counter()
     for size in sizes:
@@ -189,3 +224,231 @@ def _targets(res) -> dict:
         'fast >= 20x OpenCV': bool(f['speedup_vs_opencv'] >= 20),
         'fast EPE <= 1.5x OpenCV EPE': bool(f['epe_ratio_vs_opencv'] <= 1.5),
     }
+
+
+def pair_epe(flow: np.ndarray, pair: FlowPair) -> float:
+    """Average end-point error over the pixels with known flow.
+
+    Args:
+        flow (np.ndarray): ``(H, W, 2)`` estimated flow.
+        pair (FlowPair): The pair with its ground truth and mask.
+
+    Returns:
+        float: Mean of ``|flow - gt|_2`` over ``pair.valid``.
+    """
+    if not pair.valid.any():
+        raise ValueError(f'{pair.name}: no pixel with known flow')
+    return fs.epe(flow, pair.flow, pair.valid)
+
+
+def opencv_pair_flow(pair: FlowPair) -> Tuple[np.ndarray, float]:
+    """OpenCV's DualTVL1 (defaults, greyscale uint8): flow and seconds."""
+    tvl1 = cv2.optflow.DualTVL1OpticalFlow_create()
+    g0 = cv2.cvtColor(pair.frame0, cv2.COLOR_RGB2GRAY)
+    g1 = cv2.cvtColor(pair.frame1, cv2.COLOR_RGB2GRAY)
+    t0 = time.perf_counter()
+    flow = tvl1.calc(g0, g1, None)
+    return flow, time.perf_counter() - t0
+
+
+def module_pair_flow(module: TVL1OpticalFlow, pair: FlowPair,
+                     repeats: int) -> Tuple[np.ndarray, List[float]]:
+    """M1 on one pair: flow (untimed call) and ``repeats`` timed calls."""
+    x = torch.from_numpy(np.stack([pair.frame0, pair.frame1]))
+    x = x.permute(3, 0, 1, 2).unsqueeze(0).float()  # (1, 3, 2, H, W)
+    times = []
+    with torch.no_grad():
+        flow = module(x)[0, :, 0].permute(1, 2, 0).numpy()
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            module(x)
+            times.append(time.perf_counter() - t0)
+    return flow, times
+
+
+def real_benchmark(pairs: Sequence[FlowPair],
+                   presets: Sequence[str] = tuple(PRESETS),
+                   repeats: int = 3,
+                   opencv: bool = True,
+                   log: Optional[Callable[[str], None]] = print) -> dict:
+    """EPE and ms per pair of OpenCV and M1's presets on real pairs.
+
+    Args:
+        pairs (Sequence[FlowPair]): Frames with ground truth.
+        presets (Sequence[str]): Keys of :data:`PRESETS`.
+        repeats (int): Timed calls of M1 per pair (>= 1).
+        opencv (bool): Run OpenCV's DualTVL1 too (the speed-up reference).
+        log (callable, optional): Progress lines. Defaults to ``print``.
+
+    Returns:
+        dict: ``pairs``: per pair its ``name``, ``size`` ``[H, W]``,
+        ``known`` (fraction of pixels with known flow) and per method
+        ``epe``, ``ms_per_pair`` (median) and ``ms_per_pair_min``;
+        ``mean``: per method the mean ``epe``, ``ms_per_pair`` and
+        ``ms_per_pair_min`` over the pairs, and with OpenCV
+        ``speedup_vs_opencv`` (ratio of the mean times).
+    """
+    if repeats < 1:
+        raise ValueError(f'repeats must be >= 1, got {repeats}')
+    if not pairs:
+        raise ValueError('no pairs to benchmark')
+    unknown = [p for p in presets if p not in PRESETS]
+    if unknown:
+        raise ValueError(f'unknown presets {unknown}, expected some of '
+                         f'{list(PRESETS)}')
+    modules = {name: TVL1OpticalFlow(**PRESETS[name]) for name in presets}
+    methods = (['opencv'] if opencv else []) + list(presets)
+    rows = []
+    for pair in pairs:
+        row = dict(
+            name=pair.name,
+            size=list(pair.shape),
+            known=float(pair.valid.mean()))
+        if opencv:
+            flow, seconds = opencv_pair_flow(pair)
+            row['opencv'] = dict(
+                epe=pair_epe(flow, pair),
+                ms_per_pair=1000 * seconds,
+                ms_per_pair_min=1000 * seconds)
+        for name, module in modules.items():
+            flow, times = module_pair_flow(module, pair, repeats)
+            row[name] = dict(
+                epe=pair_epe(flow, pair),
+                ms_per_pair=1000 * float(np.median(times)),
+                ms_per_pair_min=1000 * float(np.min(times)))
+        if log is not None:
+            log(f'  {pair.name} ({pair.shape[1]}x{pair.shape[0]}): ' +
+                ', '.join(f"{m} {row[m]['epe']:.3f} px "
+                          f"{row[m]['ms_per_pair']:.0f} ms" for m in methods))
+        rows.append(row)
+    mean = {}
+    for m in methods:
+        mean[m] = {
+            key: float(np.mean([r[m][key] for r in rows]))
+            for key in ('epe', 'ms_per_pair', 'ms_per_pair_min')
+        }
+    if opencv:
+        for m in methods:
+            mean[m]['speedup_vs_opencv'] = (
+                mean['opencv']['ms_per_pair'] / mean[m]['ms_per_pair'])
+    return dict(
+        methods=methods,
+        presets={name: dict(PRESETS[name])
+                 for name in presets},
+        repeats=repeats,
+        pairs=rows,
+        mean=mean)
+
+
+def markdown_table(result: dict) -> str:
+    """The tables of a :func:`real_benchmark` result, in markdown.
+
+    EPE per pair (up to :data:`MAX_TABLE_COLUMNS` pairs), mean EPE, mean
+    ms per pair and speed-up against OpenCV, one row per method; then, for
+    few pairs, the ms per pair of each.
+    """
+    rows, methods = result['pairs'], result['methods']
+    names = [r['name'] for r in rows]
+    per_pair = len(rows) <= MAX_TABLE_COLUMNS
+    cols = (names if per_pair else []) + ['mean EPE px', 'ms/pair (mean)']
+    with_speed = 'opencv' in methods
+    if with_speed:
+        cols.append('speed-up')
+    lines = [
+        '| method | ' + ' | '.join(cols) + ' |', '|---|' + '---|' * len(cols)
+    ]
+    for m in methods:
+        cells = [f"{r[m]['epe']:.3f}" for r in rows] if per_pair else []
+        cells += [
+            f"{result['mean'][m]['epe']:.3f}",
+            f"{result['mean'][m]['ms_per_pair']:.0f}"
+        ]
+        if with_speed:
+            cells.append(f"{result['mean'][m]['speedup_vs_opencv']:.1f}x")
+        lines.append(f'| {LABELS.get(m, m)} | ' + ' | '.join(cells) + ' |')
+    if per_pair:
+        lines += [
+            '', '| ms/pair | ' + ' | '.join(names) + ' |',
+            '|---|' + '---|' * len(names)
+        ]
+        for m in methods:
+            lines.append(f'| {LABELS.get(m, m)} | ' +
+                         ' | '.join(f"{r[m]['ms_per_pair']:.0f}"
+                                    for r in rows) + ' |')
+    return '\n'.join(lines)
+
+
+def run_flow_benchmark(sizes: Optional[Sequence[int]] = None,
+                       middlebury: Optional[str] = None,
+                       flying_chairs: Optional[str] = None,
+                       max_pairs: Optional[int] = 24,
+                       downscale: int = 1,
+                       presets: Sequence[str] = tuple(PRESETS),
+                       pairs_per_motion: int = 6,
+                       repeats: int = 3,
+                       threads: int = 2,
+                       seed: int = 0,
+                       out: Optional[str] = None) -> dict:
+    """The synthetic and / or real-data benchmarks, one JSON.
+
+    Args:
+        sizes (Sequence[int], optional): Sides of the synthetic benchmark
+            (:func:`synthetic_benchmark`). Defaults to ``None``: 112 and
+            224 when no real source is given, else no synthetic run.
+        middlebury (str, optional): Middlebury root (see
+            :func:`~tsdistill.datasets.optical_flow_pairs.middlebury_pairs`).
+        flying_chairs (str, optional): FlyingChairs-style folder.
+        max_pairs (int, optional): FlyingChairs pairs read (the first by
+            name); ``None`` or ``0``: all. Defaults to ``24``.
+        downscale (int): Integer down-scaling of the real pairs
+            (:meth:`FlowPair.downscaled`). Defaults to ``1``.
+        presets (Sequence[str]): M1's presets on real pairs.
+        pairs_per_motion (int): Synthetic pairs per motion kind.
+        repeats (int): Timed M1 calls (clip or pair).
+        threads (int): torch and OpenCV CPU threads.
+        seed (int): Seed of the synthetic pairs.
+        out (str, optional): JSON output path.
+
+    Returns:
+        dict: The synthetic results at the top level (as
+        :func:`synthetic_benchmark` returns them) if run, ``machine``, and
+        per real source (``middlebury``, ``flying_chairs``) the
+        :func:`real_benchmark` result with its ``root``, ``downscale`` and
+        ``table`` (markdown).
+    """
+    sources = dict(middlebury=middlebury, flying_chairs=flying_chairs)
+    sources = {k: v for k, v in sources.items() if v}
+    if sizes is None and not sources:
+        sizes = (112, 224)
+    torch.set_num_threads(threads)
+    cv2.setNumThreads(threads)
+    start = time.perf_counter()
+    results: dict = {}
+    if sizes:
+        results = synthetic_benchmark(sizes, pairs_per_motion, repeats,
+                                      threads, seed)
+    results['machine'] = _machine(threads)
+    for source, root in sources.items():
+        if source == 'middlebury':
+            pairs = middlebury_pairs(root)
+        else:
+            pairs = flying_chairs_pairs(root, max_pairs or None)
+        pairs = [p.downscaled(downscale) for p in pairs]
+        print(f'\n{source}: {len(pairs)} pairs from {root}' +
+              (f', downscaled 1/{downscale}' if downscale > 1 else '') +
+              f', {threads} thread(s)')
+        res = real_benchmark(pairs, presets, repeats)
+        res.update(root=root, downscale=downscale)
+        res['table'] = markdown_table(res)
+        print(res['table'])
+        results[source] = res
+    results['seconds'] = time.perf_counter() - start
+    if sources:
+        print(f"total {results['seconds']:.0f} s")
+    if out:
+        if osp.dirname(out):
+            os.makedirs(osp.dirname(out), exist_ok=True)
+        with open(out, 'w') as f:
+            json.dump(results, f, indent=2)
+        print(f'wrote {out}')
+    return results
