@@ -21,8 +21,8 @@ One run, in five steps (:func:`extraction_benchmark`):
    OpenCV's ``DualTVL1OpticalFlow_create()`` with its defaults, and M1 at
    its default setting (``TVL1OpticalFlow()``: 5 scales, 5 warps, 8
    iterations), the one whose EPE is at most OpenCV's there (0.051 vs
-   0.062 px at 112x112, 0.046 vs 1.359 at 224x224); the fast preset can be
-   added as a row (``presets``).
+   0.062 px at 112x112, 0.046 vs 1.359 at 224x224); the fast and the
+   accurate presets can be added as rows (``presets``).
 3. **Extraction.** :func:`~tsdistill.utils.flow_extraction.extract_flow`,
    the function ``tools/extract_flow.py`` calls, on every clip with each M1
    setting (module backend, ``threads`` torch threads, ``batch_pairs``
@@ -86,7 +86,10 @@ from ..utils.flow_io import read_flow_jpegs, write_flow_jpegs
 from .latency import environment
 
 #: M1 settings by name: ``TVL1OpticalFlow`` keyword arguments
-PRESETS = dict(default={}, fast=dict(TVL1OpticalFlow.FAST_PRESET))
+PRESETS = dict(
+    default={},
+    fast=dict(TVL1OpticalFlow.FAST_PRESET),
+    accurate=dict(TVL1OpticalFlow.ACCURATE_PRESET))
 #: the projection's defaults: an NVIDIA V100 (HBM2, 900 GB/s peak), 70 %
 #: of it reached by streaming kernels, 10 us of host time per eager
 #: PyTorch operation (dispatch and launch), PCIe 3.0 x16 at 12 GB/s
