@@ -14,12 +14,7 @@ import mmcv
 import numpy as np
 import pytest
 
-from tsdistill.datasets.optical_flow_pairs import (UNKNOWN_FLOW_THRESH,
-                                                   FlowPair, FlowPairError,
-                                                   flying_chairs_pairs,
-                                                   known_flow_mask,
-                                                   middlebury_pairs, read_flo,
-                                                   read_pair)
+from tsdistill.datasets import optical_flow_pairs as ofp
 
 #: The shared Middlebury sequences (see ../shared/data/README.md)
 MIDDLEBURY_DIR = os.environ.get(
@@ -41,7 +36,7 @@ SHARED = {
 def middlebury():
     if not osp.isdir(MIDDLEBURY_DIR):
         pytest.skip(f'no Middlebury sequences in {MIDDLEBURY_DIR}')
-    return middlebury_pairs(MIDDLEBURY_DIR)
+    return ofp.middlebury_pairs(MIDDLEBURY_DIR)
 
 
 def _write_pair(folder, prefix, size=(6, 8), ext='.ppm', flow=None):
@@ -69,7 +64,7 @@ def test_reads_the_shared_middlebury_sequences(middlebury):
         assert pair.flow.dtype == np.float32
         assert pair.valid.mean() == pytest.approx(known, abs=1e-4)
         # unknown flow is stored as 1e10, the rest is a few pixels
-        unknown = np.abs(pair.flow).max(-1) > UNKNOWN_FLOW_THRESH
+        unknown = np.abs(pair.flow).max(-1) > ofp.UNKNOWN_FLOW_THRESH
         np.testing.assert_array_equal(pair.valid, ~unknown)
         assert np.abs(pair.flow[pair.valid]).max() < 25
         # RGB order: OpenCV reads BGR
@@ -91,29 +86,29 @@ def test_middlebury_sequence_subset_and_split_layout(tmp_path, middlebury):
         osp.join(MIDDLEBURY_DIR, 'Grove2', 'flow10.flo'),
         tmp_path / 'other-gt-flow' / 'Grove2' / 'flow10.flo')
     shutil.rmtree(tmp_path / 'other-gt-flow' / 'Urban2')
-    pairs = middlebury_pairs(str(tmp_path))
+    pairs = ofp.middlebury_pairs(str(tmp_path))
     assert [p.name for p in pairs] == ['Grove2']
     np.testing.assert_array_equal(pairs[0].flow, middlebury[1].flow)
     np.testing.assert_array_equal(pairs[0].frame1, middlebury[1].frame1)
-    only = middlebury_pairs(MIDDLEBURY_DIR, ['Urban2', 'Dimetrodon'])
+    only = ofp.middlebury_pairs(MIDDLEBURY_DIR, ['Urban2', 'Dimetrodon'])
     assert [p.name for p in only] == ['Urban2', 'Dimetrodon']
     with pytest.raises(
             FileNotFoundError, match='no Middlebury sequence '
             'Venus'):
-        middlebury_pairs(MIDDLEBURY_DIR, ['Venus'])
+        ofp.middlebury_pairs(MIDDLEBURY_DIR, ['Venus'])
 
 
 def test_middlebury_missing_files_are_named(tmp_path):
     with pytest.raises(FileNotFoundError, match='no Middlebury folder'):
-        middlebury_pairs(str(tmp_path / 'nowhere'))
+        ofp.middlebury_pairs(str(tmp_path / 'nowhere'))
     with pytest.raises(FileNotFoundError, match='no Middlebury sequence in'):
-        middlebury_pairs(str(tmp_path))
+        ofp.middlebury_pairs(str(tmp_path))
     seq = tmp_path / 'Seq'
     seq.mkdir()
     cv2.imwrite(str(seq / 'frame10.png'), np.zeros((4, 5, 3), np.uint8))
     mmcv.flowwrite(np.zeros((4, 5, 2), np.float32), str(seq / 'flow10.flo'))
     with pytest.raises(FileNotFoundError) as err:
-        middlebury_pairs(str(tmp_path))
+        ofp.middlebury_pairs(str(tmp_path))
     assert 'Seq: missing frame' in str(err.value)
     assert str(seq / 'frame11.png') in str(err.value)
 
@@ -122,14 +117,14 @@ def test_size_mismatch_is_named(tmp_path):
     _write_pair(str(tmp_path), 'a', size=(6, 8))
     mmcv.flowwrite(
         np.zeros((6, 7, 2), np.float32), str(tmp_path / 'a_flow.flo'))
-    with pytest.raises(FlowPairError) as err:
-        flying_chairs_pairs(str(tmp_path))
+    with pytest.raises(ofp.FlowPairError) as err:
+        ofp.flying_chairs_pairs(str(tmp_path))
     assert 'size mismatch' in str(err.value)
     assert 'a_flow.flo is 7x6' in str(err.value)
     assert 'a_img1.ppm is 8x6' in str(err.value)
     cv2.imwrite(str(tmp_path / 'a_img2.ppm'), np.zeros((5, 8, 3), np.uint8))
-    with pytest.raises(FlowPairError, match='frames of different sizes'):
-        flying_chairs_pairs(str(tmp_path))
+    with pytest.raises(ofp.FlowPairError, match='frames of different sizes'):
+        ofp.flying_chairs_pairs(str(tmp_path))
 
 
 def test_bad_flo_files_give_clear_errors(tmp_path):
@@ -149,23 +144,23 @@ def test_bad_flo_files_give_clear_errors(tmp_path):
     for message, content in cases.items():
         with open(path, 'wb') as f:
             f.write(content)
-        with pytest.raises(FlowPairError) as err:
-            read_flo(path)
+        with pytest.raises(ofp.FlowPairError) as err:
+            ofp.read_flo(path)
         assert path in str(err.value) and message in str(err.value), message
     with pytest.raises(FileNotFoundError, match='missing flow file'):
-        read_flo(str(tmp_path / 'none.flo'))
+        ofp.read_flo(str(tmp_path / 'none.flo'))
     # the Middlebury magic: float32 202021.25 is the bytes PIEH
     assert np.float32(202021.25).tobytes() == b'PIEH'
     with open(path, 'wb') as f:
         f.write(np.float32(202021.25).tobytes() + header + values)
-    assert read_flo(path).shape == (2, 3, 2)
+    assert ofp.read_flo(path).shape == (2, 3, 2)
 
 
 def test_unreadable_frame_is_named(tmp_path):
     _write_pair(str(tmp_path), 'a')
     (tmp_path / 'a_img2.ppm').write_bytes(b'not an image')
-    with pytest.raises(FlowPairError, match='a_img2.ppm: not an image'):
-        flying_chairs_pairs(str(tmp_path))
+    with pytest.raises(ofp.FlowPairError, match='a_img2.ppm: not an image'):
+        ofp.flying_chairs_pairs(str(tmp_path))
 
 
 def test_flying_chairs_folder(tmp_path):
@@ -175,24 +170,24 @@ def test_flying_chairs_folder(tmp_path):
     }
     flows['00002'][0, 0] = (1e10, 0.0)  # unknown
     mmcv.flowwrite(flows['00002'], str(tmp_path / '00002_flow.flo'))
-    pairs = flying_chairs_pairs(str(tmp_path))
+    pairs = ofp.flying_chairs_pairs(str(tmp_path))
     assert [p.name for p in pairs] == ['00001', '00002']
     for pair in pairs:
         np.testing.assert_array_equal(pair.flow, flows[pair.name])
         assert pair.frame0.shape == (6, 8, 3)
     assert pairs[1].valid.sum() == 6 * 8 - 1 and not pairs[1].valid[0, 0]
-    assert len(flying_chairs_pairs(str(tmp_path), max_pairs=1)) == 1
+    assert len(ofp.flying_chairs_pairs(str(tmp_path), max_pairs=1)) == 1
     os.remove(tmp_path / '00002_img2.ppm')
     with pytest.raises(FileNotFoundError, match='00002: missing frame'):
-        flying_chairs_pairs(str(tmp_path))
+        ofp.flying_chairs_pairs(str(tmp_path))
     os.remove(tmp_path / '00001_flow.flo')
     with pytest.raises(FileNotFoundError, match='00001: missing flow file'):
-        flying_chairs_pairs(str(tmp_path))
+        ofp.flying_chairs_pairs(str(tmp_path))
     (tmp_path / 'empty').mkdir()
     with pytest.raises(FileNotFoundError, match='no FlyingChairs pair'):
-        flying_chairs_pairs(str(tmp_path / 'empty'))
+        ofp.flying_chairs_pairs(str(tmp_path / 'empty'))
     with pytest.raises(FileNotFoundError, match='no FlyingChairs folder'):
-        flying_chairs_pairs(str(tmp_path / 'nowhere'))
+        ofp.flying_chairs_pairs(str(tmp_path / 'nowhere'))
 
 
 def test_known_flow_mask():
@@ -202,7 +197,7 @@ def test_known_flow_mask():
     flow[1, 0, 0] = np.nan
     flow[1, 1] = 1e9  # the threshold itself is known
     np.testing.assert_array_equal(
-        known_flow_mask(flow), [[False, False, True], [False, True, True]])
+        ofp.known_flow_mask(flow), [[False, False, True], [False, True, True]])
 
 
 def test_downscaled_pair():
@@ -210,12 +205,12 @@ def test_downscaled_pair():
     frame = rng.integers(0, 256, (5, 7, 3), dtype=np.uint8)
     flow = np.ones((5, 7, 2), np.float32) * (4.0, -2.0)
     flow[0, 0] = 1e10
-    pair = FlowPair('p', frame, frame, flow, known_flow_mask(flow))
+    pair = ofp.FlowPair('p', frame, frame, flow, ofp.known_flow_mask(flow))
     small = pair.downscaled(2)
     assert small.shape == (2, 3) and small.frame0.shape == (2, 3, 3)
     assert small.valid.tolist() == [[False, True, True], [True, True, True]]
     np.testing.assert_allclose(small.flow[small.valid], [[2.0, -1.0]] * 5)
-    assert not known_flow_mask(small.flow)[0, 0]
+    assert not ofp.known_flow_mask(small.flow)[0, 0]
     assert small.frame0[1, 1, 0] == pytest.approx(
         frame[2:4, 2:4, 0].mean(), abs=0.5)
     assert pair.downscaled(1) is pair
@@ -226,5 +221,5 @@ def test_downscaled_pair():
 def test_read_pair_names_a_missing_flow(tmp_path):
     _write_pair(str(tmp_path), 'a')
     with pytest.raises(FileNotFoundError, match='b: missing flow file'):
-        read_pair('b', str(tmp_path / 'a_img1.ppm'),
-                  str(tmp_path / 'a_img2.ppm'), str(tmp_path / 'b.flo'))
+        ofp.read_pair('b', str(tmp_path / 'a_img1.ppm'),
+                      str(tmp_path / 'a_img2.ppm'), str(tmp_path / 'b.flo'))
