@@ -1,6 +1,5 @@
 # mmaction2 1.2.0's default runtime (its configs/_base_/default_runtime.py)
-# with three differences: at most 3 epoch checkpoints kept
-# (max_keep_ckpts), the distributed backend from TSDISTILL_DIST_BACKEND,
+# with two differences: at most 3 epoch checkpoints kept (max_keep_ckpts)
 # and the TensorBoard switch below. A copy, not `_base_ =
 # 'mmaction::_base_/default_runtime.py'`: mmengine 0.10.7 finds a package's
 # configs through pkg_resources, which setuptools 82 and later no longer
@@ -21,8 +20,10 @@ default_hooks = dict(
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    # 'gloo' for CPU-only multi-process runs (see tools/dist_train.sh)
-    dist_cfg=dict(backend='{{$TSDISTILL_DIST_BACKEND:nccl}}'))
+    # tools/train.py and tools/test.py replace the backend with
+    # TSDISTILL_DIST_BACKEND (e.g. gloo on CPU-only machines) in any config:
+    # tsdistill/engine/mmaction_tools.py
+    dist_cfg=dict(backend='nccl'))
 
 log_processor = dict(type='LogProcessor', window_size=20, by_epoch=True)
 

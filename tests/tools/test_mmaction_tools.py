@@ -10,9 +10,16 @@ import subprocess
 import sys
 
 import mmaction
+import pytest
+from mmengine.config import Config
+
+from tsdistill.engine import load_mmaction_tool
+from tsdistill.utils.dist_env import DIST_BACKEND_ENV
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MMACTION_TOOLS = osp.join(osp.dirname(mmaction.__file__), '.mim', 'tools')
+MMACTION_CONFIGS = osp.join(
+    osp.dirname(mmaction.__file__), '.mim', 'configs')
 
 CONFIG = """
 custom_imports = dict(imports=['tsdistill'], allow_failed_imports=False)
@@ -106,3 +113,28 @@ def test_plugin_tools_are_the_same_flow(tmp_path, tiny_video_list):
     ],
                cwd=str(tmp_path))
     assert 'acc/top1' in out
+
+
+BACKEND_CONFIGS = dict(
+    plugin=osp.join(REPO, 'configs', 'recognition', 'r3d18',
+                    'r3d18_8xb8-25x1x1-100e_hmdb51-split1-rgb.py'),
+    model_zoo=osp.join(
+        MMACTION_CONFIGS, 'recognition', 'c3d',
+        'c3d_sports1m-pretrained_8xb30-16x1x1-45e_ucf101-rgb.py'))
+
+
+@pytest.mark.parametrize(
+    'config', list(BACKEND_CONFIGS.values()), ids=list(BACKEND_CONFIGS))
+@pytest.mark.parametrize('tool', ['train', 'test'])
+def test_backend_from_the_environment(tool, config, monkeypatch):
+    """The tools give any config the backend TSDISTILL_DIST_BACKEND names;
+    the config itself (nccl) does not read the variable."""
+    monkeypatch.setenv('LOCAL_RANK', '0')  # parse_args sets it otherwise
+    monkeypatch.setenv(DIST_BACKEND_ENV, 'gloo')
+    monkeypatch.setattr(
+        sys, 'argv', [tool, config] + (['ckpt.pth'] if tool == 'test' else []))
+    cfg = Config.fromfile(config)
+    assert cfg.env_cfg.dist_cfg.backend == 'nccl'
+    module = load_mmaction_tool(tool)
+    cfg = module.merge_args(cfg, module.parse_args())
+    assert cfg.env_cfg.dist_cfg.backend == 'gloo'

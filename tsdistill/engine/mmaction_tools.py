@@ -5,9 +5,11 @@ The plugin's tools are these scripts, which ship inside the mmaction2 wheel
 (``mmaction/.mim/tools``), run unchanged except for one step: the config
 read from the command line passes through
 :func:`tsdistill.utils.dist_env.apply_dist_backend_env` before mmaction2
-merges the command-line arguments into it. So every config, not only those
-inheriting ``configs/_base_/default_runtime.py``, honours
-``TSDISTILL_DIST_BACKEND``, and ``--cfg-options`` still has the last word.
+merges the command-line arguments into it. So every config (the plugin's,
+mmaction2's model zoo, any other) honours ``TSDISTILL_DIST_BACKEND``, and
+``--cfg-options`` still has the last word. This is the variable's one
+home: no config reads it, and a config loaded without these tools keeps the
+backend it states.
 """
 import importlib.util
 import os.path as osp
