@@ -134,6 +134,23 @@ def test_fitnets_values():
         FitNetsLoss()
 
 
+def test_fitnets_hint_fraction_leaves_the_other_channels_free():
+    loss = FitNetsLoss(
+        student_channels=4, teacher_channels=3, hint_fraction=0.5)
+    assert loss.connector.in_channels == loss.hint_channels == 2
+    student = torch.randn(2, 4, 2, 3, 3, requires_grad=True)
+    loss(student, torch.randn(2, 3, 2, 3, 3)).backward()
+    grad = student.grad.abs().sum(dim=(0, 2, 3, 4))
+    # the hint reaches the first half of the channels, not the second
+    assert bool((grad[:2] > 0).all()) and bool((grad[2:] == 0).all())
+    # the fraction rounds up: at least one channel is matched
+    assert FitNetsLoss(
+        student_channels=3, teacher_channels=3,
+        hint_fraction=0.1).hint_channels == 1
+    with pytest.raises(ValueError, match='hint_fraction must be in'):
+        FitNetsLoss(student_channels=4, teacher_channels=3, hint_fraction=0)
+
+
 def test_logit_kd_values():
     temperature = 2.0
     loss = LogitKDLoss(loss_weight=1.0, temperature=temperature)

@@ -4,6 +4,7 @@
 Romero et al., "FitNets: Hints for Thin Deep Nets", ICLR 2015, applied to
 the 3D maps of the student (M3) and the flow teacher (M1 + M2).
 """
+import math
 from typing import Optional
 
 import torch.nn.functional as F
@@ -24,7 +25,10 @@ class FitNetsLoss(BaseDistillLoss):
     the optimizer, DDP and checkpoints see it from the start. It belongs to
     the student's training: only the projection ``r(F_rgb)`` has to match
     the flow features, so the directions of ``F_rgb`` that ``r`` discards
-    stay free to keep appearance. ``lambda`` = ``loss_weight``; ``d`` is the
+    stay free to keep appearance. With ``hint_fraction < 1``, ``r`` reads
+    only the first ``ceil(hint_fraction * C_s)`` channels of ``F_rgb``: the
+    others get no gradient from the hint at all, a reserve for what the
+    flow teacher cannot see. ``lambda`` = ``loss_weight``; ``d`` is the
     mean over elements (the paper: half the sum of squares). FitNets train
     the hint in a first stage of its own; ``loss_schedule=dict(
     distill_only=N)`` of the recognizer gives that stage. The connector's
@@ -35,6 +39,8 @@ class FitNetsLoss(BaseDistillLoss):
         loss_weight (float): ``lambda``. Defaults to ``1.0``.
         student_channels (int): Channels of ``F_rgb``. Required.
         teacher_channels (int): Channels of ``F_flow``. Required.
+        hint_fraction (float): Fraction of ``F_rgb``'s channels (the first
+            ones) that ``r`` reads, in ``(0, 1]``. Defaults to ``1.0``.
     """
 
     default_pairs = (('layer3', 'layer3'), )
@@ -45,18 +51,25 @@ class FitNetsLoss(BaseDistillLoss):
     def __init__(self,
                  loss_weight: float = 1.0,
                  student_channels: Optional[int] = None,
-                 teacher_channels: Optional[int] = None) -> None:
+                 teacher_channels: Optional[int] = None,
+                 hint_fraction: float = 1.0) -> None:
         super().__init__(loss_weight, student_channels, teacher_channels)
         if student_channels is None or teacher_channels is None:
             raise ValueError('FitNetsLoss needs student_channels and '
                              'teacher_channels to build its connector '
                              '(DistillRecognizer3D fills them in)')
-        # r: C_student -> C_teacher at every position
+        if not 0 < hint_fraction <= 1:
+            raise ValueError('FitNetsLoss: hint_fraction must be in (0, 1], '
+                             f'got {hint_fraction}')
+        #: channels of F_rgb the connector reads (the first ones)
+        self.hint_channels = math.ceil(hint_fraction * student_channels)
+        # r: C_hint -> C_teacher at every position
         self.connector = nn.Conv3d(
-            student_channels, teacher_channels, kernel_size=1)
+            self.hint_channels, teacher_channels, kernel_size=1)
 
     def regress(self, student: Tensor) -> Tensor:
         """``r(F_rgb)``: ``(N, C_s[, T, H, W]) -> (N, C_t[, T, H, W])``."""
+        student = student[:, :self.hint_channels]
         if student.dim() == 2:  # pooled features
             return self.connector(student[:, :, None, None, None]).flatten(1)
         return self.connector(student)
