@@ -1,22 +1,30 @@
 # Copyright (c) tsdistill authors. All rights reserved.
-"""Precompute TV-L1 flow for a VideoDataset list as rawframe flow JPEGs.
+"""Precompute TV-L1 flow and RGB frames of a VideoDataset list as rawframes.
 
-Writes ``<out-root>/<video path without extension>/{x,y}_%05d.jpg``
-(mmaction2's flow rawframes, ``filename_tmpl='{}_{:05d}.jpg'``; flow
-clipped to ``--bound`` pixels, mapped to 0..255) and a marker with the
-settings, resumes by skipping videos finished with the same settings, and
-lists the videos it could not read; the exit status is 1 if there were any
-(unless ``--allow-failures``). Videos finished with other settings
-(``--bound``, ``--backend``, ``--short-side``, ``--flow-cfg``/``--fast``)
-stop the run before anything is computed (exit status 2) unless
-``--overwrite`` is given, which redoes them; so do finished folders whose
-files have the old names ``flow_{x,y}_%05d.jpg`` (unless ``--overwrite``,
-or ``--rename-old-names``, which renames them), and a ``--device`` that is
+Writes mmaction2's rawframe layout, ``<out-root>/<video path without
+extension>/``: ``img_%05d.jpg`` (the N frames, ``RawframeDataset``'s
+default ``filename_tmpl``) and ``x_%05d.jpg`` / ``y_%05d.jpg`` (the N - 1
+flows, ``filename_tmpl='{}_{:05d}.jpg'``; clipped to ``--bound`` pixels,
+mapped to 0..255), both from the frames resized to ``--short-side``.
+``--task rgb|flow|both`` (default ``both``) chooses what is written, as in
+mmaction2's ``tools/data/build_rawframes.py``. A marker with the task and
+the settings is written last. A re-run skips videos finished for the task
+with the same settings, writes only the missing part of a video finished
+for another task (e.g. the RGB frames of a ``--task flow`` folder; the
+flow is kept), and lists the videos it could not read; the exit status is
+1 if there were any (unless ``--allow-failures``). Videos finished with
+other settings (``--bound``, ``--backend``, ``--flow-cfg``/``--fast`` for
+the flow; ``--short-side`` for every part) stop the run before anything is
+computed (exit status 2) unless ``--overwrite`` is given, which redoes
+them; so do finished folders whose files have the old names
+``flow_{x,y}_%05d.jpg`` (unless ``--overwrite``, or
+``--rename-old-names``, which renames them), and a ``--device`` that is
 not available::
 
     python tools/extract_flow.py data/hmdb51/hmdb51_train_split_1_videos.txt \
         --data-root data/hmdb51/videos --out-root data/hmdb51/flow_tvl1 \
         --backend module                  # M1, batched, GPU if available
+    python tools/extract_flow.py ... --task flow   # no img_%05d.jpg
     python tools/extract_flow.py ... --backend opencv --workers 8
     torchrun --nproc_per_node 4 tools/extract_flow.py ...   # 4 shards
     python tools/extract_flow.py ... --rank 1 --world-size 2  # by hand
@@ -41,6 +49,12 @@ def main(argv=None) -> int:
     parser.add_argument('--data-root', default='', help='root of the videos')
     parser.add_argument('--out-root', required=True, help='output root')
     parser.add_argument(
+        '--task',
+        choices=('rgb', 'flow', 'both'),
+        default='both',
+        help='what to write: img_%%05d.jpg (rgb), x_/y_%%05d.jpg (flow) or '
+        'both (default: both)')
+    parser.add_argument(
         '--backend', choices=('module', 'opencv'), default='module')
     parser.add_argument(
         '--flow-cfg',
@@ -57,7 +71,11 @@ def main(argv=None) -> int:
     parser.add_argument(
         '--workers', type=int, default=1, help='opencv worker processes')
     parser.add_argument(
-        '--short-side', type=int, default=None, help='resize frames first')
+        '--short-side',
+        type=int,
+        default=None,
+        help='resize frames (RGB and flow) so the shorter side has this '
+        'length')
     parser.add_argument('--bound', type=float, default=20.0)
     parser.add_argument('--no-progress', action='store_true')
     parser.add_argument(
@@ -110,7 +128,8 @@ def main(argv=None) -> int:
             rename_old_names=args.rename_old_names,
             rank=args.rank,
             world_size=args.world_size,
-            max_pairs=args.batch_pairs)
+            max_pairs=args.batch_pairs,
+            task=args.task)
     except (DeviceError, FlowSettingsError, OldFlowNamesError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2

@@ -3,16 +3,21 @@
 import json
 import os
 import os.path as osp
+import runpy
 import shutil
 import subprocess
 import sys
 
+import cv2
+import numpy as np
 import pytest
-from _helpers.videos import real_clips, truncated_copy
+from _helpers.videos import (HMDB51_LIKE_NAMES, real_clips, truncated_copy,
+                             write_tiny_video)
 
 from tsdistill.datasets.hmdb51 import (HMDB51AnnotationError,
-                                       count_flow_frames, prepare_annotations,
-                                       read_split_file)
+                                       count_flow_frames, flow_frames,
+                                       prepare_annotations, read_split_file,
+                                       rgb_frames)
 from tsdistill.datasets.synthetic_motion import generate_motion_dataset
 from tsdistill.utils.flow_extraction import DONE_MARKER, flow_settings
 
@@ -162,11 +167,17 @@ def test_rawframe_lists_count_video_frames_minus_one(dataset, tmp_path):
             osp.join(out, f'hmdb51_{subset}_split_2_videos.txt'))
         frame_lines = _lines(
             osp.join(out, f'hmdb51_{subset}_split_2_rawframes.txt'))
+        rgb_lines = _lines(
+            osp.join(out, f'hmdb51_{subset}_split_2_rgb_rawframes.txt'))
         # the same videos and labels, in the same order; 4 frames -> 3 flows
         assert [
             f'{rel[:-4]} 3 {label}'
             for rel, label in map(str.split, video_lines)
         ] == frame_lines
+        assert [
+            f'{rel[:-4]} 4 {label}'
+            for rel, label in map(str.split, video_lines)
+        ] == rgb_lines
     assert not osp.exists(osp.join(out, 'hmdb51_train_split_1_videos.txt'))
 
 
@@ -470,10 +481,14 @@ def test_truncated_real_clip_found_before_training(tmp_path):
         'truncated AVI' in str(info.value)
     summary = prepare_annotations(
         str(videos), str(splits), str(tmp_path / 'ann'), splits=(1, ))
+    # no val video: the videos, flow and RGB lists are not written
     assert [i.kind for i in summary.issues
-            ] == ['truncated video', 'empty list', 'empty list']
+            ] == ['truncated video'] + ['empty list'] * 3
     assert _lines(tmp_path / 'ann' / 'hmdb51_train_split_1_rawframes.txt') \
         == ['climb/intact 242 0']
+    assert _lines(tmp_path / 'ann' /
+                  'hmdb51_train_split_1_rgb_rawframes.txt') \
+        == ['climb/intact 243 0']
 
 
 def test_cli_probe_workers_name_a_broken_video(dataset, tmp_path, capsys):
@@ -497,3 +512,177 @@ def test_cli_probe_workers_name_a_broken_video(dataset, tmp_path, capsys):
     assert '1 issue(s): unreadable video 1' in out and broken in out
     assert module.main(args + ['--strict']) == 1
     assert broken in capsys.readouterr().err
+
+
+def _write_rawframes(frame_dir, num_frames, task):
+    """RGB frames and / or flow as extract_flow leaves them, marked."""
+    num_pairs = num_frames - 1 if task != 'rgb' else 0
+    if task != 'rgb':
+        _write_flow(frame_dir, num_pairs, num_pairs, done=False)
+    os.makedirs(frame_dir, exist_ok=True)
+    if task != 'flow':
+        for i in range(1, num_frames + 1):
+            with open(osp.join(frame_dir, f'img_{i:05d}.jpg'), 'wb') as f:
+                f.write(b'\xff\xd8 jpeg')
+    with open(osp.join(frame_dir, DONE_MARKER), 'w') as f:
+        json.dump(
+            dict(
+                version=3,
+                task=task,
+                num_frames=num_frames if task != 'flow' else 0,
+                num_pairs=num_pairs,
+                settings=flow_settings('module', 20.0)), f)
+
+
+def test_rgb_and_flow_lists_from_a_rawframes_root(tmp_path):
+    names = ['both_0.avi', 'flow_only.avi', 'absent.avi', 'cut_rgb.avi']
+    videos, splits, flow = _flow_dataset(tmp_path, names)
+    root = osp.join(flow, 'wave')
+    _write_rawframes(osp.join(root, 'both_0'), 9, 'both')
+    _write_rawframes(osp.join(root, 'test_0'), 5, 'both')
+    _write_rawframes(osp.join(root, 'flow_only'), 7, 'flow')
+    _write_rawframes(osp.join(root, 'cut_rgb'), 7, 'both')
+    os.remove(osp.join(root, 'cut_rgb', 'img_00007.jpg'))
+    out = str(tmp_path / 'ann')
+    summary = _prepare_flow(videos, splits, flow, out)
+    # n RGB frames, n - 1 flows; a video missing a part is in no list
+    assert _lines(osp.join(out, 'hmdb51_train_split_1_rgb_rawframes.txt')) \
+        == ['wave/both_0 9 0']
+    assert _lines(osp.join(out, 'hmdb51_train_split_1_rawframes.txt')) == \
+        ['wave/both_0 8 0']
+    assert _lines(osp.join(out, 'hmdb51_train_split_1_videos.txt')) == \
+        ['wave/both_0.avi 0']
+    assert _lines(osp.join(out, 'hmdb51_val_split_1_rgb_rawframes.txt')) \
+        == ['wave/test_0 5 0']
+    assert [(i.kind, i.line)
+            for i in summary.issues] == [('missing rgb frames', 2),
+                                         ('missing flow', 3),
+                                         ('incomplete rgb frames', 4)]
+    flow_only, absent, cut = (i.message for i in summary.issues)
+    assert flow_only == f"no img_*.jpg in {osp.join(root, 'flow_only')}"
+    # a folder holding nothing is one issue, not one per part
+    assert absent == f"no x_*.jpg or img_*.jpg in {osp.join(root, 'absent')}"
+    assert '6 img_ files, its .flow_done.json says 7' in cut
+
+
+def test_a_folder_marked_for_flow_only_with_img_files(tmp_path):
+    videos, splits, flow = _flow_dataset(tmp_path, ['v.avi'])
+    folder = osp.join(flow, 'wave', 'v')
+    _write_rawframes(folder, 4, 'flow')
+    for i in (1, 2):  # a kill while extract_flow added the RGB frames
+        open(osp.join(folder, f'img_{i:05d}.jpg'), 'wb').close()
+    assert rgb_frames(folder)[1] == (
+        'incomplete rgb frames',
+        f'{folder} holds 2 img_ files and a {DONE_MARKER} that lists flow '
+        'only: tools/extract_flow.py did not finish them (run it again '
+        'with --task rgb or both to complete them)')
+    assert flow_frames(folder)[0] == 3
+
+
+def test_an_rgb_only_root_writes_rgb_lists_only(tmp_path):
+    videos, splits, flow = _flow_dataset(tmp_path, ['v_0.avi', 'v_1.avi'])
+    for name in ('v_0', 'v_1', 'test_0'):
+        shutil.rmtree(osp.join(flow, 'wave', name), ignore_errors=True)
+        _write_rawframes(osp.join(flow, 'wave', name), 6, 'rgb')
+    out = str(tmp_path / 'ann')
+    summary = _prepare_flow(videos, splits, flow, out)
+    assert summary.issues == []
+    assert sorted(os.listdir(out)) == [
+        'classes.txt', 'hmdb51_train_split_1_rgb_rawframes.txt',
+        'hmdb51_train_split_1_videos.txt',
+        'hmdb51_val_split_1_rgb_rawframes.txt', 'hmdb51_val_split_1_videos.txt'
+    ]
+    assert _lines(osp.join(out, 'hmdb51_train_split_1_rgb_rawframes.txt')) \
+        == ['wave/v_0 6 0', 'wave/v_1 6 0']
+
+
+def test_mmaction2s_rawframe_dataset_reads_the_extracted_lists(tmp_path):
+    """tools/extract_flow.py, then prepare_annotations, then mmaction2's own
+    RawframeDataset, SampleFrames and RawFrameDecode, RGB and Flow."""
+    from mmaction.registry import DATASETS
+    from mmengine.registry import init_default_scope
+
+    from tsdistill.utils.flow_extraction import read_video
+
+    videos, splits = tmp_path / 'videos', tmp_path / 'splits'
+    os.makedirs(splits)
+    rels = {}
+    for seed, (name, video, split_id) in enumerate(
+        (('clap', HMDB51_LIKE_NAMES[0], 1), ('kick_ball', HMDB51_LIKE_NAMES[1],
+                                             2))):
+        write_tiny_video(
+            str(videos / name / video), num_frames=7, shift=1, seed=seed)
+        (splits / f'{name}_test_split1.txt').write_text(f'{video} {split_id}'
+                                                        ' \n')
+        rels[split_id] = f'{name}/{video}'
+    listed = tmp_path / 'all_videos.txt'
+    listed.write_text(''.join(f'{rel} 0\n' for rel in rels.values()))
+    frames_root = str(tmp_path / 'rawframes')
+    extract = runpy.run_path(osp.join(REPO, 'tools', 'extract_flow.py'))
+    assert extract['main']([
+        str(listed), '--data-root',
+        str(videos), '--out-root', frames_root, '--device', 'cpu',
+        '--no-progress', '--flow-cfg',
+        '{"num_scales": 1, "num_warps": 1, "num_iters": 2}'
+    ]) == 0  # --task both by default
+    ann = str(tmp_path / 'ann')
+    summary = prepare_annotations(
+        str(videos),
+        str(splits),
+        ann,
+        rawframes_root=frames_root,
+        splits=(1, ),
+        strict=True)
+    assert summary.issues == []
+    init_default_scope('mmaction')
+    for split_id, subset in ((1, 'train'), (2, 'val')):
+        rel = rels[split_id]
+        expected = read_video(str(videos / rel))
+        assert len(expected) == 7
+        for modality, tmpl, suffix, num in (('RGB', 'img_{:05}.jpg',
+                                             'rgb_rawframes', 7),
+                                            ('Flow', '{}_{:05d}.jpg',
+                                             'rawframes', 6)):
+            dataset = DATASETS.build(
+                dict(
+                    type='RawframeDataset',
+                    ann_file=osp.join(ann,
+                                      f'hmdb51_{subset}_split_1_{suffix}.txt'),
+                    data_prefix=dict(img=frames_root),
+                    filename_tmpl=tmpl,
+                    modality=modality,
+                    test_mode=True,
+                    pipeline=[
+                        # every frame of the clip: the last file must exist
+                        dict(
+                            type='SampleFrames',
+                            clip_len=num,
+                            frame_interval=1,
+                            num_clips=1,
+                            test_mode=True),
+                        dict(type='RawFrameDecode'),
+                    ]))
+            assert len(dataset) == 1
+            item = dataset[0]
+            assert item['total_frames'] == num
+            assert item['frame_dir'] == osp.join(frames_root,
+                                                 osp.splitext(rel)[0])
+            assert list(item['frame_inds']) == list(range(1, num + 1))
+            imgs = np.stack(item['imgs'])
+            if modality == 'RGB':
+                assert imgs.shape == (7, 32, 32, 3)
+                # mmaction2 decodes them as RGB: the video's frames
+                # (a random texture, which JPEG keeps only roughly)
+                err = np.abs(imgs.astype(int) - expected).mean()
+                swapped = np.abs(imgs[..., ::-1].astype(int) - expected).mean()
+                assert err < 16 and swapped > 2 * err, (err, swapped)
+            else:
+                assert imgs.shape == (6, 32, 32, 2)
+                files = [[
+                    cv2.imread(
+                        osp.join(item['frame_dir'], f'{axis}_{i:05d}.jpg'),
+                        cv2.IMREAD_GRAYSCALE) for axis in 'xy'
+                ] for i in range(1, num + 1)]
+                np.testing.assert_array_equal(
+                    imgs,
+                    np.stack(files).transpose(0, 2, 3, 1))

@@ -14,14 +14,16 @@ import cv2
 import numpy as np
 import pytest
 
-from tsdistill.datasets.hmdb51 import flow_frames
+from tsdistill.datasets.hmdb51 import flow_frames, rgb_frames
 from tsdistill.utils import flow_synthetic as fs
 from tsdistill.utils import read_flow_jpegs
 from tsdistill.utils.flow_extraction import (DONE_MARKER, FlowSettingsError,
                                              VideoReadError, dist_env,
-                                             extract_flow, read_done_marker,
-                                             read_video, shard)
-from tsdistill.utils.flow_io import FLOW_TMPL, OLD_FLOW_TMPL, OldFlowNamesError
+                                             extract_flow, format_report,
+                                             read_done_marker, read_video,
+                                             shard)
+from tsdistill.utils.flow_io import (FLOW_TMPL, OLD_FLOW_TMPL, RGB_TMPL,
+                                     OldFlowNamesError)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 VELOCITY = (1.0, -0.5)
@@ -92,10 +94,21 @@ def test_extract_flow_writes_resumes_and_reports(video_list, capsys):
     text = capsys.readouterr().out
     assert rc == 1
     assert 'FAILED b/corrupt.avi' in text and 'failed: 1' in text
+    assert 'RGB frames and flow extracted: 2 videos' in text
+    # mmaction2's layout: 6 frames -> img_00001..6, x_/y_00001..5
     names = sorted(os.listdir(osp.join(out, 'a', 'good')))
-    assert names[:2] == ['.flow_done.json', 'x_00001.jpg']
-    assert names[-1] == 'y_00005.jpg'
-    assert len(names) == 1 + 2 * 5
+    assert names == ['.flow_done.json'] + [
+        RGB_TMPL.format(i) for i in range(1, 7)
+    ] + [FLOW_TMPL.format(a, i) for a in 'xy' for i in range(1, 6)]
+    marker = read_done_marker(osp.join(out, 'a', 'good'))
+    assert (marker['task'], marker['num_frames'],
+            marker['num_pairs']) == ('both', 6, 5)
+    # the RGB frames are the decoded frames, in RGB order, JPEG-compressed
+    frames = read_video(osp.join(root, 'a', 'good.avi'))
+    for i, frame in enumerate(frames, 1):
+        img = cv2.imread(osp.join(out, 'a', 'good', RGB_TMPL.format(i)))
+        diff = np.abs(img[..., ::-1].astype(int) - frame).mean()
+        assert diff < 3, (i, diff)
     flows = read_flow_jpegs(osp.join(out, 'a', 'good'))
     assert flows.shape == (5, 40, 64, 2)
     # the texture moves by VELOCITY px per frame
@@ -191,12 +204,19 @@ def test_resume_refuses_other_settings(video_list, capsys):
                             DONE_MARKER)).st_mtime_ns == mtime
     np.testing.assert_array_equal(
         read_flow_jpegs(osp.join(out, 'a', 'good')), first)
-    # --overwrite redoes them with the new settings
+    # the RGB frames do not depend on the flow settings: a --task rgb run
+    # with another bound has nothing to do
+    rgb = _snapshot(osp.join(out, 'a', 'good'), 'img_')
+    assert tool('extract_flow.py')(args +
+                                   ['--bound', '10', '--task', 'rgb']) == 0
+    assert 'skipped (already complete): 2' in capsys.readouterr().out
+    # --overwrite redoes the flow with the new settings, keeps the frames
     assert tool('extract_flow.py')(args +
                                    ['--bound', '10', '--overwrite']) == 0
     text = capsys.readouterr().out
-    assert ('flow extracted: 2 videos (2 redone: other settings or old '
-            'file names)') in text
+    assert ('RGB frames and flow extracted: 2 videos (2 redone: other '
+            'settings or old file names)') in text
+    assert _snapshot(osp.join(out, 'a', 'good'), 'img_') == rgb
     assert _marker(out)['settings']['bound'] == 10.0
     second = read_flow_jpegs(osp.join(out, 'a', 'good'), bound=10.0)
     # the same flow on average, written with the other bound
@@ -279,13 +299,104 @@ def test_extracted_names_are_those_of_mmaction2s_samples(video_list):
     if not osp.isdir(MMACTION2_FRAMES):
         pytest.skip(f'no mmaction2 rawframe samples in {MMACTION2_FRAMES}')
     root, ann, out = video_list
-    extract_flow(ann, root, out, progress=False, flow_cfg=dict(num_iters=1))
-    samples = {
-        p
-        for p in _name_patterns(MMACTION2_FRAMES) if not p.startswith('img_')
-    }
-    assert samples == {'x_#.jpg', 'y_#.jpg'}
+    extract_flow(
+        ann,
+        root,
+        out,
+        progress=False,
+        flow_cfg=dict(num_iters=1),
+        task='both')
+    samples = _name_patterns(MMACTION2_FRAMES)
+    assert samples == {'img_#.jpg', 'x_#.jpg', 'y_#.jpg'}
     assert _name_patterns(osp.join(out, 'a', 'good')) == samples
+
+
+def _no_flow_computed(monkeypatch):
+    from tsdistill.utils import flow_extraction
+
+    def fail(*args, **kwargs):
+        raise AssertionError('flow was computed')
+
+    monkeypatch.setattr(flow_extraction, 'compute_flow_module', fail)
+    monkeypatch.setattr(flow_extraction, 'compute_flow_opencv', fail)
+
+
+def test_a_flow_folder_gets_its_rgb_frames_and_keeps_its_flow(
+        video_list, monkeypatch):
+    root, ann, out = video_list
+    cfg = dict(num_scales=1, num_warps=1, num_iters=2)
+    good = osp.join(out, 'a', 'good')
+    report = extract_flow(ann, root, out, progress=False, flow_cfg=cfg)
+    assert report['task'] == 'flow' and len(report['done']) == 2
+    assert _name_patterns(good) == {'x_#.jpg', 'y_#.jpg'}
+    flow = _snapshot(good, ('x_', 'y_'))
+    # done for 'flow' is not done for 'both': the frames are added, from
+    # the same decoding, and the flow is not computed again
+    with monkeypatch.context() as m:
+        _no_flow_computed(m)
+        report = extract_flow(
+            ann, root, out, progress=False, flow_cfg=cfg, task='both')
+    assert sorted(report['completed']) == sorted(
+        report['done']) == ['a/good.avi', 'b/good2.avi']
+    assert 'completed (the part another task left out added): 2' in \
+        format_report(report)
+    assert _snapshot(good, ('x_', 'y_')) == flow
+    marker = read_done_marker(good)
+    assert (marker['task'], marker['num_frames'],
+            marker['num_pairs']) == ('both', 6, 5)
+    assert rgb_frames(good) == (6, None) and flow_frames(good)[0] == 5
+    # and then it is done
+    report = extract_flow(
+        ann, root, out, progress=False, flow_cfg=cfg, task='both')
+    assert sorted(report['skipped']) == ['a/good.avi', 'b/good2.avi']
+    # another size is another folder: refused for every task, or redone
+    for task in ('rgb', 'flow', 'both'):
+        with pytest.raises(FlowSettingsError, match='short_side: None -> 32'):
+            extract_flow(
+                ann,
+                root,
+                out,
+                progress=False,
+                flow_cfg=cfg,
+                task=task,
+                short_side=32)
+    report = extract_flow(
+        ann,
+        root,
+        out,
+        progress=False,
+        flow_cfg=cfg,
+        task='rgb',
+        short_side=32,
+        overwrite=True)
+    assert sorted(report['redone']) == ['a/good.avi', 'b/good2.avi']
+    # every part at the new size, the flow too (it would not match)
+    assert read_done_marker(good)['task'] == 'both'
+    assert cv2.imread(osp.join(good, 'img_00001.jpg')).shape == (32, 51, 3)
+    assert read_flow_jpegs(good).shape == (5, 32, 51, 2)
+
+
+def test_rgb_first_then_flow_of_another_backend(video_list, monkeypatch):
+    root, ann, out = video_list
+    good = osp.join(out, 'a', 'good')
+    with monkeypatch.context() as m:
+        _no_flow_computed(m)
+        report = extract_flow(ann, root, out, progress=False, task='rgb')
+    assert 'RGB frames extracted: 2 videos' in format_report(report)
+    assert _name_patterns(good) == {'img_#.jpg'}
+    marker = read_done_marker(good)
+    assert (marker['task'], marker['num_frames'],
+            marker['num_pairs']) == ('rgb', 6, 0)
+    assert flow_frames(good)[1][0] == 'missing flow'
+    rgb = _snapshot(good, 'img_')
+    report = extract_flow(
+        ann, root, out, backend='opencv', progress=False, task='flow')
+    assert sorted(report['completed']) == ['a/good.avi', 'b/good2.avi']
+    assert _snapshot(good, 'img_') == rgb
+    marker = read_done_marker(good)
+    assert marker['task'] == 'both' and marker['num_pairs'] == 5
+    assert marker['settings']['backend'] == 'opencv'
+    assert flow_frames(good)[0] == 5 and rgb_frames(good)[0] == 6
 
 
 def _to_old_names(folder, num):
@@ -296,10 +407,13 @@ def _to_old_names(folder, num):
                 osp.join(folder, OLD_FLOW_TMPL.format(axis, i)))
 
 
-def _snapshot(folder):
-    """``{name: (sha1 of the bytes, mtime_ns)}`` of every file."""
+def _snapshot(folder, prefix=''):
+    """``{name: (sha1 of the bytes, mtime_ns)}`` of every file (or of those
+    whose name starts with ``prefix``, a string or a tuple of them)."""
     out = {}
     for name in sorted(os.listdir(folder)):
+        if not name.startswith(prefix):
+            continue
         path = osp.join(folder, name)
         with open(path, 'rb') as f:
             out[name] = (hashlib.sha1(f.read()).hexdigest(),
@@ -351,7 +465,7 @@ def test_old_named_folders_stop_the_run_until_renamed_or_redone(
         overwrite=True,
         flow_cfg=dict(num_scales=1, num_warps=1, num_iters=2))
     assert report['redone'] == report['done'] == ['a/good.avi']
-    assert _name_patterns(good) == {'x_#.jpg', 'y_#.jpg'}
+    assert _name_patterns(good) == {'img_#.jpg', 'x_#.jpg', 'y_#.jpg'}
     assert flow_frames(good)[0] == 5
 
 
@@ -389,7 +503,7 @@ def test_two_ranks_shard_disjoint_and_complete(five_videos, monkeypatch,
     assert tool('extract_flow.py')(args +
                                    ['--rank', '0', '--world-size', '2']) == 0
     text = capsys.readouterr().out
-    assert 'rank 0 of 2: flow extracted: 3 videos' in text
+    assert 'rank 0 of 2: RGB frames and flow extracted: 3 videos' in text
     rank0 = _finished(out, videos)
     assert rank0 == set(videos[0::2])
     assert not any(osp.exists(_folder(out, v)) for v in videos[1::2])
@@ -482,3 +596,125 @@ def test_kill_in_the_middle_then_resume(five_videos, tmp_path):
         ref = _folder(clean, video)
         assert {n: h for n, (h, _) in _snapshot(folder).items()} == \
             {n: h for n, (h, _) in _snapshot(ref).items()}, video
+
+
+KILLED_RGB_RUN = textwrap.dedent("""
+    import os, signal, sys
+    from tsdistill.utils import flow_extraction
+    real = flow_extraction.write_rgb_jpegs
+    calls = []
+
+    def write_then_die(out_dir, frames, *args, **kwargs):
+        calls.append(out_dir)
+        if len(calls) == 3:  # the third video: half its frames, then a kill
+            real(out_dir, frames[:len(frames) // 2], *args, **kwargs)
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(out_dir, frames, *args, **kwargs)
+
+    flow_extraction.write_rgb_jpegs = write_then_die
+    ann, root, out = sys.argv[1:]
+    flow_extraction.extract_flow(ann, root, out, device='cpu',
+                                 progress=False, task='both',
+                                 flow_cfg=dict(num_iters=1))
+""")
+
+
+def _killed_rgb_run(ann, root, out):
+    proc = subprocess.run(
+        [sys.executable, '-c', KILLED_RGB_RUN, ann, root, out],
+        env=dict(os.environ, OMP_NUM_THREADS='1'),
+        capture_output=True,
+        text=True,
+        timeout=600)
+    assert proc.returncode == -9, proc.stderr[-3000:]
+
+
+def _hashes(folder):
+    return {n: h for n, (h, _) in _snapshot(folder).items()}
+
+
+def test_kill_while_writing_rgb_frames_then_resume(five_videos, tmp_path):
+    root, ann, out, videos = five_videos
+    _killed_rgb_run(ann, root, out)
+    folders = [_folder(out, v) for v in videos]
+    assert _finished(out, videos) == set(videos[:2])
+    # half the frames of the third video, no flow, no marker: not done
+    assert sorted(os.listdir(folders[2])) == ['img_00001.jpg', 'img_00002.jpg']
+    assert rgb_frames(folders[2])[1][0] == 'incomplete rgb frames'
+    assert not osp.exists(folders[3])
+    finished = [_snapshot(f) for f in folders[:2]]
+    report = extract_flow(
+        ann,
+        root,
+        out,
+        device='cpu',
+        progress=False,
+        task='both',
+        flow_cfg=dict(num_iters=1))
+    assert report['skipped'] == videos[:2]
+    assert report['done'] == videos[2:] and report['failed'] == {}
+    assert [_snapshot(f) for f in folders[:2]] == finished
+    clean = str(tmp_path / 'clean')
+    extract_flow(
+        ann,
+        root,
+        clean,
+        device='cpu',
+        progress=False,
+        task='both',
+        flow_cfg=dict(num_iters=1))
+    for video, folder in zip(videos, folders):
+        assert rgb_frames(folder) == (4, None)
+        assert flow_frames(folder)[0] == 3
+        assert _hashes(folder) == _hashes(_folder(clean, video)), video
+
+
+def test_kill_while_adding_rgb_to_flow_keeps_the_flow(five_videos, tmp_path,
+                                                      monkeypatch):
+    root, ann, out, videos = five_videos
+    cfg = dict(num_iters=1)
+    extract_flow(ann, root, out, device='cpu', progress=False, flow_cfg=cfg)
+    folders = [_folder(out, v) for v in videos]
+    flows = [_snapshot(f, ('x_', 'y_')) for f in folders]
+    marker = _snapshot(folders[2], DONE_MARKER)
+    _killed_rgb_run(ann, root, out)
+    # two folders completed; the third still marked for its flow alone,
+    # its marker and flow untouched, half its frames written
+    markers = [read_done_marker(f) for f in folders]
+    assert [m['task'] for m in markers] == ['both'] * 2 + ['flow'] * 3
+    assert _snapshot(folders[2], DONE_MARKER) == marker
+    assert _snapshot(folders[2], ('x_', 'y_')) == flows[2]
+    assert sorted(
+        n for n in os.listdir(folders[2])
+        if n.startswith('img_')) == ['img_00001.jpg', 'img_00002.jpg']
+    assert flow_frames(folders[2])[0] == 3
+    num, (kind, message) = rgb_frames(folders[2])
+    assert num is None and kind == 'incomplete rgb frames'
+    assert 'lists flow only' in message and folders[2] in message
+    # resumed: the frames are finished, no flow is computed again
+    _no_flow_computed(monkeypatch)
+    report = extract_flow(
+        ann,
+        root,
+        out,
+        device='cpu',
+        progress=False,
+        task='both',
+        flow_cfg=cfg)
+    assert report['skipped'] == videos[:2]
+    assert report['completed'] == report['done'] == videos[2:]
+    for folder, flow in zip(folders, flows):
+        assert _snapshot(folder, ('x_', 'y_')) == flow
+        assert read_done_marker(folder)['task'] == 'both'
+    monkeypatch.undo()
+    clean = str(tmp_path / 'clean')
+    extract_flow(
+        ann,
+        root,
+        clean,
+        device='cpu',
+        progress=False,
+        task='both',
+        flow_cfg=cfg)
+    for video, folder in zip(videos, folders):
+        assert _hashes(folder) == _hashes(_folder(clean, video)), video

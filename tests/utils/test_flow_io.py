@@ -1,5 +1,5 @@
 # Copyright (c) tsdistill authors. All rights reserved.
-"""Flow files (.flo, rawframe JPEG pairs) and flow colour coding."""
+"""Flow files (.flo, rawframe JPEG pairs), RGB rawframes, flow colours."""
 import os
 import os.path as osp
 import re
@@ -13,9 +13,10 @@ from tsdistill.utils import (dequantize_flow, flow_grid, flow_to_color,
                              quantize_flow, read_flo, read_flow_jpegs,
                              write_flo, write_flow_jpegs)
 from tsdistill.utils.flow_io import (FLOW_TMPL, FLOW_X_TMPL, FLOW_Y_TMPL,
-                                     OLD_FLOW_TMPL, OldFlowNamesError,
-                                     count_flow_files, flow_jpeg_paths,
-                                     rename_old_flow_files)
+                                     OLD_FLOW_TMPL, RGB_TMPL,
+                                     OldFlowNamesError, count_flow_files,
+                                     count_rgb_files, flow_jpeg_paths,
+                                     rename_old_flow_files, write_rgb_jpegs)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: mmaction2's own rawframe test data (see ../shared/data/README.md): 10
@@ -136,6 +137,30 @@ def test_layout_is_mmaction2s_own_samples():
     x1 = cv2.imread(osp.join(folder, 'x_00001.jpg'), cv2.IMREAD_GRAYSCALE)
     np.testing.assert_allclose(
         flows[0, ..., 0], (x1 + 0.5) * 40 / 255 - 20, atol=1e-4)
+
+
+def test_rgb_frames_as_mmaction2_names_and_reads_them(tmp_path):
+    folder = mmaction2_frames()
+    samples = sorted(n for n in os.listdir(folder) if n.startswith('img_'))
+    # RawframeDataset's default filename_tmpl, 'img_{:05}.jpg'
+    assert samples == [RGB_TMPL.format(i) for i in range(1, 11)]
+    assert RGB_TMPL.format(7) == 'img_{:05}.jpg'.format(7)
+    assert count_rgb_files(folder) == 10
+    assert count_rgb_files(str(tmp_path / 'missing')) == 0
+    # written in RGB order for a reader that decodes to RGB
+    frames = np.zeros((3, 16, 24, 3), np.uint8)
+    frames[..., 0] = 200  # red
+    frames[1, ..., 2] = 90
+    out = str(tmp_path / 'v')
+    paths = write_rgb_jpegs(out, frames)
+    assert [osp.basename(p) for p in paths
+            ] == ['img_00001.jpg', 'img_00002.jpg', 'img_00003.jpg']
+    assert count_rgb_files(out) == 3 and count_flow_files(out) == ({}, {})
+    for path, frame in zip(paths, frames):
+        bgr = cv2.imread(path)
+        assert np.abs(bgr[..., ::-1].astype(int) - frame).max() <= 2
+    with pytest.raises(ValueError, match=f'{out}: frames must be'):
+        write_rgb_jpegs(out, frames[..., :2])
 
 
 def test_flow_names_are_mmaction2s_not_the_old_ones():

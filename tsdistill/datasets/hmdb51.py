@@ -12,20 +12,27 @@ with id 1 = train, 2 = test, 0 = unused. Output (mmaction2's names)::
     <out_dir>/hmdb51_{train,val}_split_{k}_videos.txt
         # "<class>/<video>.avi <label>"
     <out_dir>/hmdb51_{train,val}_split_{k}_rawframes.txt
-        # "<class>/<video> <n> <label>"
+        # "<class>/<video> <n - 1> <label>"  (flow)
+    <out_dir>/hmdb51_{train,val}_split_{k}_rgb_rawframes.txt
+        # "<class>/<video> <n> <label>"      (RGB)
 
 Class indices: the class names sorted alphabetically (Python's ``sorted``,
 as mmaction2's own HMDB51 lists), 0-based; ``classes.txt`` lists them in
-label order. Rawframe lists are for precomputed flow in
-``<rawframes_root>/<class>/<video>/{x,y}_%05d.jpg`` (mmaction2's
-``RawframeDataset`` with ``modality='Flow'`` and
-``filename_tmpl='{}_{:05d}.jpg'``, as ``tools/extract_flow.py`` writes it);
-``<n>`` is the number of flow frames: with a rawframes root,
-those of the folders ``extract_flow`` marked complete (its
+label order. Rawframe lists are for the rawframes ``tools/extract_flow.py``
+writes in ``<rawframes_root>/<class>/<video>/``, read by mmaction2's
+``RawframeDataset``: the ``_rawframes`` lists for the flow,
+``{x,y}_%05d.jpg`` (``modality='Flow'``, ``filename_tmpl='{}_{:05d}.jpg'``),
+the ``_rgb_rawframes`` lists for the RGB frames, ``img_%05d.jpg``
+(``modality='RGB'``, ``filename_tmpl='img_{:05}.jpg'``). A video of ``n``
+frames has ``n`` RGB frames and ``n - 1`` flows (between consecutive
+frames), and each list holds its own count, so that ``SampleFrames`` never
+asks for a file past the last one. With a rawframes root the counts are
+those of the folders ``extract_flow`` marked complete for that part (its
 ``.flow_done.json``; a folder without it was interrupted and is reported
-as incomplete), otherwise the video's frame count (decord, the decoder
-training uses) minus one, the number of consecutive-frame pairs flow
-extraction will write.
+as incomplete); the flow lists are written unless the root holds RGB
+frames and no flow at all, the RGB lists if it holds any RGB frames.
+Without a rawframes root both come from the video's frame count (decord,
+the decoder training uses), which is what extraction will write.
 
 Unless ``probe_videos=False``, every listed video is checked before
 anything is written, crash-isolated
@@ -39,9 +46,10 @@ Problems found are collected as :class:`AnnotationIssue` (kind, file,
 line, message): a missing video, a video listed twice, an unknown id, a
 malformed line, a class without a split file (or split files without a
 video folder), a split without any split file, a truncated or unreadable
-video, missing, incomplete or mixed-settings flow, flow files with the old
-names ``flow_{x,y}_%05d.jpg`` (which mmaction2 does not read), and a list
-that would be empty (it is not written). With ``strict=True`` any of them
+video, missing, incomplete or mixed-settings flow, missing or incomplete
+RGB frames, flow files with the old names ``flow_{x,y}_%05d.jpg`` (which
+mmaction2 does not read), and a list that would be empty (it is not
+written). With ``strict=True`` any of them
 raises :class:`HMDB51AnnotationError` before anything is written; otherwise
 the affected entries are left out of the lists and the issues are returned,
 listed and counted in the summary.
@@ -55,9 +63,10 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..utils import video_check
-from ..utils.flow_extraction import (DONE_MARKER, read_done_marker,
-                                     settings_diff)
-from ..utils.flow_io import count_flow_files, old_flow_names_message
+from ..utils.flow_extraction import (DONE_MARKER, marker_parts,
+                                     read_done_marker, settings_diff)
+from ..utils.flow_io import (count_flow_files, count_rgb_files,
+                             old_flow_names_message)
 from ..utils.video_check import container_problem
 
 SPLIT_FILE = re.compile(r'^(?P<cls>.+)_test_split(?P<split>[123])\.txt$')
@@ -75,7 +84,8 @@ class AnnotationIssue:
             split file'``, ``'missing split'``, ``'class without
             videos'``, ``'truncated video'``, ``'unreadable video'``,
             ``'missing flow'``, ``'incomplete flow'``, ``'old flow
-            names'``, ``'mixed flow settings'``, ``'empty list'``).
+            names'``, ``'mixed flow settings'``, ``'missing rgb frames'``,
+            ``'incomplete rgb frames'``, ``'empty list'``).
         path (str): The file the problem is in (a split file, the missing
             file itself, or the list that was not written).
         line (int, optional): 1-based line number in ``path``.
@@ -260,19 +270,55 @@ def flow_frames(
                       old_flow_names_message(flow_dir,
                                              sum(old.values()))), None
     num_x, num_y = axes['x'], axes['y']
-    if marker is None:
+    if 'flow' not in marker_parts(marker):
         if num_x == 0 and num_y == 0:
             return None, ('missing flow', f'no x_*.jpg in {flow_dir}'), None
+        marked = (f'but no {DONE_MARKER}' if marker is None else
+                  f'and a {DONE_MARKER} that lists RGB frames only')
         return None, ('incomplete flow',
                       f'{flow_dir} holds {num_x} x_ and {num_y} y_ flow '
-                      f'files but no {DONE_MARKER}: tools/extract_flow.py '
-                      'did not finish it (run it again to complete it)'), None
+                      f'files {marked}: tools/extract_flow.py did not '
+                      'finish it (run it again to complete it)'), None
     num = marker['num_pairs']
     if num_x != num or num_y != num:
         return None, ('incomplete flow',
                       f'{flow_dir} holds {num_x} x_ and {num_y} y_ flow '
                       f'files, its {DONE_MARKER} says {num}'), None
     return num, None, marker['settings']
+
+
+def rgb_frames(frame_dir: str) -> Tuple[Optional[int], Optional[tuple]]:
+    """RGB frames of a folder ``tools/extract_flow.py`` marked complete.
+
+    Args:
+        frame_dir (str): ``<rawframes_root>/<class>/<video>``.
+
+    Returns:
+        tuple: ``(num, None)`` for a folder whose marker lists RGB frames
+        and whose ``img_%05d.jpg`` count equals the marker's, else
+        ``(None, (kind, message))`` with kind ``'missing rgb frames'`` (no
+        ``img_`` file, not marked) or ``'incomplete rgb frames'``.
+    """
+    try:
+        marker = read_done_marker(frame_dir)
+    except ValueError as error:
+        return None, ('incomplete rgb frames', str(error))
+    num_img = count_rgb_files(frame_dir)
+    if 'rgb' not in marker_parts(marker):
+        if num_img == 0:
+            return None, ('missing rgb frames', f'no img_*.jpg in {frame_dir}')
+        marked = (f'but no {DONE_MARKER}' if marker is None else
+                  f'and a {DONE_MARKER} that lists flow only')
+        return None, ('incomplete rgb frames',
+                      f'{frame_dir} holds {num_img} img_ files {marked}: '
+                      'tools/extract_flow.py did not finish them (run it '
+                      'again with --task rgb or both to complete them)')
+    num = marker['num_frames']
+    if num_img != num:
+        return None, ('incomplete rgb frames',
+                      f'{frame_dir} holds {num_img} img_ files, its '
+                      f'{DONE_MARKER} says {num}')
+    return num, None
 
 
 def prepare_annotations(videos_root: str,
@@ -290,12 +336,15 @@ def prepare_annotations(videos_root: str,
         videos_root (str): Folder of ``<class>/<video>.avi``.
         splits_root (str): Folder of ``<class>_test_split<k>.txt``.
         out_dir (str): Where the lists are written.
-        rawframes_root (str, optional): Folder of extracted flow
-            ``<class>/<video>/{x,y}_%05d.jpg``; if given, the rawframe
+        rawframes_root (str, optional): Folder of extracted rawframes
+            ``<class>/<video>/{img,x,y}_%05d.jpg``; if given, the rawframe
             lists hold only the folders ``tools/extract_flow.py`` marked
-            complete, with their flow counts; a video without such a folder
-            is an issue, and so is a folder whose settings differ from most
-            others'. Defaults to ``None`` (count from the videos).
+            complete, with their counts (flow lists: flow pairs; RGB lists,
+            written if the root holds any RGB frames: frames); a video
+            whose folder lacks a part that is listed is an issue and is
+            left out of every list, and so is a folder whose flow settings
+            differ from most others'. Defaults to ``None`` (count from the
+            videos).
         splits (Sequence[int]): Splits to write. Defaults to ``(1, 2, 3)``.
         strict (bool): Raise :class:`HMDB51AnnotationError` on any issue,
             before writing anything. Defaults to ``False``.
@@ -303,10 +352,10 @@ def prepare_annotations(videos_root: str,
             truncated AVIs from their headers, the others decoded frame by
             frame in worker processes as mmaction2's ``DecordInit`` reads
             them (reports truncated and unreadable videos; gives the frame
-            counts of the rawframe lists when no ``rawframes_root`` is
-            given). ``False`` only checks that the files exist, and then
-            writes rawframe lists only with a ``rawframes_root``. Defaults
-            to ``True``.
+            counts of the rawframe lists, RGB and flow, when no
+            ``rawframes_root`` is given). ``False`` only checks that the
+            files exist, and then writes rawframe lists only with a
+            ``rawframes_root``. Defaults to ``True``.
         workers (int): Processes decoding videos in parallel. Defaults to
             ``1``.
         timeout (float): Seconds one video may take to decode before it is
@@ -386,25 +435,36 @@ def prepare_annotations(videos_root: str,
             [osp.join(videos_root, rel) for rel in rels],
             workers=workers,
             timeout=timeout)
-    flows = {}
+    flows, rgbs = {}, {}
     usual_settings = None
+    # which lists: from the videos both; from a rawframes root the parts
+    # it holds (the flow if it holds neither)
+    write_flow = write_rgb = probe_videos
     if rawframes_root is not None:
-        flows = {
-            rel: flow_frames(osp.join(rawframes_root,
-                                      osp.splitext(rel)[0]))
+        frame_dirs = {
+            rel: osp.join(rawframes_root,
+                          osp.splitext(rel)[0])
             for rel in rels
         }
+        flows = {rel: flow_frames(d) for rel, d in frame_dirs.items()}
+        rgbs = {rel: rgb_frames(d) for rel, d in frame_dirs.items()}
+        write_rgb = any(
+            num is not None or count_rgb_files(frame_dirs[rel])
+            for rel, (num, _) in rgbs.items())
+        write_flow = not write_rgb or any(
+            problem is None or problem[0] != 'missing flow'
+            for _, problem, _ in flows.values())
         seen = Counter(
             json.dumps(settings, sort_keys=True)
             for num, _, settings in flows.values() if num is not None)
         if len(seen) > 1:
             usual_settings = json.loads(seen.most_common(1)[0][0])
 
-    write_rawframes = rawframes_root is not None or probe_videos
     lists: Dict[Tuple[int, str], List[str]] = defaultdict(list)
     frame_lists: Dict[Tuple[int, str], List[str]] = defaultdict(list)
+    rgb_lists: Dict[Tuple[int, str], List[str]] = defaultdict(list)
     for split, subset, label, name, rel, path, number in listed:
-        num = None
+        num = num_rgb = None
         if probe_videos:
             probe = probes[osp.join(videos_root, rel)]
             if not probe.ok:
@@ -412,28 +472,25 @@ def prepare_annotations(videos_root: str,
                     AnnotationIssue(f'{probe.kind} video', path, number,
                                     probe.message))
                 continue
+            num_rgb = probe.num_frames
             num = probe.num_frames - 1  # flow between consecutive frames
         if rawframes_root is not None:
-            num, problem, settings = flows[rel]
-            flow_dir = osp.join(rawframes_root, osp.splitext(rel)[0])
-            if problem is not None:
-                kind, message = problem
+            problems = _rawframe_problems(flows[rel], rgbs[rel],
+                                          frame_dirs[rel], write_flow,
+                                          write_rgb, usual_settings)
+            for kind, message in problems:
                 issues.append(AnnotationIssue(kind, path, number, message))
+            if problems:
                 continue
-            if usual_settings is not None and settings != usual_settings:
-                issues.append(
-                    AnnotationIssue(
-                        'mixed flow settings', path, number,
-                        f'{flow_dir} was extracted with other settings '
-                        'than most videos (' +
-                        settings_diff(usual_settings, settings) + ')'))
-                continue
+            num, num_rgb = flows[rel][0], rgbs[rel][0]
         lists[(split, subset)].append(f'{rel} {label}')
         key = (split, subset, name)
         summary.per_class[key] = summary.per_class.get(key, 0) + 1
-        if num is not None:
-            frame_lists[(
-                split, subset)].append(f'{osp.splitext(rel)[0]} {num} {label}')
+        frame_dir = osp.splitext(rel)[0]
+        if write_flow:
+            frame_lists[(split, subset)].append(f'{frame_dir} {num} {label}')
+        if write_rgb:
+            rgb_lists[(split, subset)].append(f'{frame_dir} {num_rgb} {label}')
 
     # every list to write, or an issue saying why it is not written
     outputs = []
@@ -442,8 +499,10 @@ def prepare_annotations(videos_root: str,
             continue
         for subset in ('train', 'val'):
             kinds = [('videos', lists[(split, subset)])]
-            if write_rawframes:
+            if write_flow:
                 kinds.append(('rawframes', frame_lists[(split, subset)]))
+            if write_rgb:
+                kinds.append(('rgb_rawframes', rgb_lists[(split, subset)]))
             for kind, lines in kinds:
                 out = osp.join(out_dir,
                                f'hmdb51_{subset}_split_{split}_{kind}.txt')
@@ -470,6 +529,34 @@ def prepare_annotations(videos_root: str,
         _write_lines(out, lines)
         summary.files.append(out)
     return summary
+
+
+def _rawframe_problems(flow: tuple, rgb: tuple, frame_dir: str,
+                       want_flow: bool, want_rgb: bool,
+                       usual_settings: Optional[dict]) -> List[tuple]:
+    """``[(kind, message)]`` of a rawframe folder for the lists written.
+
+    A folder holding nothing at all is one ``'missing flow'`` issue (when
+    flow lists are written), not one per part.
+    """
+    problems = []
+    if want_flow:
+        _, problem, settings = flow
+        if problem is not None:
+            problems.append(problem)
+        elif usual_settings is not None and settings != usual_settings:
+            problems.append(
+                ('mixed flow settings',
+                 f'{frame_dir} was extracted with other settings than most '
+                 'videos (' + settings_diff(usual_settings, settings) + ')'))
+    if want_rgb and rgb[1] is not None:
+        if problems and problems[0][0] == 'missing flow' and \
+                rgb[1][0] == 'missing rgb frames':
+            problems[0] = ('missing flow',
+                           f'no x_*.jpg or img_*.jpg in {frame_dir}')
+        else:
+            problems.append(rgb[1])
+    return problems
 
 
 def _write_lines(path: str, lines: Sequence[str]) -> None:

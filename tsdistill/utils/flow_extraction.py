@@ -4,19 +4,45 @@
 Two backends: ``'module'`` runs M1 (:class:`TVL1OpticalFlow`), batched over
 the frame pairs of a video, on CUDA when available; ``'opencv'`` runs
 OpenCV's CPU ``DualTVL1OpticalFlow`` in a pool of worker processes, one
-video per task. Both write ``<out_root>/<video path without extension>/
-{x,y}_%05d.jpg`` (mmaction2's rawframe flow layout, read with
-``filename_tmpl='{}_{:05d}.jpg'``) and then a marker file,
-``.flow_done.json``, which records the number of flow frames and the
-settings they were computed with (:func:`flow_settings`: backend, bound,
-short side, M1's hyper-parameters). A folder without the marker is
-unfinished. An interrupted run resumes by skipping the videos whose marker
-holds the same settings; a marker with other settings is an error
-(:class:`FlowSettingsError`, before anything is computed) unless
-``overwrite=True``, which redoes those videos. So is a finished folder
-whose files still have the old names ``flow_{x,y}_%05d.jpg``
-(:class:`~tsdistill.utils.flow_io.OldFlowNamesError`), unless
-``overwrite=True`` or ``rename_old_names=True``.
+video per task. Both write mmaction2's rawframe layout,
+``<out_root>/<video path without extension>/``:
+
+- ``img_%05d.jpg``: the ``N`` decoded frames (RGB, read with
+  ``RawframeDataset``'s default ``filename_tmpl='img_{:05}.jpg'``);
+- ``x_%05d.jpg`` / ``y_%05d.jpg``: the ``N - 1`` flows between consecutive
+  frames (read with ``filename_tmpl='{}_{:05d}.jpg'``, ``modality='Flow'``);
+
+both from the same frames (resized to ``short_side`` if given), all 1-based.
+``task`` chooses what is written, as ``--task`` of mmaction2's
+``tools/data/build_rawframes.py``: ``'rgb'``, ``'flow'`` or ``'both'``.
+
+Then a marker file, ``.flow_done.json``, is written, last and atomically.
+It records the task done, the numbers of RGB frames and flow pairs, and the
+settings (:func:`flow_settings`: backend, bound, short side, M1's
+hyper-parameters). A part (RGB or flow) counts as done only if the marker
+lists it; a folder without the marker is unfinished. A marker written
+before tasks were recorded lists the flow only.
+
+Resuming compares each folder's marker with the run:
+
+- everything the task asks for is done, with the same short side and (for
+  the flow) the same settings: skipped, untouched;
+- done for another task (e.g. ``'flow'`` when the run asks for
+  ``'both'``): only the missing part is written, from the video decoded
+  again at the same short side; the done part is kept byte for byte, and
+  the marker lists it alone until the missing part is complete. A kept
+  part must still match the video (as many frames as before), else the
+  video fails;
+- done with another short side, or (for a flow the task asks for) other
+  flow settings: :class:`FlowSettingsError`, before anything is computed,
+  unless ``overwrite=True``, which writes what the task asks for and
+  recomputes the parts that differ (with another short side, every part
+  the folder holds), keeping the others. The flow settings of a kept flow
+  do not matter for a run that writes RGB frames only;
+- finished flow whose files still have the old names
+  ``flow_{x,y}_%05d.jpg``: :class:`~tsdistill.utils.flow_io.OldFlowNamesError`
+  unless ``overwrite=True`` (recomputed) or ``rename_old_names=True``
+  (renamed, nothing recomputed).
 
 Sharding: with ``world_size`` ranks (given, or torchrun's ``RANK`` /
 ``WORLD_SIZE`` or slurm's ``SLURM_PROCID`` / ``SLURM_NTASKS``), rank ``r``
@@ -30,19 +56,23 @@ import multiprocessing
 import os
 import os.path as osp
 import traceback
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import (Any, Dict, Iterable, List, NamedTuple, Optional, Sequence,
+                    Tuple)
 
 import cv2
 import numpy as np
 
-from .flow_io import (FLOW_FILE, OLD_FLOW_FILE, OldFlowNamesError,
+from .flow_io import (FLOW_FILE, OLD_FLOW_FILE, RGB_FILE, OldFlowNamesError,
                       count_flow_files, old_flow_names_message,
-                      rename_old_flow_files, write_flow_jpegs)
+                      rename_old_flow_files, write_flow_jpegs, write_rgb_jpegs)
 from .video_check import container_problem
 
 DONE_MARKER = '.flow_done.json'
-#: version of the marker's content (1: no settings, written before 2)
-MARKER_VERSION = 2
+#: version of the marker's content (1: no settings; 2: no task, flow only)
+MARKER_VERSION = 3
+#: the parts each ``task`` writes (``--task`` of mmaction2's
+#: ``build_rawframes.py``)
+TASK_PARTS = {'rgb': ('rgb', ), 'flow': ('flow', ), 'both': ('rgb', 'flow')}
 
 
 class VideoReadError(RuntimeError):
@@ -82,7 +112,11 @@ def output_dir(out_root: str, video: str) -> str:
 
 
 def is_done(out_dir: str) -> bool:
-    """Whether a previous run finished this video (marker written last)."""
+    """Whether a previous run finished a part of this video.
+
+    The marker is written last; :func:`marker_parts` of
+    :func:`read_done_marker` says which parts it lists.
+    """
     return osp.isfile(osp.join(out_dir, DONE_MARKER))
 
 
@@ -94,8 +128,11 @@ def read_done_marker(out_dir: str) -> Optional[dict]:
 
     Returns:
         dict or None: ``None`` if there is no marker (unfinished or never
-        started); otherwise ``num_pairs``, ``version`` and ``settings``
-        (``None`` for a marker written before settings were recorded).
+        started); otherwise ``task`` (``'flow'`` for a marker written
+        before tasks were recorded), ``num_frames`` (RGB frames; ``0``
+        without them), ``num_pairs`` (flow pairs; ``0`` without flow),
+        ``version`` and ``settings`` (``None`` for a marker written before
+        settings were recorded).
 
     Raises:
         ValueError: The marker cannot be read (the message names it).
@@ -107,12 +144,26 @@ def read_done_marker(out_dir: str) -> Optional[dict]:
         with open(path) as f:
             marker = json.load(f)
         marker['num_pairs'] = int(marker['num_pairs'])
+        marker['num_frames'] = int(marker.get('num_frames', 0))
+        marker.setdefault('task', 'flow')
+        if marker['task'] not in TASK_PARTS:
+            raise ValueError(f'unknown task {marker["task"]!r}')
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ValueError(f'{path}: unreadable flow marker '
                          f'({type(error).__name__}: {error})') from error
     marker.setdefault('version', 1)
     marker.setdefault('settings', None)
     return marker
+
+
+def marker_parts(marker: Optional[dict]) -> Tuple[str, ...]:
+    """The parts a marker lists as done: ``'rgb'`` and / or ``'flow'``."""
+    return () if marker is None else TASK_PARTS[marker['task']]
+
+
+def _task_of(parts: Iterable[str]) -> str:
+    parts = set(parts)
+    return 'both' if parts == {'rgb', 'flow'} else parts.pop()
 
 
 def _jsonable(value: Any) -> Any:
@@ -350,52 +401,126 @@ def compute_flow_opencv(frames: np.ndarray) -> np.ndarray:
     ]).astype(np.float32)
 
 
-def _write_done(out_dir: str, num_pairs: int, settings: dict) -> None:
-    """Write the marker last, atomically (a kill leaves none or all)."""
+class _Job(NamedTuple):
+    """One video to (partly) write; ``keep`` lists the parts left alone."""
+    video: str
+    path: str
+    out_dir: str
+    write: Tuple[str, ...]
+    keep: Tuple[str, ...]
+    marker: Optional[dict]
+
+
+def _write_done(out_dir: str, parts: Iterable[str], num_frames: int,
+                num_pairs: int, settings: Optional[dict]) -> None:
+    """Write the marker atomically (a kill leaves the old one or the new)."""
     path = osp.join(out_dir, DONE_MARKER)
     with open(path + '.tmp', 'w') as f:
         json.dump(
             dict(
-                version=MARKER_VERSION, num_pairs=num_pairs,
+                version=MARKER_VERSION,
+                task=_task_of(parts),
+                num_frames=num_frames,
+                num_pairs=num_pairs,
                 settings=settings), f)
     os.replace(path + '.tmp', path)
 
 
-def _clear_outputs(out_dir: str) -> None:
-    """Remove a folder's marker (first) and flow JPEGs before redoing it.
+def _clear_outputs(out_dir: str, parts: Iterable[str]) -> None:
+    """Remove the files of ``parts`` (``'rgb'``, ``'flow'``) from a folder.
 
-    Both ``{x,y}_%05d.jpg`` and the old ``flow_{x,y}_%05d.jpg`` go; listed
-    rather than globbed, as HMDB51 names hold ``[`` and ``]``.
+    For the flow both ``{x,y}_%05d.jpg`` and the old ``flow_{x,y}_%05d.jpg``
+    go; listed rather than globbed, as HMDB51 names hold ``[`` and ``]``.
     """
-    marker = osp.join(out_dir, DONE_MARKER)
-    if osp.isfile(marker):
-        os.remove(marker)
     if not osp.isdir(out_dir):
         return
+    patterns = []
+    if 'rgb' in parts:
+        patterns.append(RGB_FILE)
+    if 'flow' in parts:
+        patterns += [FLOW_FILE, OLD_FLOW_FILE]
     for name in os.listdir(out_dir):
-        if FLOW_FILE.match(name) or OLD_FLOW_FILE.match(name):
+        if any(p.match(name) for p in patterns):
             os.remove(osp.join(out_dir, name))
 
 
+def _extract_video(job: _Job, settings: dict, short_side: Optional[int],
+                   bound: float, compute_flow) -> None:
+    """Write the parts ``job.write`` of one video, then its marker.
+
+    The marker is first reduced to the kept parts (removed if none are
+    kept), so a kill while the files are written leaves no part listed
+    that is not complete.
+
+    Raises:
+        VideoReadError: The video cannot be decoded, has fewer than 2
+            frames for flow, or decodes to another number of frames than
+            the kept part holds.
+    """
+    frames = read_video(job.path, short_side=short_side)
+    num = len(frames)
+    if 'flow' in job.write and num < 2:
+        raise VideoReadError(f'{job.path}: fewer than 2 frames')
+    old = job.marker
+    expected = dict(
+        rgb=(old and old['num_frames'], num, 'RGB frames'),
+        flow=(old and old['num_pairs'], num - 1, 'flow pairs'))
+    for part in job.keep:
+        held, want, what = expected[part]
+        if held != want:
+            raise VideoReadError(
+                f'{job.path}: decodes to {num} frames, but {job.out_dir} '
+                f'holds {held} {what} of an earlier run ({want} expected): '
+                'the video changed since; remove that folder and run again')
+    flows = compute_flow(frames) if 'flow' in job.write else None
+    os.makedirs(job.out_dir, exist_ok=True)
+    if job.keep:
+        if old is not None and set(marker_parts(old)) != set(job.keep):
+            _write_done(job.out_dir, job.keep, *_counts(old, job.keep),
+                        old['settings'])
+    elif osp.isfile(osp.join(job.out_dir, DONE_MARKER)):
+        os.remove(osp.join(job.out_dir, DONE_MARKER))
+    _clear_outputs(job.out_dir,
+                   [p for p in ('rgb', 'flow') if p not in job.keep])
+    if 'rgb' in job.write:
+        write_rgb_jpegs(job.out_dir, frames)
+    if flows is not None:
+        write_flow_jpegs(job.out_dir, flows, bound)
+    # the settings describe the flow in the folder (and the shared size)
+    if 'flow' in job.keep:
+        settings = old['settings']
+    num_frames, num_pairs = _counts(old, job.keep)
+    if 'rgb' in job.write:
+        num_frames = num
+    if flows is not None:
+        num_pairs = len(flows)
+    _write_done(job.out_dir,
+                set(job.keep) | set(job.write), num_frames, num_pairs,
+                settings)
+
+
+def _counts(marker: Optional[dict], parts: Iterable[str]) -> Tuple[int, int]:
+    """``(num_frames, num_pairs)`` of a marker's ``parts`` (0 for others)."""
+    if marker is None:
+        return 0, 0
+    return (marker['num_frames'] if 'rgb' in parts else 0,
+            marker['num_pairs'] if 'flow' in parts else 0)
+
+
 def _opencv_task(
-    args: Tuple[str, str, str, Optional[int], float, dict]
-) -> Tuple[str, Optional[str]]:
+    args: Tuple[_Job, dict, Optional[int],
+                float]) -> Tuple[str, Optional[str]]:
     """Worker: one video with OpenCV. Returns ``(video, error or None)``."""
-    video, path, out_dir, short_side, bound, settings = args
+    job, settings, short_side, bound = args
     cv2.setNumThreads(1)
     try:
-        frames = read_video(path, short_side=short_side)
-        if len(frames) < 2:
-            raise VideoReadError(f'{path}: fewer than 2 frames')
-        _clear_outputs(out_dir)
-        write_flow_jpegs(out_dir, compute_flow_opencv(frames), bound)
-        _write_done(out_dir, len(frames) - 1, settings)
-        return video, None
+        _extract_video(job, settings, short_side, bound, compute_flow_opencv)
+        return job.video, None
     except VideoReadError as e:
-        return video, str(e)
+        return job.video, str(e)
     except Exception as e:  # report, keep the pool going
-        return video, (f'{path}: {type(e).__name__}: {e}\n'
-                       f'{traceback.format_exc()}')
+        return job.video, (f'{job.path}: {type(e).__name__}: {e}\n'
+                           f'{traceback.format_exc()}')
 
 
 def dist_env() -> Tuple[int, int, int]:
@@ -451,13 +576,14 @@ def extract_flow(ann_file: str,
                  rename_old_names: bool = False,
                  rank: Optional[int] = None,
                  world_size: Optional[int] = None,
-                 max_pairs: int = 64) -> Dict[str, object]:
-    """Precompute flow for every video of an annotation list.
+                 max_pairs: int = 64,
+                 task: str = 'flow') -> Dict[str, object]:
+    """Precompute flow (and / or RGB frames) for a video annotation list.
 
     Args:
         ann_file (str): ``VideoDataset`` list (``<video> <label>`` lines).
         data_root (str): Directory the video paths are relative to.
-        out_root (str): Output root of the rawframe flow directories.
+        out_root (str): Output root of the rawframe directories.
         backend (str): ``'module'`` (M1, batched, on ``device``) or
             ``'opencv'`` (DualTVL1 in ``num_workers`` processes). Defaults
             to ``'module'``.
@@ -477,7 +603,8 @@ def extract_flow(ann_file: str,
             and ETA). Defaults to ``True``.
         overwrite (bool): Redo the finished videos whose marker records
             other settings (:func:`flow_settings`) or whose files have the
-            old names, instead of raising. Defaults to ``False``.
+            old names, instead of raising (see the module docstring for
+            which parts are recomputed). Defaults to ``False``.
         rename_old_names (bool): Rename the ``flow_{x,y}_%05d.jpg`` files of
             finished folders to ``{x,y}_%05d.jpg`` instead of raising
             :class:`OldFlowNamesError` (nothing is recomputed). Defaults to
@@ -488,12 +615,19 @@ def extract_flow(ann_file: str,
         world_size (int, optional): Number of shards. Defaults to ``None``.
         max_pairs (int): Frame pairs per M1 forward (a longer video is
             computed in windows of this many pairs). Defaults to ``64``.
+        task (str): What to write, as mmaction2's ``build_rawframes.py
+            --task``: ``'rgb'`` (``img_%05d.jpg``), ``'flow'``
+            (``{x,y}_%05d.jpg``) or ``'both'``. Defaults to ``'flow'``
+            (``tools/extract_flow.py``'s ``--task`` defaults to
+            ``'both'``).
 
     Returns:
-        dict: ``done`` (list of videos written this run), ``skipped``
-        (already complete with the same settings), ``redone`` (complete
-        with other settings or old names, computed again; with
-        ``overwrite``), ``renamed`` (complete with old names, renamed; with
+        dict: ``task``; ``done`` (list of videos written this run, wholly
+        or in part), ``skipped`` (already complete for the task with the
+        same settings), ``completed`` (done for another task; the missing
+        part was written, the rest kept), ``redone`` (complete with other
+        settings or old names, computed again; with ``overwrite``),
+        ``renamed`` (complete with old names, renamed; with
         ``rename_old_names``), ``failed`` (``{video: message}``), ``rank``
         and ``world_size``.
 
@@ -519,6 +653,9 @@ def extract_flow(ann_file: str,
         local_rank = rank
     if max_pairs < 1:
         raise ValueError(f'max_pairs must be >= 1, got {max_pairs}')
+    if task not in TASK_PARTS:
+        raise ValueError(f"task must be 'rgb', 'flow' or 'both', got "
+                         f'{task!r}')
     videos = shard(read_ann_file(ann_file), rank, world_size)
     if backend == 'module':
         if device is None and world_size > 1:
@@ -526,10 +663,13 @@ def extract_flow(ann_file: str,
             if torch.cuda.is_available():
                 device = f'cuda:{local_rank % torch.cuda.device_count()}'
         device = check_device(device)
+    parts = TASK_PARTS[task]
     settings = flow_settings(backend, bound, short_side, flow_cfg)
     report: Dict[str, object] = dict(
+        task=task,
         done=[],
         skipped=[],
+        completed=[],
         redone=[],
         renamed=[],
         failed={},
@@ -542,28 +682,51 @@ def extract_flow(ann_file: str,
             marker = read_done_marker(out_dir)
         except ValueError:
             marker = None  # interrupted while writing it: redo
-        if marker is not None and marker['settings'] != settings:
-            mismatched.append(
-                (video, settings_diff(marker['settings'], settings)))
+        done = marker_parts(marker)
+        old = None if marker is None else marker['settings']
+        redo, renaming = set(), False
+        if marker is not None and (old is None or old.get('short_side')
+                                   != settings['short_side']):
+            # frames of another size: every part of the folder differs
+            mismatched.append((video, settings_diff(old, settings)))
             if not overwrite:
                 continue
-            report['redone'].append(video)
-        elif marker is not None:
+            redo = set(done)
+        elif 'flow' in done:
+            if 'flow' in parts and old != settings:
+                mismatched.append((video, settings_diff(old, settings)))
+                if not overwrite:
+                    continue
+                redo.add('flow')
             num_old = sum(count_flow_files(out_dir)[1].values())
-            if not num_old:
-                report['skipped'].append(video)
-                continue
-            old_named.append((video, num_old))
-            if not overwrite:
-                continue
+            if num_old and not redo:
+                old_named.append((video, num_old))
+                if overwrite:
+                    redo.add('flow')
+                elif rename_old_names:
+                    renaming = True  # renamed below, not recomputed
+                else:
+                    continue
+        keep = tuple(p for p in done if p not in redo)
+        write = tuple(
+            p for p in ('rgb', 'flow')
+            if (p in parts or p in redo) and p not in keep)
+        if redo:
             report['redone'].append(video)
-        todo.append((video, osp.join(data_root, video), out_dir))
+        elif write and done:
+            report['completed'].append(video)
+        elif not write and not renaming:
+            report['skipped'].append(video)
+        if write:
+            todo.append(
+                _Job(video, osp.join(data_root, video), out_dir, write, keep,
+                     marker))
     if mismatched and not overwrite:
         shown = [f'  {output_dir(out_root, v)}: {d}' for v, d in mismatched]
         raise FlowSettingsError(
-            f'{len(mismatched)} finished flow folder(s) under {out_root} '
-            'were computed with other settings than this run\'s; rerun '
-            'with the same settings, or with --overwrite to redo them:\n' +
+            f'{len(mismatched)} finished folder(s) under {out_root} were '
+            'computed with other settings than this run\'s; rerun with the '
+            'same settings, or with --overwrite to redo them:\n' +
             _first_lines(shown))
     if old_named and not overwrite:
         if not rename_old_names:
@@ -588,23 +751,23 @@ def extract_flow(ann_file: str,
         bar.update()
 
     if backend == 'module':
-        from ..models.flow import TVL1OpticalFlow
-        module = TVL1OpticalFlow(**(flow_cfg or {}))
-        for video, path, out_dir in todo:
+        module = None
+        if any('flow' in job.write for job in todo):
+            from ..models.flow import TVL1OpticalFlow
+            module = TVL1OpticalFlow(**(flow_cfg or {}))
+
+        def compute(frames: np.ndarray) -> np.ndarray:
+            return compute_flow_module(
+                frames, device=device, max_pairs=max_pairs, module=module)
+
+        for job in todo:
             try:
-                frames = read_video(path, short_side=short_side)
-                if len(frames) < 2:
-                    raise VideoReadError(f'{path}: fewer than 2 frames')
-                flows = compute_flow_module(
-                    frames, device=device, max_pairs=max_pairs, module=module)
-                _clear_outputs(out_dir)
-                write_flow_jpegs(out_dir, flows, bound)
-                _write_done(out_dir, len(flows), settings)
-                record(video, None)
+                _extract_video(job, settings, short_side, bound, compute)
+                record(job.video, None)
             except VideoReadError as e:
-                record(video, str(e))
+                record(job.video, str(e))
     else:
-        tasks = [(v, p, o, short_side, bound, settings) for v, p, o in todo]
+        tasks = [(job, settings, short_side, bound) for job in todo]
         for video, error in _run_pool(tasks, num_workers):
             record(video, error)
     if progress and todo:
@@ -642,16 +805,27 @@ def _progress_bar(total: int, enabled: bool):
 def format_report(report: Dict[str, object]) -> str:
     """Human-readable summary, failed videos listed by name."""
     redone = report.get('redone', [])
+    completed = report.get('completed', [])
     renamed = report.get('renamed', [])
     world_size = report.get('world_size', 1)
+    what = {
+        'flow': 'flow',
+        'rgb': 'RGB frames',
+        'both': 'RGB frames and flow'
+    }[report.get('task', 'flow')]
+    head = f"{what} extracted: {len(report['done'])} videos"
+    if world_size > 1:
+        head = f"rank {report['rank']} of {world_size}: {head}"
+    if redone:
+        head += f' ({len(redone)} redone: other settings or old file names)'
+    if completed:
+        head += (', completed (the part another task left out added): '
+                 f'{len(completed)}')
+    if renamed:
+        head += f', renamed to x_/y_ names: {len(renamed)}'
     lines = [
-        (f"rank {report['rank']} of {world_size}: " if world_size > 1 else '')
-        + f"flow extracted: {len(report['done'])} videos" +
-        (f' ({len(redone)} redone: other settings or old file names)'
-         if redone else '') +
-        (f', renamed to x_/y_ names: {len(renamed)}' if renamed else '') +
-        f", skipped (already complete): {len(report['skipped'])}, failed: "
-        f"{len(report['failed'])}"
+        f"{head}, skipped (already complete): {len(report['skipped'])}, "
+        f"failed: {len(report['failed'])}"
     ]
     for video, error in sorted(report['failed'].items()):
         lines.append(f'  FAILED {video}: {error.splitlines()[0]}')

@@ -1,5 +1,5 @@
 # Copyright (c) tsdistill authors. All rights reserved.
-"""Optical-flow files: Middlebury ``.flo`` and mmaction2's JPEG pairs.
+"""Optical-flow files (Middlebury ``.flo``) and mmaction2's rawframes.
 
 - ``.flo`` (Middlebury, also mmflow's and most flow data sets' format):
   the float32 magic number ``202021.25`` (bytes ``PIEH``), int32 width and
@@ -11,6 +11,9 @@
   ``filename_tmpl='{}_{:05d}.jpg'`` (:data:`FLOW_TMPL`) and as mmaction2's
   own test data holds them; flow clipped to ``[-bound, bound]`` (20 px by
   mmaction2's tools) and mapped linearly to ``0..255``.
+- RGB rawframes (``RawframeDataset`` with ``modality='RGB'``, its default
+  ``filename_tmpl='img_{:05}.jpg'``): one colour JPEG per frame,
+  ``img_%05d.jpg`` (1-based, :data:`RGB_TMPL`), in the same folder.
 
 Folders written by an earlier ``tools/extract_flow.py`` name the files
 ``flow_x_%05d.jpg`` / ``flow_y_%05d.jpg`` (:data:`OLD_FLOW_TMPL`), which
@@ -34,6 +37,11 @@ FLOW_X_TMPL = 'x_{:05d}.jpg'
 FLOW_Y_TMPL = 'y_{:05d}.jpg'
 #: a flow JPEG's name, mmaction2's layout
 FLOW_FILE = re.compile(r'^(?P<axis>[xy])_(?P<index>\d+)\.jpg$')
+#: mmaction2's ``filename_tmpl`` of RGB rawframes (``RawframeDataset``'s
+#: default)
+RGB_TMPL = 'img_{:05d}.jpg'
+#: an RGB frame's name, mmaction2's layout
+RGB_FILE = re.compile(r'^img_(?P<index>\d+)\.jpg$')
 #: the names of an earlier tools/extract_flow.py (mmaction2 ignores them)
 OLD_FLOW_TMPL = 'flow_{}_{:05d}.jpg'
 OLD_FLOW_FILE = re.compile(r'^flow_(?P<axis>[xy])_(?P<index>\d+)\.jpg$')
@@ -67,6 +75,16 @@ def count_flow_files(flow_dir: str) -> Tuple[Counter, Counter]:
             if match:
                 counts[match['axis']] += 1
     return new, old
+
+
+def count_rgb_files(frame_dir: str) -> int:
+    """Number of ``img_%05d.jpg`` files in a folder (0 if it is missing).
+
+    Listed rather than globbed: HMDB51 file names hold ``[`` and ``]``.
+    """
+    if not osp.isdir(frame_dir):
+        return 0
+    return sum(1 for name in os.listdir(frame_dir) if RGB_FILE.match(name))
 
 
 def old_flow_names_message(flow_dir: str, num_old: int) -> str:
@@ -245,6 +263,41 @@ def write_flow_jpegs(out_dir: str,
             if not cv2.imwrite(path, img, params):
                 raise OSError(f'{path}: could not write JPEG')
             written.append(path)
+    return written
+
+
+def write_rgb_jpegs(out_dir: str,
+                    frames: np.ndarray,
+                    start_index: int = 1,
+                    quality: int = 95) -> List[str]:
+    """Write frames as mmaction2 RGB rawframes, ``img_%05d.jpg``.
+
+    Args:
+        out_dir (str): Directory (created if missing).
+        frames (np.ndarray): ``(T, H, W, 3)`` uint8 RGB frames (written in
+            JPEG's usual BGR order, so ``RawFrameDecode`` reads them back
+            as RGB).
+        start_index (int): Index of the first frame in the file names.
+            Defaults to ``1`` (mmaction2's ``filename_tmpl``).
+        quality (int): JPEG quality. Defaults to ``95``.
+
+    Returns:
+        list[str]: The written paths, in frame order.
+    """
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.shape[-1] != 3 or \
+            frames.dtype != np.uint8:
+        raise ValueError(f'{out_dir}: frames must be (T, H, W, 3) uint8, '
+                         f'got {frames.shape} {frames.dtype}')
+    os.makedirs(out_dir, exist_ok=True)
+    params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+    written = []
+    for i, frame in enumerate(frames):
+        path = osp.join(out_dir, RGB_TMPL.format(start_index + i))
+        if not cv2.imwrite(path, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR),
+                           params):
+            raise OSError(f'{path}: could not write JPEG')
+        written.append(path)
     return written
 
 
