@@ -2,10 +2,10 @@
 """tsdistill: flow-to-RGB feature distillation for mmaction2.
 
 ``import tsdistill`` (or ``custom_imports = dict(imports=['tsdistill'])`` in a
-config) applies the compatibility layer of :mod:`tsdistill.utils.compat` and
+config) applies the compatibility layer of :mod:`tsdistill.compat` and
 registers every component into mmaction2's own registries.
 """
-from .utils.compat import apply_all
+from .compat import apply_all
 
 apply_all()
 

@@ -201,7 +201,7 @@ def test_pytorch_launcher_on_cpu(monkeypatch):
     mmengine 0.10.7 calls ``torch.cuda.set_device(LOCAL_RANK)`` for every
     backend (on a CPU-only torch: AttributeError) and the Runner wraps with
     ``device_ids=[LOCAL_RANK]`` (DDP refuses it for a CPU module);
-    ``tsdistill.utils.compat.patch_cpu_distributed`` handles both. Checked
+    ``tsdistill.compat.patch_cpu_distributed`` handles both. Checked
     here in one process (world size 1).
     """
     import torch.distributed as torch_dist

@@ -13,7 +13,7 @@ Inputs, per run (``tools/analysis/compare_results.py NAME=PATH ...``):
 * a ``--dump`` predictions file (``.pkl``, mmengine ``DumpResults``): the
   accuracies are recomputed from ``pred_score`` / ``gt_label``; no timing.
   It is read with the restricted unpickler of checkpoints
-  (:func:`tsdistill.utils.compat.load_pickle_restricted`), so a crafted
+  (:func:`tsdistill.compat.load_pickle_restricted`), so a crafted
   file cannot run code.
 
 Accuracies are clip-level or video-level exactly as the test pipeline made
@@ -149,7 +149,7 @@ def load_run(name: str, path: str) -> RunResult:
         raise FileNotFoundError(f'{name}: {path} does not exist')
     result = RunResult(name=name, source=path)
     if path.endswith(('.pkl', '.pickle')):
-        from .compat import load_pickle_restricted
+        from ..compat import load_pickle_restricted
         result.top1, result.top5, result.mean_class = \
             accuracies_from_predictions(load_pickle_restricted(path))
         result.notes.append('recomputed from predictions, no timing')

@@ -30,7 +30,7 @@
 #
 # Flip: a horizontal flip negates the x flow; mmaction2 1.2.0's Flip got
 # this wrong for stacked (H, W, 2) flow, `import tsdistill` fixes it
-# (tsdistill/utils/compat.py, patch 5).
+# (tsdistill/compat.py, patch 5).
 #
 # Test protocol (val and test): one view per video, the centre 24 flow
 # frames and the centre 112x112 crop, so accuracies are video-level.

@@ -91,7 +91,7 @@ def read_checkpoint(filename: str,
         CheckpointReadError: It cannot be read as a checkpoint, or holds no
             tensor state dict.
         pickle.UnpicklingError: It holds objects outside the allow-list of
-            :mod:`tsdistill.utils.compat` (the message names the file).
+            :mod:`tsdistill.compat` (the message names the file).
     """
     path = resolve_checkpoint(filename, what)
     try:

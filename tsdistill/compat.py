@@ -162,7 +162,7 @@ def _describe_refusal(filename: str, error: Exception) -> str:
         unsafe = []
     return (f'{filename}: refused to load checkpoint under torch.load('
             f'weights_only=True); it holds objects outside the allow-list of '
-            f'tsdistill.utils.compat ({", ".join(unsafe) or "see below"}). '
+            f'tsdistill.compat ({", ".join(unsafe) or "see below"}). '
             'Load it with weights_only=False only if you trust its source. '
             f'Original error: {error}')
 

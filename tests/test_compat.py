@@ -1,5 +1,5 @@
 # Copyright (c) tsdistill authors. All rights reserved.
-"""Tests of :mod:`tsdistill.utils.compat`, one per patch."""
+"""Tests of :mod:`tsdistill.compat`, one per patch."""
 import os.path as osp
 import pickle
 import sys
@@ -13,7 +13,7 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
 import tsdistill  # noqa: F401
-from tsdistill.utils import compat
+from tsdistill import compat
 
 WEIGHTS_ONLY_DEFAULT = compat._weights_only_is_default()
 
