@@ -17,10 +17,10 @@ import torch
 
 from tsdistill.apis.flow_benchmark import (MAX_TABLE_COLUMNS, PRESETS,
                                            markdown_table, real_benchmark)
+from tsdistill.datasets import flow_synthetic as fs
 from tsdistill.datasets.optical_flow_pairs import (FlowPair,
                                                    flying_chairs_pairs,
                                                    middlebury_pairs)
-from tsdistill.utils import flow_synthetic as fs
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -14,7 +14,7 @@ import torch
 from mmengine.runner import Runner, save_checkpoint
 from recognizer_helpers import build, rgb_cfg, student_cfg, teacher_cfg
 
-from tsdistill.utils.results_table import format_table, load_run
+from tsdistill.apis.results_table import format_table, load_run
 
 
 def pipeline(test_mode):

@@ -6,9 +6,9 @@ import pytest
 import torch
 from mmaction.registry import MODELS
 
+from tsdistill.datasets import flow_synthetic as fs
 from tsdistill.models.flow import TVL1OpticalFlow
 from tsdistill.models.flow import flow_utils as fu
-from tsdistill.utils import flow_synthetic as fs
 
 MEAN = [123.675, 116.28, 103.53]
 STD = [58.395, 57.12, 57.375]

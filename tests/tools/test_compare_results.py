@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import torch
 
-from tsdistill.utils.results_table import (accuracies_from_predictions,
-                                           find_metrics_json, format_table,
-                                           load_reference, load_run,
-                                           parse_run_spec)
+from tsdistill.apis.results_table import (accuracies_from_predictions,
+                                          find_metrics_json, format_table,
+                                          load_reference, load_run,
+                                          parse_run_spec)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -131,7 +131,7 @@ def test_shipped_reference_and_cli(tmp_path):
 
 
 def test_runs_sharing_a_name_are_aggregated(tmp_path):
-    from tsdistill.utils.results_table import aggregate_runs
+    from tsdistill.apis.results_table import aggregate_runs
     for i, top1 in enumerate((0.30, 0.40, 0.50)):
         write_test_run(str(tmp_path / f'rgb{i}'), f'2024010{i}_000000', top1)
     write_test_run(str(tmp_path / 'flow'), '20240101_000000', 0.6)

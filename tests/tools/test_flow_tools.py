@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 import pytest
 
+from tsdistill.datasets import flow_synthetic as fs
 from tsdistill.datasets.hmdb51 import flow_frames, rgb_frames
-from tsdistill.utils import flow_synthetic as fs
 from tsdistill.utils import read_flow_jpegs
 from tsdistill.utils.flow_extraction import (DONE_MARKER, FlowSettingsError,
                                              VideoReadError, dist_env,

@@ -14,12 +14,11 @@ import pytest
 from mmengine.config import Config
 
 from tsdistill.engine import load_mmaction_tool
-from tsdistill.utils.dist_env import DIST_BACKEND_ENV
+from tsdistill.engine.dist_env import DIST_BACKEND_ENV
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MMACTION_TOOLS = osp.join(osp.dirname(mmaction.__file__), '.mim', 'tools')
-MMACTION_CONFIGS = osp.join(
-    osp.dirname(mmaction.__file__), '.mim', 'configs')
+MMACTION_CONFIGS = osp.join(osp.dirname(mmaction.__file__), '.mim', 'configs')
 
 CONFIG = """
 custom_imports = dict(imports=['tsdistill'], allow_failed_imports=False)
@@ -131,8 +130,8 @@ def test_backend_from_the_environment(tool, config, monkeypatch):
     the config itself (nccl) does not read the variable."""
     monkeypatch.setenv('LOCAL_RANK', '0')  # parse_args sets it otherwise
     monkeypatch.setenv(DIST_BACKEND_ENV, 'gloo')
-    monkeypatch.setattr(
-        sys, 'argv', [tool, config] + (['ckpt.pth'] if tool == 'test' else []))
+    monkeypatch.setattr(sys, 'argv', [tool, config] +
+                        (['ckpt.pth'] if tool == 'test' else []))
     cfg = Config.fromfile(config)
     assert cfg.env_cfg.dist_cfg.backend == 'nccl'
     module = load_mmaction_tool(tool)

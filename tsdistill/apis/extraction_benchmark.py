@@ -14,7 +14,7 @@ One run, in five steps (:func:`extraction_benchmark`):
    reuses the clips of an earlier run with the same settings.
 2. **Accuracy at this size.** Average end-point error of each M1 setting
    and of OpenCV on ``4 * accuracy_pairs`` synthetic pairs with known flow
-   (:func:`~tsdistill.utils.flow_synthetic.make_pairs`) of the clips'
+   (:func:`~tsdistill.datasets.flow_synthetic.make_pairs`) of the clips'
    size, measured as ``tools/benchmarks/flow_benchmark.py`` measures it
    (pixels whose target stays in the frame, 5 % border excluded). The
    settings compared are those of that benchmark and the README's table:
@@ -76,10 +76,10 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
+from ..datasets import flow_synthetic as fs
 from ..datasets.synthetic_motion import (DEFAULT_CLASSES, render_video,
                                          write_avi)
 from ..models.flow import TVL1OpticalFlow
-from ..utils import flow_synthetic as fs
 from ..utils.flow_extraction import (check_device, extract_flow, output_dir,
                                      read_video)
 from ..utils.flow_io import read_flow_jpegs, write_flow_jpegs

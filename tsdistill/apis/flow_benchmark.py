@@ -1,7 +1,7 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """Accuracy and speed of M1 (TVL1OpticalFlow) against OpenCV's DualTVL1.
 
-Synthetic pairs with known flow (``tsdistill.utils.flow_synthetic``: an
+Synthetic pairs with known flow (``tsdistill.datasets.flow_synthetic``: an
 analytic texture, translations, rotations, zooms and smooth deformations
 with magnitudes proportional to the frame size, sensor noise, uint8
 frames; fixed seed), at each of ``sizes``. For M1 at its default setting,
@@ -46,11 +46,11 @@ import cv2
 import numpy as np
 import torch
 
+from tsdistill.datasets import flow_synthetic as fs
 from tsdistill.datasets.optical_flow_pairs import (FlowPair,
                                                    flying_chairs_pairs,
                                                    middlebury_pairs)
 from tsdistill.models.flow import TVL1OpticalFlow
-from tsdistill.utils import flow_synthetic as fs
 
 CLIP_LEN = 25
 

@@ -27,7 +27,7 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
-from tsdistill.utils.results_table import mean_std
+from tsdistill.apis.results_table import mean_std
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -557,7 +557,7 @@ def run_table1(data_root: Optional[str] = None,
 def _visualize_one(videos: str, ann_dir: str, split: int,
                    work_dir: str) -> None:
     """Fig. 5 style PNG (frames beside their flow) of one test video."""
-    from tsdistill.utils.flow_vis import visualize_video_flow
+    from tsdistill.apis.visualize_flow import visualize_video_flow
     with open(osp.join(ann_dir, f'hmdb51_val_split_{split}_videos.txt')) as f:
         first = f.readline().split()[0]
     out = osp.join(work_dir, 'flow_visualization.png')

@@ -4,7 +4,7 @@
 The plugin's tools are these scripts, which ship inside the mmaction2 wheel
 (``mmaction/.mim/tools``), run unchanged except for one step: the config
 read from the command line passes through
-:func:`tsdistill.utils.dist_env.apply_dist_backend_env` before mmaction2
+:func:`tsdistill.engine.dist_env.apply_dist_backend_env` before mmaction2
 merges the command-line arguments into it. So every config (the plugin's,
 mmaction2's model zoo, any other) honours ``TSDISTILL_DIST_BACKEND``, and
 ``--cfg-options`` still has the last word. This is the variable's one
@@ -20,7 +20,7 @@ import mmaction
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from ..utils.dist_env import DIST_BACKEND_ENV, apply_dist_backend_env
+from .dist_env import DIST_BACKEND_ENV, apply_dist_backend_env
 
 TOOLS = ('train', 'test')
 
