@@ -27,7 +27,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from mmengine.logging import print_log
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from ..utils.paths import REPO_ROOT
+
 REFERENCE_RESULTS = osp.join(REPO_ROOT, 'configs', 'reference_results.json')
 #: The paper's Table 1 (HMDB51 top-1 %), used if the reference file lacks it
 PAPER_TABLE1 = {

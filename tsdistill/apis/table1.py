@@ -28,8 +28,8 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from tsdistill.apis.results_table import mean_std
-
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tsdistill.utils.paths import REPO_ROOT
+from tsdistill.utils.timing import interleaved_times
 
 
 @dataclass(frozen=True)
@@ -120,15 +120,12 @@ def time_per_clip(model: torch.nn.Module,
         float: Median ms per clip.
     """
     model.eval()
-    times = []
     with torch.no_grad():
-        for i in range(warmup + repeats):
-            start = time.perf_counter()
-            model.test_step(data_batch)
-            if i >= warmup:
-                times.append((time.perf_counter() - start) * 1000)
+        times = interleaved_times(
+            {'clip': lambda: model.test_step(data_batch)}, warmup,
+            repeats)['clip']
     times.sort()
-    return times[len(times) // 2]
+    return 1000 * times[len(times) // 2]
 
 
 def _one_test_clip(runner: Runner) -> dict:

@@ -12,16 +12,13 @@ from mmaction.utils import ConfigType, OptConfigType, SampleList
 from mmengine.config import Config
 from torch import Tensor, nn
 
+from ...utils.paths import REPO_ROOT
 from ..losses import BaseDistillLoss
 from .checkpoint import load_checkpoint_strict
 from .flow_recognizer import FlowRecognizer3D
 from .loss_schedule import LossSchedule, training_progress
 from .utils import (TEMPORAL_ALIGNS, align_features, check_resnet3d,
                     resnet3d_stage_outputs, stage_channels)
-
-#: The repository: parent of the ``tsdistill`` package directory.
-REPO_ROOT = osp.dirname(
-    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 POOLED = 'pooled'
 LOGITS = 'logits'
