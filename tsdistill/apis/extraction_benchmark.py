@@ -70,7 +70,6 @@ import statistics
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
-import cv2
 import numpy as np
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -80,6 +79,7 @@ from ..datasets import flow_synthetic as fs
 from ..datasets.synthetic_motion import (DEFAULT_CLASSES, render_video,
                                          write_avi)
 from ..models.flow import TVL1OpticalFlow
+from ..models.flow.opencv_tvl1 import dual_tvl1_flow
 from ..utils.flow_extraction import (check_device, extract_flow, output_dir,
                                      read_video)
 from ..utils.flow_io import read_flow_jpegs, write_flow_jpegs
@@ -206,13 +206,7 @@ def flow_accuracy(height: int,
     """
     pairs = fs.make_pairs(pairs_per_motion, height, width, seed)
     border = max(1, int(round(0.05 * min(height, width))))
-    tvl1 = cv2.optflow.DualTVL1OpticalFlow_create()
-    flows = {'opencv': []}
-    for _, f0, f1, _ in pairs:
-        flows['opencv'].append(
-            tvl1.calc(
-                cv2.cvtColor(f0, cv2.COLOR_RGB2GRAY),
-                cv2.cvtColor(f1, cv2.COLOR_RGB2GRAY), None))
+    flows = {'opencv': [dual_tvl1_flow([f0, f1])[0] for _, f0, f1, _ in pairs]}
     x = torch.from_numpy(np.stack([np.stack([p[1], p[2]]) for p in pairs]))
     x = x.permute(0, 4, 1, 2, 3).float()
     for preset in presets:

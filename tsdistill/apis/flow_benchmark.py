@@ -51,6 +51,7 @@ from tsdistill.datasets.optical_flow_pairs import (FlowPair,
                                                    flying_chairs_pairs,
                                                    middlebury_pairs)
 from tsdistill.models.flow import TVL1OpticalFlow
+from tsdistill.models.flow.opencv_tvl1 import dual_tvl1_flow
 
 CLIP_LEN = 25
 
@@ -93,14 +94,9 @@ def _epe_per_kind(pairs: list, flows: List[np.ndarray],
 
 def bench_opencv(pairs: list, border: int) -> dict:
     """OpenCV's DualTVL1 (defaults, greyscale uint8) on every pair."""
-    tvl1 = cv2.optflow.DualTVL1OpticalFlow_create()
     flows, times = [], []
     for _, f0, f1, _ in pairs:
-        g0 = cv2.cvtColor(f0, cv2.COLOR_RGB2GRAY)
-        g1 = cv2.cvtColor(f1, cv2.COLOR_RGB2GRAY)
-        t0 = time.perf_counter()
-        flows.append(tvl1.calc(g0, g1, None))
-        times.append(time.perf_counter() - t0)
+        flows.append(dual_tvl1_flow([f0, f1], times)[0])
     return dict(
         epe=_epe_per_kind(pairs, flows, border),
         ms_per_pair=1000 * float(np.median(times)),
@@ -243,12 +239,9 @@ def pair_epe(flow: np.ndarray, pair: FlowPair) -> float:
 
 def opencv_pair_flow(pair: FlowPair) -> Tuple[np.ndarray, float]:
     """OpenCV's DualTVL1 (defaults, greyscale uint8): flow and seconds."""
-    tvl1 = cv2.optflow.DualTVL1OpticalFlow_create()
-    g0 = cv2.cvtColor(pair.frame0, cv2.COLOR_RGB2GRAY)
-    g1 = cv2.cvtColor(pair.frame1, cv2.COLOR_RGB2GRAY)
-    t0 = time.perf_counter()
-    flow = tvl1.calc(g0, g1, None)
-    return flow, time.perf_counter() - t0
+    times: List[float] = []
+    flow = dual_tvl1_flow([pair.frame0, pair.frame1], times)[0]
+    return flow, times[0]
 
 
 def module_pair_flow(module: TVL1OpticalFlow, pair: FlowPair,

@@ -38,6 +38,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import save_checkpoint
 from torch.utils.flop_counter import FlopCounterMode
 
+from ..models.flow.opencv_tvl1 import dual_tvl1_flow
 from ..utils.paths import REPO_ROOT
 from ..utils.timing import interleaved_times
 
@@ -81,14 +82,8 @@ def opencv_tvl1_flow(clips: torch.Tensor) -> torch.Tensor:
     Returns:
         Tensor: ``(N, 2, T-1, H, W)`` flow in pixels.
     """
-    tvl1 = cv2.optflow.DualTVL1OpticalFlow_create()
     frames = clips.permute(0, 2, 3, 4, 1).numpy().astype(np.uint8)
-    n, t, h, w, _ = frames.shape
-    flow = np.empty((n, t - 1, h, w, 2), np.float32)
-    for i in range(n):
-        grey = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames[i]]
-        for j in range(t - 1):
-            flow[i, j] = tvl1.calc(grey[j], grey[j + 1], None)
+    flow = np.stack([dual_tvl1_flow(clip) for clip in frames])
     return torch.from_numpy(flow).permute(0, 4, 1, 2, 3).contiguous()
 
 
