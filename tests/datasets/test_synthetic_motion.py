@@ -148,7 +148,7 @@ def test_mixed_colour_has_equal_grey_levels_and_flow():
 
     from tsdistill.datasets.synthetic_motion import COLOURS, render_video
     from tsdistill.models.flow import TVL1OpticalFlow
-    from tsdistill.models.flow.flow_utils import RGB_TO_GREY
+    from tsdistill.models.flow.image_filters import RGB_TO_GREY
     videos = {
         colour: render_video('move_right', np.random.default_rng(7), 8, 40,
                              colour)

@@ -7,8 +7,9 @@ import torch
 from mmaction.registry import MODELS
 
 from tsdistill.datasets import flow_synthetic as fs
-from tsdistill.models.flow import TVL1OpticalFlow
-from tsdistill.models.flow import flow_utils as fu
+from tsdistill.models.flow import (TVL1OpticalFlow, differences, image_filters,
+                                   pyramid)
+from tsdistill.models.flow.warping import warp
 
 MEAN = [123.675, 116.28, 103.53]
 STD = [58.395, 57.12, 57.375]
@@ -202,21 +203,23 @@ def test_median_option_runs():
     assert fs.epe(est, gt, fs.valid_mask(gt, border=3)) < 0.15
 
 
-# -- flow_utils ---------------------------------------------------------
+# -- helpers: differences, warping, pyramid, image filters ---------------
 
 
 def test_slicing_differences_equal_the_conv_stencils():
     torch.manual_seed(0)
     u = torch.randn(2, 3, 7, 9)
-    gx, gy = fu.forward_gradient(u)
-    kx, ky = fu.forward_gradient(u, fu.forward_difference_kernel())
+    gx, gy = differences.forward_gradient(u)
+    kx, ky = differences.forward_gradient(
+        u, differences.forward_difference_kernel())
     torch.testing.assert_close(gx, kx)
     torch.testing.assert_close(gy, ky)
     assert (gx[..., -1] == 0).all() and (gy[..., -1, :] == 0).all()
     px, py = torch.randn(2, 3, 7, 9), torch.randn(2, 3, 7, 9)
     torch.testing.assert_close(
-        fu.divergence(px, py),
-        fu.divergence(px, py, fu.backward_difference_kernel()))
+        differences.divergence(px, py),
+        differences.divergence(px, py,
+                               differences.backward_difference_kernel()))
 
 
 def test_divergence_is_minus_adjoint_of_gradient():
@@ -224,9 +227,9 @@ def test_divergence_is_minus_adjoint_of_gradient():
     u = torch.randn(1, 2, 6, 8)
     px, py = torch.randn(1, 2, 6, 8), torch.randn(1, 2, 6, 8)
     px[..., -1], py[..., -1, :] = 0, 0
-    gx, gy = fu.forward_gradient(u)
+    gx, gy = differences.forward_gradient(u)
     lhs = (gx * px + gy * py).sum()
-    rhs = -(u * fu.divergence(px, py)).sum()
+    rhs = -(u * differences.divergence(px, py)).sum()
     torch.testing.assert_close(lhs, rhs)
 
 
@@ -234,7 +237,7 @@ def test_warp_shifts_by_integer_flow():
     img = torch.arange(40.0).view(1, 1, 5, 8)
     flow = torch.zeros(1, 2, 5, 8)
     flow[:, 0] = 2.0  # out(p) = img(p + (2, 0))
-    out = fu.warp(img, flow)
+    out = warp(img, flow)
     torch.testing.assert_close(out[..., :6], img[..., 2:])
     # outside samples take the border value
     torch.testing.assert_close(out[..., 6:], img[...,
@@ -242,15 +245,15 @@ def test_warp_shifts_by_integer_flow():
 
 
 def test_pyramid_scales_and_sizes():
-    assert fu.num_pyramid_scales(112, 112, 0.5, 5) == 5
-    assert fu.num_pyramid_scales(8, 8, 0.5, 5) == 2
-    assert fu.num_pyramid_scales(4, 4, 0.5, 5) == 1
-    sizes = fu.pyramid_sizes(112, 96, 0.5, 3)
+    assert pyramid.num_pyramid_scales(112, 112, 0.5, 5) == 5
+    assert pyramid.num_pyramid_scales(8, 8, 0.5, 5) == 2
+    assert pyramid.num_pyramid_scales(4, 4, 0.5, 5) == 1
+    sizes = pyramid.pyramid_sizes(112, 96, 0.5, 3)
     assert sizes == [(112, 96), (56, 48), (28, 24)]
-    levels = fu.image_pyramid(torch.rand(2, 1, 112, 96), sizes)
+    levels = pyramid.image_pyramid(torch.rand(2, 1, 112, 96), sizes)
     assert [tuple(t.shape[-2:]) for t in levels] == sizes
     flow = torch.ones(1, 2, 28, 24)
-    up = fu.resize_flow(flow, (56, 48))
+    up = pyramid.resize_flow(flow, (56, 48))
     torch.testing.assert_close(up, torch.full((1, 2, 56, 48), 2.0))
 
 
@@ -258,13 +261,13 @@ def test_grey_and_gaussian():
     x = torch.zeros(1, 3, 2, 2)
     x[:, 1] = 100.0
     torch.testing.assert_close(
-        fu.rgb_to_grey(x), torch.full((1, 1, 2, 2), 58.7))
-    k = fu.gaussian_kernel1d(0.8, 2)
+        image_filters.rgb_to_grey(x), torch.full((1, 1, 2, 2), 58.7))
+    k = image_filters.gaussian_kernel1d(0.8, 2)
     assert k.shape == (5, ) and k.sum().item() == pytest.approx(1.0)
     flat = torch.full((1, 1, 6, 6), 3.0)
-    torch.testing.assert_close(fu.gaussian_blur(flat, k), flat)
+    torch.testing.assert_close(image_filters.gaussian_blur(flat, k), flat)
     img = torch.rand(1, 2, 6, 6)
-    med = fu.median_filter(img, 3)
+    med = image_filters.median_filter(img, 3)
     assert med.shape == img.shape
     assert med[0, 0, 2, 2] == img[0, 0, 1:4, 1:4].median()
 

@@ -6,12 +6,14 @@ import torch
 from mmaction.registry import MODELS
 from torch import Tensor, nn
 
-from .flow_utils import (backward_difference_kernel, centred_gradient_kernel,
-                         divergence, forward_difference_kernel,
-                         forward_gradient, gaussian_blur, gaussian_kernel1d,
-                         image_gradients, image_pyramid, median_filter,
-                         num_pyramid_scales, pyramid_sizes, resize_flow,
-                         rgb_to_grey, warp)
+from .differences import (backward_difference_kernel, centred_gradient_kernel,
+                          divergence, forward_difference_kernel,
+                          forward_gradient, image_gradients)
+from .image_filters import (gaussian_blur, gaussian_kernel1d, median_filter,
+                            rgb_to_grey)
+from .pyramid import (image_pyramid, num_pyramid_scales, pyramid_sizes,
+                      resize_flow)
+from .warping import warp
 
 IntOrSeq = Union[int, Sequence[int]]
 

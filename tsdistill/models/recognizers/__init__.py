@@ -3,10 +3,11 @@
 from .checkpoint import (export_student_checkpoint, fuse_two_stream_checkpoint,
                          load_checkpoint_strict, strip_training_only_keys)
 from .distill_recognizer import DistillRecognizer3D, build_teacher
+from .feature_alignment import align_features
 from .flow_recognizer import FlowRecognizer3D
 from .loss_schedule import LossSchedule
+from .stage_features import resnet3d_stage_outputs
 from .two_stream import TwoStreamRecognizer3D
-from .utils import align_features, resnet3d_stage_outputs
 
 __all__ = [
     'DistillRecognizer3D', 'FlowRecognizer3D', 'LossSchedule',

@@ -15,10 +15,11 @@ from torch import Tensor, nn
 from ...utils.paths import REPO_ROOT
 from ..losses import BaseDistillLoss
 from .checkpoint import load_checkpoint_strict
+from .feature_alignment import TEMPORAL_ALIGNS, align_features
 from .flow_recognizer import FlowRecognizer3D
 from .loss_schedule import LossSchedule, training_progress
-from .utils import (TEMPORAL_ALIGNS, align_features, check_resnet3d,
-                    resnet3d_stage_outputs, stage_channels)
+from .stage_features import (check_resnet3d, resnet3d_stage_outputs,
+                             stage_channels)
 
 POOLED = 'pooled'
 LOGITS = 'logits'
