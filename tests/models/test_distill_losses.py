@@ -9,10 +9,10 @@ import math
 
 import pytest
 import torch
+from _helpers.recognizers import (batch, build, hub_without_position,
+                                  params_copy, sgd, student_cfg, teacher_cfg)
 from mmaction.registry import MODELS
 from mmengine.runner import save_checkpoint
-from recognizer_helpers import (batch, build, hub_without_position,
-                                params_copy, sgd, student_cfg, teacher_cfg)
 
 from tsdistill.models.losses import (AttentionTransferLoss, BaseDistillLoss,
                                      FeatureMSELoss, FitNetsLoss, LogitKDLoss,

@@ -11,8 +11,8 @@ import glob
 import os.path as osp
 
 import torch
+from _helpers.recognizers import build, rgb_cfg, student_cfg, teacher_cfg
 from mmengine.runner import Runner, save_checkpoint
-from recognizer_helpers import build, rgb_cfg, student_cfg, teacher_cfg
 
 from tsdistill.apis.results_table import format_table, load_run
 

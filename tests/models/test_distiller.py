@@ -14,11 +14,11 @@ import tempfile
 import pytest
 import torch
 import torch.distributed as dist
+from _helpers.recognizers import (batch, build, hub_without_position,
+                                  params_copy, rgb_cfg, sgd, student_cfg,
+                                  teacher_cfg)
 from mmengine.model import MMDistributedDataParallel
 from mmengine.runner import save_checkpoint
-from recognizer_helpers import (batch, build, hub_without_position,
-                                params_copy, rgb_cfg, sgd, student_cfg,
-                                teacher_cfg)
 
 from tsdistill.models.recognizers import export_student_checkpoint
 from tsdistill.models.recognizers.distill_recognizer import \

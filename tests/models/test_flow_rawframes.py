@@ -16,12 +16,13 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from _helpers.recognizers import (MEAN, STD, build, sgd, tiny_backbone,
+                                  tiny_head)
 from mmaction.registry import DATASETS
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from mmengine.runner import save_checkpoint
-from recognizer_helpers import MEAN, STD, build, sgd, tiny_backbone, tiny_head
 
 from tsdistill.datasets import flow_synthetic as fs
 from tsdistill.models.recognizers.checkpoint import load_checkpoint_strict

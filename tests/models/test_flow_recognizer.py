@@ -1,8 +1,8 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """FlowRecognizer3D: the teacher M1 + M2, on RGB or on precomputed flow."""
 import torch
-from recognizer_helpers import (NUM_CLASSES, batch, build, params_copy, sgd,
-                                teacher_cfg)
+from _helpers.recognizers import (NUM_CLASSES, batch, build, params_copy, sgd,
+                                  teacher_cfg)
 
 
 def test_rgb_in_flow_computed():

@@ -1,7 +1,7 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """LossSchedule: CE warm-up / ramp and lambda decay read off MessageHub."""
 import pytest
-from recognizer_helpers import hub_without_position
+from _helpers.recognizers import hub_without_position
 
 from tsdistill.models.recognizers.loss_schedule import (LossSchedule, Progress,
                                                         training_progress)

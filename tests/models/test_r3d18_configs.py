@@ -5,9 +5,9 @@ import os.path as osp
 
 import pytest
 import torch
+from _helpers.recognizers import batch, build, flow_module_cfg
 from mmengine.config import Config
 from mmengine.runner import save_checkpoint
-from recognizer_helpers import batch, build, flow_module_cfg
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MODELS_DIR = osp.join(REPO, 'configs', '_base_', 'models')
@@ -132,7 +132,8 @@ def test_demo_configs_share_the_slim_r3d18():
     slim = Config.fromfile(osp.join(DEMO, '_base_',
                                     'r3d18slim.py')).model.to_dict()
     bases = dict(
-        rgb='r3d18_rgb.py', tvl1='r3d18_tvl1_flow.py',
+        rgb='r3d18_rgb.py',
+        tvl1='r3d18_tvl1_flow.py',
         distill='r3d18_distill.py')
     for kind, base in bases.items():
         model, expected = demo_model(kind), model_cfg(base)

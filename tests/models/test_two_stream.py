@@ -5,9 +5,9 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
+from _helpers.recognizers import (NUM_CLASSES, batch, build, rgb_cfg,
+                                  rgb_preprocessor, sgd, teacher_cfg)
 from mmengine.runner import Runner, save_checkpoint
-from recognizer_helpers import (NUM_CLASSES, batch, build, rgb_cfg,
-                                rgb_preprocessor, sgd, teacher_cfg)
 
 
 def two_stream_cfg(**kwargs):

@@ -1,20 +1,17 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """tools/misc/export_student.py and tools/misc/fuse_two_stream.py."""
-import importlib
 import os.path as osp
 import runpy
-import sys
 
 import pytest
 import torch
+from _helpers import recognizers as h  # tiny configs
 from _helpers.videos import write_tiny_video
 from mmengine.runner import save_checkpoint
 
 from tsdistill.models.recognizers.checkpoint import CheckpointReadError
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO, 'tests', 'models'))
-h = importlib.import_module('recognizer_helpers')  # tiny configs
 
 
 def tool(name):
