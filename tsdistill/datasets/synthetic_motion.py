@@ -256,8 +256,7 @@ def _check_readable(path: str, frames: np.ndarray) -> None:
                          '--size (32, 40, 56, 64 work)')
 
 
-def split_ids(num_videos: int, split: int,
-              rng: np.random.Generator) -> List[int]:
+def split_ids(num_videos: int, rng: np.random.Generator) -> List[int]:
     """HMDB51-style ids for one split: 1 train, 2 test, 0 unused.
 
     One video in 20 is unused (HMDB51 leaves some out of every split); of
@@ -368,7 +367,7 @@ def generate_motion_dataset(
             if class_index == 0 and k == 0:
                 _check_readable(path, frames)
         for split in (1, 2, 3):
-            ids = split_ids(videos_per_class, split, rng)
+            ids = split_ids(videos_per_class, rng)
             with open(
                     osp.join(split_dir, f'{name}_test_split{split}.txt'),
                     'w') as f:
