@@ -163,6 +163,9 @@ def load_checkpoint_strict(model: nn.Module,
     """
     path = resolve_checkpoint(filename, what)
     state = _state_dict_of(read_checkpoint(path, what, map_location))
+    # Checked here, not by mmengine's load_checkpoint(strict=True): that
+    # raises on rank 0 only, after loading the matching keys, ignores
+    # missing num_batches_tracked and has no optional prefixes.
     own = model.state_dict()
     missing = [k for k in own if k not in state]
     for prefix in optional_prefixes:
