@@ -38,8 +38,8 @@ import argparse
 import json
 import sys
 
-from tsdistill.utils.flow_extraction import (DeviceError, FlowSettingsError,
-                                             extract_flow, format_report)
+from tsdistill.apis.flow_extraction import (DeviceError, FlowSettingsError,
+                                            extract_flow, format_report)
 from tsdistill.utils.flow_io import OldFlowNamesError
 
 

@@ -13,7 +13,7 @@ from tsdistill.apis.extraction_benchmark import (_TrafficCounter,
                                                  generate_clips,
                                                  gpu_projection,
                                                  memory_traffic)
-from tsdistill.utils.flow_extraction import read_video
+from tsdistill.apis.flow_extraction import read_video
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: 2 clips of 64x40 (decord reads MJPG of width 64), 5 frames each

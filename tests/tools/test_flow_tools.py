@@ -14,14 +14,14 @@ import cv2
 import numpy as np
 import pytest
 
+from tsdistill.apis.flow_extraction import (DONE_MARKER, FlowSettingsError,
+                                            VideoReadError, dist_env,
+                                            extract_flow, format_report,
+                                            read_done_marker, read_video,
+                                            shard)
 from tsdistill.datasets import flow_synthetic as fs
 from tsdistill.datasets.hmdb51 import flow_frames, rgb_frames
 from tsdistill.utils import read_flow_jpegs
-from tsdistill.utils.flow_extraction import (DONE_MARKER, FlowSettingsError,
-                                             VideoReadError, dist_env,
-                                             extract_flow, format_report,
-                                             read_done_marker, read_video,
-                                             shard)
 from tsdistill.utils.flow_io import (FLOW_TMPL, OLD_FLOW_TMPL, RGB_TMPL,
                                      OldFlowNamesError)
 
@@ -250,7 +250,7 @@ def test_device_checked_before_any_video_is_read(video_list, monkeypatch,
                                                  capsys, tmp_path):
     import torch
 
-    from tsdistill.utils import flow_extraction
+    from tsdistill.apis import flow_extraction
     root, ann, out = video_list
 
     def no_decoding(*args, **kwargs):
@@ -312,7 +312,7 @@ def test_extracted_names_are_those_of_mmaction2s_samples(video_list):
 
 
 def _no_flow_computed(monkeypatch):
-    from tsdistill.utils import flow_extraction
+    from tsdistill.apis import flow_extraction
 
     def fail(*args, **kwargs):
         raise AssertionError('flow was computed')
@@ -534,7 +534,7 @@ def test_two_ranks_shard_disjoint_and_complete(five_videos, monkeypatch,
 
 KILLED_RUN = textwrap.dedent("""
     import os, signal, sys
-    from tsdistill.utils import flow_extraction
+    from tsdistill.apis import flow_extraction
     real = flow_extraction.write_flow_jpegs
     calls = []
 
@@ -600,7 +600,7 @@ def test_kill_in_the_middle_then_resume(five_videos, tmp_path):
 
 KILLED_RGB_RUN = textwrap.dedent("""
     import os, signal, sys
-    from tsdistill.utils import flow_extraction
+    from tsdistill.apis import flow_extraction
     real = flow_extraction.write_rgb_jpegs
     calls = []
 

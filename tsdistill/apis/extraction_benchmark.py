@@ -23,7 +23,7 @@ One run, in five steps (:func:`extraction_benchmark`):
    iterations), the one whose EPE is at most OpenCV's there (0.051 vs
    0.062 px at 112x112, 0.046 vs 1.359 at 224x224); the fast and the
    accurate presets can be added as rows (``presets``).
-3. **Extraction.** :func:`~tsdistill.utils.flow_extraction.extract_flow`,
+3. **Extraction.** :func:`~tsdistill.apis.flow_extraction.extract_flow`,
    the function ``tools/extract_flow.py`` calls, on every clip with each M1
    setting (module backend, ``threads`` torch threads, ``batch_pairs``
    pairs per forward) and on the first ``opencv_clips`` clips with
@@ -80,9 +80,9 @@ from ..datasets.synthetic_motion import (DEFAULT_CLASSES, render_video,
                                          write_avi)
 from ..models.flow import TVL1OpticalFlow
 from ..models.flow.opencv_tvl1 import dual_tvl1_flow
-from ..utils.flow_extraction import (check_device, extract_flow, output_dir,
-                                     read_video)
 from ..utils.flow_io import read_flow_jpegs, write_flow_jpegs
+from ..utils.progress import progress_bar
+from .flow_extraction import check_device, extract_flow, output_dir, read_video
 from .latency import environment
 
 #: M1 settings by name: ``TVL1OpticalFlow`` keyword arguments
@@ -164,7 +164,7 @@ def generate_clips(root: str,
         os.remove(marker)  # written last: absent while clips are replaced
     side = max(width, height)
     top, left = (side - height) // 2, (side - width) // 2
-    bar = _progress_bar(num_clips, progress)
+    bar = progress_bar(num_clips, progress)
     for i, video in enumerate(videos):
         rng = np.random.default_rng([seed, i])
         motion = DEFAULT_CLASSES[i % len(DEFAULT_CLASSES)]
@@ -777,16 +777,3 @@ def format_report(report: dict) -> str:
         'serial with the flow.'
     ]
     return '\n'.join(lines)
-
-
-class _NoBar:
-
-    def update(self) -> None:
-        pass
-
-
-def _progress_bar(total: int, enabled: bool):
-    if not enabled or total == 0:
-        return _NoBar()
-    from mmengine.utils import ProgressBar
-    return ProgressBar(total)

@@ -63,10 +63,10 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..utils import video_check
-from ..utils.flow_extraction import (DONE_MARKER, marker_parts,
-                                     read_done_marker, settings_diff)
 from ..utils.flow_io import (count_flow_files, count_rgb_files,
                              old_flow_names_message)
+from ..utils.rawframe_marker import (DONE_MARKER, marker_parts,
+                                     read_done_marker, settings_diff)
 from ..utils.video_check import container_problem
 
 SPLIT_FILE = re.compile(r'^(?P<cls>.+)_test_split(?P<split>[123])\.txt$')

@@ -16,7 +16,8 @@ both from the same frames (resized to ``short_side`` if given), all 1-based.
 ``task`` chooses what is written, as ``--task`` of mmaction2's
 ``tools/data/build_rawframes.py``: ``'rgb'``, ``'flow'`` or ``'both'``.
 
-Then a marker file, ``.flow_done.json``, is written, last and atomically.
+Then a marker file, ``.flow_done.json``
+(:mod:`tsdistill.utils.rawframe_marker`), is written, last and atomically.
 It records the task done, the numbers of RGB frames and flow pairs, and the
 settings (:func:`flow_settings`: backend, bound, short side, M1's
 hyper-parameters). A part (RGB or flow) counts as done only if the marker
@@ -51,7 +52,6 @@ the ``r``-th (:func:`shard`): the shards are disjoint and together hold the
 whole list, so no rank writes or checks another's folders.
 """
 import inspect
-import json
 import multiprocessing
 import os
 import os.path as osp
@@ -62,17 +62,16 @@ from typing import (Any, Dict, Iterable, List, NamedTuple, Optional, Sequence,
 import cv2
 import numpy as np
 
-from .flow_io import (FLOW_FILE, OLD_FLOW_FILE, RGB_FILE, OldFlowNamesError,
-                      count_flow_files, old_flow_names_message,
-                      rename_old_flow_files, write_flow_jpegs, write_rgb_jpegs)
-from .video_check import container_problem
-
-DONE_MARKER = '.flow_done.json'
-#: version of the marker's content (1: no settings; 2: no task, flow only)
-MARKER_VERSION = 3
-#: the parts each ``task`` writes (``--task`` of mmaction2's
-#: ``build_rawframes.py``)
-TASK_PARTS = {'rgb': ('rgb', ), 'flow': ('flow', ), 'both': ('rgb', 'flow')}
+from ..models.flow.opencv_tvl1 import dual_tvl1_flow
+from ..utils.flow_io import (FLOW_FILE, OLD_FLOW_FILE, RGB_FILE,
+                             OldFlowNamesError, count_flow_files,
+                             old_flow_names_message, rename_old_flow_files,
+                             write_flow_jpegs, write_rgb_jpegs)
+from ..utils.progress import progress_bar
+from ..utils.rawframe_marker import (DONE_MARKER, TASK_PARTS, marker_parts,
+                                     read_done_marker, settings_diff,
+                                     write_done_marker)
+from ..utils.video_check import container_problem
 
 
 class VideoReadError(RuntimeError):
@@ -109,61 +108,6 @@ def read_ann_file(ann_file: str) -> List[str]:
 def output_dir(out_root: str, video: str) -> str:
     """``<out_root>/<video without extension>``."""
     return osp.join(out_root, osp.splitext(video)[0])
-
-
-def is_done(out_dir: str) -> bool:
-    """Whether a previous run finished a part of this video.
-
-    The marker is written last; :func:`marker_parts` of
-    :func:`read_done_marker` says which parts it lists.
-    """
-    return osp.isfile(osp.join(out_dir, DONE_MARKER))
-
-
-def read_done_marker(out_dir: str) -> Optional[dict]:
-    """The marker of a finished flow folder.
-
-    Args:
-        out_dir (str): ``<out_root>/<video without extension>``.
-
-    Returns:
-        dict or None: ``None`` if there is no marker (unfinished or never
-        started); otherwise ``task`` (``'flow'`` for a marker written
-        before tasks were recorded), ``num_frames`` (RGB frames; ``0``
-        without them), ``num_pairs`` (flow pairs; ``0`` without flow),
-        ``version`` and ``settings`` (``None`` for a marker written before
-        settings were recorded).
-
-    Raises:
-        ValueError: The marker cannot be read (the message names it).
-    """
-    path = osp.join(out_dir, DONE_MARKER)
-    if not osp.isfile(path):
-        return None
-    try:
-        with open(path) as f:
-            marker = json.load(f)
-        marker['num_pairs'] = int(marker['num_pairs'])
-        marker['num_frames'] = int(marker.get('num_frames', 0))
-        marker.setdefault('task', 'flow')
-        if marker['task'] not in TASK_PARTS:
-            raise ValueError(f'unknown task {marker["task"]!r}')
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise ValueError(f'{path}: unreadable flow marker '
-                         f'({type(error).__name__}: {error})') from error
-    marker.setdefault('version', 1)
-    marker.setdefault('settings', None)
-    return marker
-
-
-def marker_parts(marker: Optional[dict]) -> Tuple[str, ...]:
-    """The parts a marker lists as done: ``'rgb'`` and / or ``'flow'``."""
-    return () if marker is None else TASK_PARTS[marker['task']]
-
-
-def _task_of(parts: Iterable[str]) -> str:
-    parts = set(parts)
-    return 'both' if parts == {'rgb', 'flow'} else parts.pop()
 
 
 def _jsonable(value: Any) -> Any:
@@ -209,27 +153,6 @@ def flow_settings(backend: str,
             bound=float(bound),
             short_side=int(short_side) if short_side else None,
             flow_cfg=effective))
-
-
-def settings_diff(old: Optional[dict], new: dict) -> str:
-    """What differs between two :func:`flow_settings` (``old -> new``)."""
-    if old is None:
-        return ('its marker records no settings (written by an older '
-                'version)')
-    parts = []
-    for key in sorted(set(old) | set(new)):
-        if old.get(key) != new.get(key):
-            if isinstance(old.get(key), dict) and isinstance(
-                    new.get(key), dict):
-                sub = old[key], new[key]
-                parts += [
-                    f'{key}.{k}: {sub[0].get(k)!r} -> {sub[1].get(k)!r}'
-                    for k in sorted(set(sub[0]) | set(sub[1]))
-                    if sub[0].get(k) != sub[1].get(k)
-                ]
-            else:
-                parts.append(f'{key}: {old.get(key)!r} -> {new.get(key)!r}')
-    return ', '.join(parts)
 
 
 def check_device(device: Optional[str]) -> str:
@@ -388,17 +311,16 @@ def compute_flow_module(frames: np.ndarray,
 def compute_flow_opencv(frames: np.ndarray) -> np.ndarray:
     """Flow between consecutive frames with OpenCV's DualTVL1 (defaults).
 
+    :func:`~tsdistill.models.flow.opencv_tvl1.dual_tvl1_flow`, by this
+    module's name (the OpenCV backend's workers call it).
+
     Args:
         frames (np.ndarray): ``(T, H, W, 3)`` uint8 RGB.
 
     Returns:
         np.ndarray: ``(T-1, H, W, 2)`` float32 flow in pixels.
     """
-    tvl1 = cv2.optflow.DualTVL1OpticalFlow_create()
-    grey = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
-    return np.stack([
-        tvl1.calc(a, b, None) for a, b in zip(grey[:-1], grey[1:])
-    ]).astype(np.float32)
+    return dual_tvl1_flow(frames)
 
 
 class _Job(NamedTuple):
@@ -409,21 +331,6 @@ class _Job(NamedTuple):
     write: Tuple[str, ...]
     keep: Tuple[str, ...]
     marker: Optional[dict]
-
-
-def _write_done(out_dir: str, parts: Iterable[str], num_frames: int,
-                num_pairs: int, settings: Optional[dict]) -> None:
-    """Write the marker atomically (a kill leaves the old one or the new)."""
-    path = osp.join(out_dir, DONE_MARKER)
-    with open(path + '.tmp', 'w') as f:
-        json.dump(
-            dict(
-                version=MARKER_VERSION,
-                task=_task_of(parts),
-                num_frames=num_frames,
-                num_pairs=num_pairs,
-                settings=settings), f)
-    os.replace(path + '.tmp', path)
 
 
 def _clear_outputs(out_dir: str, parts: Iterable[str]) -> None:
@@ -476,8 +383,8 @@ def _extract_video(job: _Job, settings: dict, short_side: Optional[int],
     os.makedirs(job.out_dir, exist_ok=True)
     if job.keep:
         if old is not None and set(marker_parts(old)) != set(job.keep):
-            _write_done(job.out_dir, job.keep, *_counts(old, job.keep),
-                        old['settings'])
+            write_done_marker(job.out_dir, job.keep, *_counts(old, job.keep),
+                              old['settings'])
     elif osp.isfile(osp.join(job.out_dir, DONE_MARKER)):
         os.remove(osp.join(job.out_dir, DONE_MARKER))
     _clear_outputs(job.out_dir,
@@ -494,9 +401,9 @@ def _extract_video(job: _Job, settings: dict, short_side: Optional[int],
         num_frames = num
     if flows is not None:
         num_pairs = len(flows)
-    _write_done(job.out_dir,
-                set(job.keep) | set(job.write), num_frames, num_pairs,
-                settings)
+    write_done_marker(job.out_dir,
+                      set(job.keep) | set(job.write), num_frames, num_pairs,
+                      settings)
 
 
 def _counts(marker: Optional[dict], parts: Iterable[str]) -> Tuple[int, int]:
@@ -741,7 +648,7 @@ def extract_flow(ann_file: str,
         for video, _ in old_named:
             rename_old_flow_files(output_dir(out_root, video))
             report['renamed'].append(video)
-    bar = _progress_bar(len(todo), progress)
+    bar = progress_bar(len(todo), progress)
 
     def record(video: str, error: Optional[str]) -> None:
         if error is None:
@@ -787,19 +694,6 @@ def _run_pool(tasks: list, num_workers: int) -> Iterable[Tuple[str, str]]:
     ctx = multiprocessing.get_context('spawn')
     with ctx.Pool(num_workers) as pool:
         yield from pool.imap_unordered(_opencv_task, tasks)
-
-
-class _NoBar:
-
-    def update(self) -> None:
-        pass
-
-
-def _progress_bar(total: int, enabled: bool):
-    if not enabled or total == 0:
-        return _NoBar()
-    from mmengine.utils import ProgressBar
-    return ProgressBar(total)
 
 
 def format_report(report: Dict[str, object]) -> str:
