@@ -18,7 +18,8 @@ the mask of the pixels whose flow is known):
 
 ``.flo`` files (Middlebury's format: the float32 magic 202021.25, i.e. the
 bytes ``PIEH``, int32 width and height, then row-major interleaved u, v
-float32) are read with ``mmcv.flowread``. A flow component of magnitude
+float32) are read with ``mmcv.flowread``, checked first
+(:func:`tsdistill.utils.flow_io.read_flo`). A flow component of magnitude
 above :data:`UNKNOWN_FLOW_THRESH` (Middlebury uses 1e10) marks an unknown
 flow (occlusions, the image border); those pixels are outside
 :attr:`FlowPair.valid` and must be left out of any error.
@@ -30,15 +31,13 @@ from dataclasses import dataclass
 from typing import List, Optional, Sequence
 
 import cv2
-import mmcv
 import numpy as np
+
+from ..utils import flow_io
 
 #: A flow component above this (in magnitude) is unknown (Middlebury's
 #: ``UNKNOWN_FLOW_THRESH``).
 UNKNOWN_FLOW_THRESH = 1e9
-
-#: Bytes before the flow values in a ``.flo`` file: magic, width, height.
-FLO_HEADER_BYTES = 12
 
 #: Middlebury's frame and ground-truth names inside a sequence folder.
 MIDDLEBURY_FILES = ('frame10.png', 'frame11.png', 'flow10.flo')
@@ -123,7 +122,7 @@ def known_flow_mask(flow: np.ndarray) -> np.ndarray:
 
 
 def read_flo(path: str) -> np.ndarray:
-    """Read a ``.flo`` file (Middlebury's format) with ``mmcv.flowread``.
+    """Read a ``.flo`` file (:func:`tsdistill.utils.flow_io.read_flo`).
 
     Args:
         path (str): The file.
@@ -136,33 +135,10 @@ def read_flo(path: str) -> np.ndarray:
         FlowPairError: Not a ``.flo`` file (wrong magic), or its size
             disagrees with the width and height in its header.
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'missing flow file {path}')
-    size = osp.getsize(path)
     try:
-        flow = mmcv.flowread(path)
-    except OSError as err:
-        raise FlowPairError(
-            f'{path}: not a .flo flow file (the first 4 bytes must be the '
-            f'magic PIEH, float 202021.25): {err}') from err
-    except (ValueError, TypeError) as err:
-        # mmcv reshapes the values to the header's (h, w, 2): too few of
-        # them, or no width / height at all
-        raise FlowPairError(
-            f'{path}: truncated or corrupt .flo file ({size} bytes, fewer '
-            'than the 12-byte header and its width x height x 2 floats): '
-            f'{err}') from err
-    # mmcv reads width and height unchecked (-1 reads all values)
-    w, h = (int(v) for v in np.fromfile(path, np.int32, 3)[1:])
-    if w < 1 or h < 1 or flow.shape[:2] != (h, w):
-        raise FlowPairError(
-            f'{path}: bad .flo header, width {w} and height {h}')
-    expected = FLO_HEADER_BYTES + flow.nbytes
-    if size != expected:
-        raise FlowPairError(
-            f'{path}: {size} bytes, but its header says {w}x{h} flow, '
-            f'{expected} bytes')
-    return flow
+        return flow_io.read_flo(path)
+    except ValueError as err:
+        raise FlowPairError(str(err)) from err
 
 
 def read_frame(path: str) -> np.ndarray:

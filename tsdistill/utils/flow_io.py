@@ -3,7 +3,9 @@
 
 - ``.flo`` (Middlebury, also mmflow's and most flow data sets' format):
   the float32 magic number ``202021.25`` (bytes ``PIEH``), int32 width and
-  height, then ``H * W * 2`` little-endian float32 ``(u, v)`` row-major.
+  height, then ``H * W * 2`` little-endian float32 ``(u, v)`` row-major;
+  read and written with mmcv's ``flowread`` / ``flowwrite``, after the
+  checks mmcv does not make (:func:`read_flo`, :func:`write_flo`).
 - Rawframe flow (mmaction2's ``RawframeDataset`` with ``modality='Flow'``):
   one greyscale JPEG per component and pair, ``x_%05d.jpg`` and
   ``y_%05d.jpg`` (1-based) beside the RGB frames' ``img_%05d.jpg``, as
@@ -28,9 +30,13 @@ from collections import Counter
 from typing import List, Optional, Tuple
 
 import cv2
+import mmcv
 import numpy as np
 
+#: a ``.flo`` file's first 4 bytes, ``PIEH``, as a little-endian float32
 FLO_MAGIC = 202021.25
+#: bytes before the flow values of a ``.flo`` file: magic, width, height
+FLO_HEADER_BYTES = 12
 #: mmaction2's ``filename_tmpl`` of flow rawframes: ``.format('x', i)``
 FLOW_TMPL = '{}_{:05d}.jpg'
 FLOW_X_TMPL = 'x_{:05d}.jpg'
@@ -45,8 +51,6 @@ RGB_FILE = re.compile(r'^img_(?P<index>\d+)\.jpg$')
 #: the names of an earlier tools/extract_flow.py (mmaction2 ignores them)
 OLD_FLOW_TMPL = 'flow_{}_{:05d}.jpg'
 OLD_FLOW_FILE = re.compile(r'^flow_(?P<axis>[xy])_(?P<index>\d+)\.jpg$')
-# sides above this are taken as a corrupt header rather than a real image
-_MAX_FLO_SIDE = 1 << 15
 
 
 class OldFlowNamesError(ValueError):
@@ -123,7 +127,10 @@ def rename_old_flow_files(flow_dir: str) -> int:
 
 
 def read_flo(path: str) -> np.ndarray:
-    """Read a Middlebury ``.flo`` file.
+    """Read a Middlebury ``.flo`` file with ``mmcv.flowread``, checked.
+
+    mmcv reads the width and height unchecked and reshapes whatever
+    follows; the header and the file's size are checked here first.
 
     Args:
         path (str): File path.
@@ -132,58 +139,61 @@ def read_flo(path: str) -> np.ndarray:
         np.ndarray: ``(H, W, 2)`` float32 flow, channel 0 = x.
 
     Raises:
-        ValueError: Wrong magic number, implausible size or truncated data;
-            the message names the file.
+        FileNotFoundError: No such file (named).
+        ValueError: A truncated header, a wrong magic number, a width or
+            height below 1, or a size other than the header's (truncated
+            data or trailing bytes); the message names the file.
     """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'missing flow file {path}')
+    size = osp.getsize(path)
     with open(path, 'rb') as f:
-        header = f.read(12)
-        if len(header) < 12:
-            raise ValueError(f'{path}: truncated .flo header '
-                             f'({len(header)} of 12 bytes)')
-        magic = np.frombuffer(header[:4], '<f4')[0]
-        if magic != np.float32(FLO_MAGIC):
-            raise ValueError(f'{path}: not a .flo file (magic number '
-                             f'{magic!r} {header[:4]!r}, expected '
-                             f'{FLO_MAGIC} b"PIEH")')
-        w, h = (int(v) for v in np.frombuffer(header[4:], '<i4'))
-        if not (0 < w <= _MAX_FLO_SIDE and 0 < h <= _MAX_FLO_SIDE):
-            raise ValueError(f'{path}: implausible .flo size {w}x{h}')
-        data = f.read()
-    expected = h * w * 2 * 4
-    if len(data) < expected:
-        raise ValueError(f'{path}: truncated .flo data ({len(data)} of '
-                         f'{expected} bytes for {w}x{h})')
-    if len(data) > expected:
-        raise ValueError(f'{path}: {len(data) - expected} trailing bytes '
-                         f'after {w}x{h} .flo data')
-    return np.frombuffer(data, '<f4').reshape(h, w, 2).astype(np.float32)
+        header = f.read(FLO_HEADER_BYTES)
+    if len(header) < FLO_HEADER_BYTES:
+        raise ValueError(f'{path}: truncated .flo header ({len(header)} of '
+                         f'{FLO_HEADER_BYTES} bytes)')
+    if header[:4] != b'PIEH':
+        raise ValueError(f'{path}: not a .flo file (the first 4 bytes must '
+                         f'be the magic PIEH, float {FLO_MAGIC}; found '
+                         f'{header[:4]!r})')
+    w, h = (int(v) for v in np.frombuffer(header[4:], '<i4'))
+    if w < 1 or h < 1:
+        raise ValueError(f'{path}: bad .flo header, width {w} and height {h}')
+    expected = FLO_HEADER_BYTES + h * w * 2 * 4
+    if size != expected:
+        what = ('truncated .flo data'
+                if size < expected else f'{size - expected} trailing bytes')
+        raise ValueError(f'{path}: {what}: {size} bytes, but its header says '
+                         f'{w}x{h} flow, {expected} bytes')
+    return mmcv.flowread(os.fspath(path))
 
 
 def write_flo(path: str, flow: np.ndarray) -> None:
-    """Write a Middlebury ``.flo`` file.
+    """Write a Middlebury ``.flo`` file with ``mmcv.flowwrite``.
 
     Args:
         path (str): File path; parent directories are created.
-        flow (np.ndarray): ``(H, W, 2)`` flow in pixels.
+        flow (np.ndarray): ``(H, W, 2)`` flow in pixels (written as
+            float32).
+
+    Raises:
+        ValueError: ``flow`` is not ``(H, W, 2)`` (the file is named).
     """
     flow = np.asarray(flow)
     if flow.ndim != 3 or flow.shape[2] != 2:
         raise ValueError(f'{path}: flow must be (H, W, 2), got '
                          f'{flow.shape}')
-    h, w = flow.shape[:2]
     _makedirs_for(path)
-    with open(path, 'wb') as f:
-        f.write(np.array([FLO_MAGIC], '<f4').tobytes())
-        f.write(np.array([w, h], '<i4').tobytes())
-        f.write(flow.astype('<f4').tobytes())
+    mmcv.flowwrite(flow, path)
 
 
 def quantize_flow(flow: np.ndarray,
                   bound: float = 20.0) -> Tuple[np.ndarray, np.ndarray]:
     """Flow to two ``uint8`` images, mmcv's / mmaction2's quantisation.
 
-    ``q = min(floor(255 * (clip(f, -bound, bound) + bound) / (2 bound)),
-    254)`` per component, so :func:`dequantize_flow` returns bin centres.
+    ``mmcv.quantize_flow(flow, max_val=bound, norm=False)``: ``q =
+    min(floor(255 * (clip(f, -bound, bound) + bound) / (2 bound)), 254)``
+    per component, so :func:`dequantize_flow` returns bin centres.
 
     Args:
         flow (np.ndarray): ``(H, W, 2)`` flow in pixels.
@@ -192,19 +202,16 @@ def quantize_flow(flow: np.ndarray,
     Returns:
         tuple[np.ndarray, np.ndarray]: ``(H, W)`` uint8 x and y images.
     """
-    levels = 255
-    out = []
-    for c in range(2):
-        f = np.clip(flow[..., c], -bound, bound) + bound
-        q = np.minimum(np.floor(levels * f / (2 * bound)), levels - 1)
-        out.append(q.astype(np.uint8))
-    return out[0], out[1]
+    return mmcv.quantize_flow(flow, max_val=bound, norm=False)
 
 
 def dequantize_flow(flow_x: np.ndarray,
                     flow_y: np.ndarray,
                     bound: float = 20.0) -> np.ndarray:
     """Inverse of :func:`quantize_flow` (bin centres).
+
+    ``mmcv.dequantize_flow(flow_x, flow_y, max_val=bound, denorm=False)``
+    (computed in float64), as float32.
 
     Args:
         flow_x (np.ndarray): ``(H, W)`` uint8 x image.
@@ -214,10 +221,8 @@ def dequantize_flow(flow_x: np.ndarray,
     Returns:
         np.ndarray: ``(H, W, 2)`` float32 flow in pixels.
     """
-    levels = 255
-    step = 2 * bound / levels
-    return np.stack([(q.astype(np.float32) + 0.5) * step - bound
-                     for q in (flow_x, flow_y)], -1).astype(np.float32)
+    return mmcv.dequantize_flow(
+        flow_x, flow_y, max_val=bound, denorm=False).astype(np.float32)
 
 
 def flow_jpeg_paths(out_dir: str, index: int) -> Tuple[str, str]:
