@@ -7,7 +7,7 @@ from mmaction.registry import DATASETS
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from tsdistill.datasets.hmdb51 import prepare_annotations
+from tsdistill.datasets.hmdb51_annotations import prepare_annotations
 from tsdistill.datasets.synthetic_motion import generate_motion_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

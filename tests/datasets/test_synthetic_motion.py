@@ -7,7 +7,7 @@ import decord
 import numpy as np
 import pytest
 
-from tsdistill.datasets.hmdb51 import prepare_annotations
+from tsdistill.datasets.hmdb51_annotations import prepare_annotations
 from tsdistill.datasets.synthetic_motion import (DEFAULT_CLASSES,
                                                  DEFAULT_MIXED_MOTIONS,
                                                  generate_motion_dataset,

@@ -20,7 +20,7 @@ from tsdistill.apis.flow_extraction import (DONE_MARKER, FlowSettingsError,
                                             read_done_marker, read_video,
                                             shard)
 from tsdistill.datasets import flow_synthetic as fs
-from tsdistill.datasets.hmdb51 import flow_frames, rgb_frames
+from tsdistill.datasets.hmdb51_annotations import flow_frames, rgb_frames
 from tsdistill.utils import read_flow_jpegs
 from tsdistill.utils.flow_io import (FLOW_TMPL, OLD_FLOW_TMPL, RGB_TMPL,
                                      OldFlowNamesError)

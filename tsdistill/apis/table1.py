@@ -469,7 +469,7 @@ def run_table1(data_root: Optional[str] = None,
         list[Table1Result]: One per row and run, runs in (split, seed)
         order.
     """
-    from tsdistill.datasets.hmdb51 import prepare_annotations
+    from tsdistill.datasets.hmdb51_annotations import prepare_annotations
     embedded = data_root is None
     if configs is None:
         configs = 'demo' if embedded else 'paper'

@@ -1,9 +1,10 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """Datasets, transforms and the embedded synthetic motion data."""
 from . import transforms  # noqa: F401
-from .hmdb51 import (AnnotationIssue, HMDB51AnnotationError, PrepareSummary,
-                     count_flow_frames, count_video_frames,
-                     prepare_annotations, read_split_file)
+from .hmdb51_annotations import (AnnotationIssue, HMDB51AnnotationError,
+                                 PrepareSummary, count_flow_frames,
+                                 count_video_frames, prepare_annotations,
+                                 read_split_file)
 from .synthetic_motion import (COLOURS, DEFAULT_CLASSES, MODES, MOTIONS,
                                class_names, generate_motion_dataset,
                                render_video)

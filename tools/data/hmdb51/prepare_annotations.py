@@ -16,14 +16,14 @@ video that would crash decord during training is named here.
 Exit status: 0 when the lists were written (issues, if any, are listed and
 counted; a list that would be empty is not written and is an issue), 1
 with ``--strict`` and any issue (nothing is written) or when a folder is
-missing. See :mod:`tsdistill.datasets.hmdb51` and this folder's
+missing. See :mod:`tsdistill.datasets.hmdb51_annotations` and this folder's
 README.md.
 """
 import argparse
 import sys
 
-from tsdistill.datasets.hmdb51 import (HMDB51AnnotationError,
-                                       prepare_annotations)
+from tsdistill.datasets.hmdb51_annotations import (HMDB51AnnotationError,
+                                                   prepare_annotations)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

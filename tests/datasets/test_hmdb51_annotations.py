@@ -15,10 +15,11 @@ from _helpers.videos import (HMDB51_LIKE_NAMES, real_clips, truncated_copy,
                              write_tiny_video)
 
 from tsdistill.apis.flow_extraction import DONE_MARKER, flow_settings
-from tsdistill.datasets.hmdb51 import (HMDB51AnnotationError,
-                                       count_flow_frames, flow_frames,
-                                       prepare_annotations, read_split_file,
-                                       rgb_frames)
+from tsdistill.datasets.hmdb51_annotations import (HMDB51AnnotationError,
+                                                   count_flow_frames,
+                                                   flow_frames,
+                                                   prepare_annotations,
+                                                   read_split_file, rgb_frames)
 from tsdistill.datasets.synthetic_motion import generate_motion_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
