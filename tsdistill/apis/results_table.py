@@ -44,6 +44,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..utils.markdown import markdown_table
+
 METRIC_KEYS = ('acc/top1', 'acc/top5', 'acc/mean1')
 
 
@@ -253,10 +255,7 @@ def format_table(runs: Sequence[RunResult],
         header.append('runs')
     if with_ref:
         header.append('reference top-1 %')
-    lines = [
-        '| ' + ' | '.join(header) + ' |',
-        '|' + '|'.join(['---'] * len(header)) + '|'
-    ]
+    rows = []
     for run in runs:
         top1 = _fmt(run.top1)
         if run.top1_std is not None:
@@ -272,17 +271,22 @@ def format_table(runs: Sequence[RunResult],
         if with_ref:
             ref = by_key.get(run.name)
             cells.append(_fmt(ref.get('top1')) if ref else '-')
-        lines.append('| ' + ' | '.join(cells) + ' |')
+        rows.append(cells)
+    lines = [markdown_table(header, rows)]
     others = [
         row for row in reference
         if row.get('key') not in {run.name
                                   for run in runs}
     ]
     if others:
-        lines += ['', '| reference | top-1 % | source |', '|---|---|---|']
-        for row in others:
-            lines.append(f"| {row['method']} | {_fmt(row.get('top1'))} | "
-                         f"{row.get('source', '')} |")
+        lines += [
+            '',
+            markdown_table(
+                ['reference', 'top-1 %', 'source'],
+                [[row['method'],
+                  _fmt(row.get('top1')),
+                  row.get('source', '')] for row in others])
+        ]
     notes = [f'{run.name}: {note}' for run in runs for note in run.notes]
     if notes:
         lines += [''] + [f'Note: {note}' for note in notes]

@@ -28,6 +28,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from tsdistill.apis.results_table import mean_std
+from tsdistill.utils.markdown import markdown_table
 from tsdistill.utils.paths import REPO_ROOT
 from tsdistill.utils.timing import interleaved_times
 
@@ -323,19 +324,15 @@ def format_per_class(summary: Sequence[dict]) -> str:
         names += [n for n in r['per_class'] if n not in names]
     # the cues first, then the classes in label order
     names.sort(key=lambda n: not n.startswith('attribute_'))
-    lines = [
-        '| class | ' + ' | '.join(r['method'] for r in rows) + ' |',
-        '|---|' + '---|' * len(rows)
-    ]
+    table = []
     for name in names:
         label = (f'**{name[len("attribute_"):]} right** (any class)'
                  if name.startswith('attribute_') else name)
-        cells = [
+        table.append([label] + [
             f'{r["per_class"][name]:.1f}' if name in r['per_class'] else '-'
             for r in rows
-        ]
-        lines.append(f'| {label} | ' + ' | '.join(cells) + ' |')
-    return '\n'.join(lines)
+        ])
+    return markdown_table(['class'] + [r['method'] for r in rows], table)
 
 
 def format_markdown(results: Sequence[Table1Result], protocol: str) -> str:
@@ -343,29 +340,30 @@ def format_markdown(results: Sequence[Table1Result], protocol: str) -> str:
     """
     summary = summarize(results)
     lines = [
-        '| method | test input | top-1 % | mean class acc % | runs '
-        '| test ms/clip | train min |', '|---|---|---|---|---|---|---|'
+        markdown_table([
+            'method', 'test input', 'top-1 %', 'mean class acc %', 'runs',
+            'test ms/clip', 'train min'
+        ], [[
+            r['method'], r['test_input'],
+            f'{r["top1"]:.1f} ± {r["top1_std"]:.1f}',
+            f'{r["mean_class_acc"]:.1f} ± {r["mean_class_acc_std"]:.1f}',
+            str(r['runs']), f'{r["ms_per_clip"]:.1f}',
+            f'{r["train_minutes"]:.1f}'
+        ] for r in summary])
     ]
-    for r in summary:
-        lines.append(
-            f'| {r["method"]} | {r["test_input"]} | '
-            f'{r["top1"]:.1f} ± {r["top1_std"]:.1f} | '
-            f'{r["mean_class_acc"]:.1f} ± {r["mean_class_acc_std"]:.1f} | '
-            f'{r["runs"]} | {r["ms_per_clip"]:.1f} | '
-            f'{r["train_minutes"]:.1f} |')
     runs = sorted({(r.split, r.seed) for r in results})
     if len(runs) > 1:
-        lines += [
-            '', '| method | ' + ' | '.join(f'split {s} seed {k}'
-                                           for s, k in runs) + ' |',
-            '|---|' + '---|' * len(runs)
-        ]
+        table = []
         for r in summary:
             by_run = {(p['split'], p['seed']): p['top1'] for p in r['per_run']}
-            cells = [
+            table.append([r['method']] + [
                 f'{by_run[run]:.1f}' if run in by_run else '-' for run in runs
-            ]
-            lines.append(f'| {r["method"]} | ' + ' | '.join(cells) + ' |')
+            ])
+        lines += [
+            '',
+            markdown_table(['method'] +
+                           [f'split {s} seed {k}' for s, k in runs], table)
+        ]
     per_class = format_per_class(summary)
     if per_class:
         lines += ['', 'Top-1 % per class, mean over the runs:', '', per_class]
