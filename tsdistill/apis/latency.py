@@ -20,6 +20,8 @@ of one batch size are timed in interleaved rounds (every row once per
 round), so a slow spell of a shared machine hits all rows alike instead of
 the one being timed, and the ratios stay stable.
 """
+import json
+import os
 import os.path as osp
 import platform
 import statistics
@@ -39,6 +41,7 @@ from mmengine.runner import save_checkpoint
 from torch.utils.flop_counter import FlopCounterMode
 
 from ..models.flow.opencv_tvl1 import dual_tvl1_flow
+from ..utils.markdown import markdown_table
 from ..utils.paths import REPO_ROOT
 from ..utils.timing import interleaved_times
 
@@ -312,6 +315,15 @@ class LatencyBenchmark:
 
 ROW_NAMES = ('rgb_plain', 'student', 'teacher', 'two_stream',
              'two_stream_opencv', 'train_plain', 'train_distill')
+#: each row as the table names it, with its unit
+DESCRIPTIONS = dict(
+    rgb_plain='plain mmaction2 Recognizer3D, R3D-18 RGB (ms/clip)',
+    student='distilled student M3 at test time (ms/clip)',
+    teacher='teacher M1 (built-in TV-L1) + M2 (ms/clip)',
+    two_stream='two-stream, built-in TV-L1 (ms/clip)',
+    two_stream_opencv='two-stream, OpenCV DualTVL1 flow (ms/clip)',
+    train_plain='train step, plain RGB R3D-18 (s/step)',
+    train_distill='train step, distillation recognizer (s/step)')
 
 
 def ratios(results: Dict[str, dict]) -> Dict[str, Optional[float]]:
@@ -350,3 +362,155 @@ def environment() -> Dict[str, object]:
         cuda=torch.cuda.is_available(),
         machine=platform.machine(),
         processor=platform.processor() or platform.machine())
+
+
+def latency_benchmark(frames: int = 25,
+                      size: int = 112,
+                      batch_sizes: Sequence[int] = (1, 8),
+                      train_batch: int = 2,
+                      warmup: int = 1,
+                      repeats: int = 5,
+                      repeats_larger: int = 2,
+                      threads: Optional[int] = None,
+                      devices: Optional[Sequence[str]] = None,
+                      rows: Optional[Sequence[str]] = None,
+                      base_channels: Optional[int] = None,
+                      backbone: Optional[dict] = None,
+                      num_classes: int = 51,
+                      out: Optional[str] = 'work_dirs/benchmarks/latency.json',
+                      log: Callable[[str], None] = print) -> dict:
+    """The latency benchmark of ``tools/benchmarks/latency.py``.
+
+    On each device, one :class:`LatencyBenchmark`: its GFLOPs, every row
+    timed (:meth:`LatencyBenchmark.run`), the table and the
+    :func:`ratios`, logged as it goes; then the whole report as JSON.
+
+    Args:
+        frames (int): Frames per clip. Defaults to ``25``.
+        size (int): Crop size. Defaults to ``112``.
+        batch_sizes (Sequence[int]): Inference batch sizes. Defaults to
+            ``(1, 8)``.
+        train_batch (int): Batch of the training rows. Defaults to ``2``.
+        warmup (int): Untimed calls first. Defaults to ``1``.
+        repeats (int): Timed rounds at the smallest batch size (the
+            ratios) and for training. Defaults to ``5``.
+        repeats_larger (int): Timed rounds at the other batch sizes.
+            Defaults to ``2``.
+        threads (int, optional): Torch threads. Defaults to ``None``
+            (torch's default).
+        devices (Sequence[str], optional): Defaults to ``None``: ``cpu``,
+            and ``cuda`` when present.
+        rows (Sequence[str], optional): Rows of :data:`ROW_NAMES` to time.
+            Defaults to ``None`` (all).
+        base_channels (int, optional): A slim R3D-18 (64 is the real one).
+            Defaults to ``None``.
+        backbone (dict, optional): Overrides of every R3D-18 backbone
+            config. Defaults to ``None``.
+        num_classes (int): Classes of every head. Defaults to ``51``.
+        out (str, optional): JSON output; ``None`` writes none. Defaults to
+            ``'work_dirs/benchmarks/latency.json'``.
+        log (callable): Where the lines and the table go. Defaults to
+            ``print``.
+
+    Returns:
+        dict: ``settings`` (these arguments, ``devices`` resolved),
+        ``environment``, and per device ``results`` (``{row: {batch:
+        value}}``), ``samples``, ``opencv_flow``, ``gflops`` and
+        ``ratios``.
+
+    Raises:
+        ValueError: ``repeats`` or ``repeats_larger`` below 1, or
+            ``warmup`` below 0.
+    """
+    if min(repeats, repeats_larger) < 1 or warmup < 0:
+        raise ValueError('repeats and repeats_larger must be >= 1, warmup '
+                         f'>= 0; got {repeats}, {repeats_larger}, {warmup}')
+    if threads:
+        torch.set_num_threads(threads)
+    devices = list(
+        devices or (['cpu', 'cuda'] if torch.cuda.is_available() else ['cpu']))
+    settings = dict(
+        frames=frames,
+        size=size,
+        batch_sizes=list(batch_sizes),
+        train_batch=train_batch,
+        warmup=warmup,
+        repeats=repeats,
+        repeats_larger=repeats_larger,
+        threads=threads,
+        devices=devices,
+        rows=None if rows is None else list(rows),
+        base_channels=base_channels,
+        backbone=backbone,
+        num_classes=num_classes,
+        out=out)
+    report = dict(
+        settings=settings,
+        environment=environment(),
+        results={},
+        samples={},
+        opencv_flow={},
+        gflops={},
+        ratios={})
+    log(f'environment: {report["environment"]}')
+    backbone = dict(backbone or {})
+    if base_channels:
+        backbone['base_channels'] = base_channels
+    for device in devices:
+        log(f'[{device}] clips {frames}x{size}x{size}')
+        bench = LatencyBenchmark(frames, size, num_classes, device, backbone
+                                 or None)
+        gflops = bench.gflops()
+        report['gflops'][device] = gflops
+        log(f'  R3D-18 backbone GFLOPs per clip: RGB {gflops["rgb"]:.1f}, '
+            f'flow {gflops["flow"]:.1f}')
+        results = bench.run(
+            batch_sizes,
+            train_batch,
+            warmup,
+            repeats,
+            rows,
+            log=log,
+            larger_batch_repeats=repeats_larger)
+        report['results'][device] = results
+        report['samples'][device] = bench.samples
+        report['opencv_flow'][device] = bench.opencv_flow
+        report['ratios'][device] = ratios(results)
+        log(f'\n[{device}] median of {repeats} interleaved rounds '
+            f'({repeats_larger} at larger batch sizes) after {warmup} '
+            'warm-up call(s)')
+        log(format_results(results))
+        for batch, share in bench.opencv_flow.items():
+            log(f'OpenCV DualTVL1 inside the classic row, batch {batch}: '
+                f'{share["ms_per_clip"]:.1f} ms/clip, '
+                f'{share["ms_per_pair"]:.1f} ms per frame pair')
+        log('')
+        for name, value in report['ratios'][device].items():
+            log(f'  {name:<42} ' +
+                ('n/a' if value is None else f'{value:.2f}'))
+    if out:
+        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+        with open(out, 'w') as f:
+            json.dump(report, f, indent=2)
+        log(f'\nwrote {out}')
+    return report
+
+
+def format_results(results: Dict[str, dict]) -> str:
+    """One device's times as a markdown table, a column per batch size.
+
+    Inference rows in ms per clip (one decimal), training rows in s per
+    step (three); a batch size a row was not timed at is left empty.
+    """
+    batches = sorted({b for r in results.values() for b in r})
+    table = []
+    for name in ROW_NAMES:
+        if name not in results:
+            continue
+        table.append([DESCRIPTIONS[name]] + [
+            f'{results[name][b]:.1f}'
+            if name[:5] != 'train' and b in results[name] else
+            (f'{results[name][b]:.3f}' if b in results[name] else '')
+            for b in batches
+        ])
+    return markdown_table(['row'] + [f'batch {b}' for b in batches], table)
