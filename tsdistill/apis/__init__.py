@@ -1,2 +1,2 @@
 # Copyright (c) tsdistill authors. All rights reserved.
-"""High-level entry points: the Table 1 job and the latency benchmark."""
+"""The jobs behind tools/: Table 1, flow extraction, the benchmarks, Fig. 5."""
