@@ -1,7 +1,8 @@
 # Table 1 row 4 on the CPU demo: the student M3 (slim R3D-18 on RGB) with
 # CE + lambda * distillation loss against the frozen teacher of the -tvl1
-# config: the default of r3d18_distill.py (FitNets hints on stage 3,
-# lambda 10, after 10 epochs without CE; README, "The transfer").
+# config: the default of r3d18_distill.py (FitNets hints on stages 1-3,
+# each on half of the student's channels, lambda 10, after 10 epochs
+# without CE; README, "The transfer").
 from mmengine import Config
 
 _base_ = [

@@ -187,7 +187,11 @@ def test_base_config_default_and_its_exported_checkpoint(
     cfg = Config.fromfile(
         os.path.join(REPO, 'configs', '_base_', 'models', 'r3d18_distill.py'))
     assert cfg.model.loss_distill == dict(
-        type='FitNetsLoss', loss_weight=10.0, pairs=[('layer3', 'layer3')])
+        type='FitNetsLoss',
+        loss_weight=10.0,
+        pairs=[('layer1', 'layer1'), ('layer2', 'layer2'),
+               ('layer3', 'layer3')],
+        hint_fraction=0.5)
     assert cfg.model.loss_schedule == dict(distill_only=10)
     assert DEFAULT_LOSS_DISTILL == dict(
         type='FeatureMSELoss', loss_weight=10.0, pairs=[('layer3', 'layer3')])

@@ -61,15 +61,21 @@ def test_distill_and_two_stream_configs(tmp_path):
 
     cfg = model_cfg('r3d18_distill.py')
     assert cfg['loss_distill'] == dict(
-        type='FitNetsLoss', loss_weight=10.0, pairs=[('layer3', 'layer3')])
+        type='FitNetsLoss',
+        loss_weight=10.0,
+        pairs=[('layer1', 'layer1'), ('layer2', 'layer2'),
+               ('layer3', 'layer3')],
+        hint_fraction=0.5)
     cfg.update(teacher_cfg=teacher_cfg, teacher_ckpt=teacher_ckpt)
     student = build(cfg)
-    # the FitNets connector: 1x1x1, stage-3 channels to stage-3 channels
+    # the FitNets connectors: 1x1x1, from half of each stage's channels to
+    # all of the teacher's
     connector = [
         m for m in student.loss_distill.modules()
         if isinstance(m, torch.nn.Conv3d)
     ]
-    assert [tuple(m.weight.shape) for m in connector] == [(256, 256, 1, 1, 1)]
+    assert [tuple(m.weight.shape) for m in connector] == [
+        (64, 32, 1, 1, 1), (128, 64, 1, 1, 1), (256, 128, 1, 1, 1)]
     # 16 RGB frames / 15 flow frames: after the temporal pool, layer3 maps
     # of 8 and 7 positions, which temporal_align reconciles
     data = student.data_preprocessor(

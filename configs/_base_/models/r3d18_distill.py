@@ -15,18 +15,27 @@ model = dict(
     teacher_ckpt=None,
     # The distillation term of every distill config (change it here): a
     # registered loss (or a list of them), lambda = loss_weight, pairs =
-    # [(student feature, teacher feature)]. FitNets hints on the stage-3
-    # maps (a trainable 1x1x1 connector, then MSE), lambda 10, after a
-    # 10-epoch first stage with the distillation term alone: the best of
-    # the ablation on the mixed-cue embedded data (README, "The transfer";
-    # 3 seeds each against the paper's plain MSE, FitNets without the
-    # first stage and attention transfer). The connector is saved as
-    # loss_distill.*: tools/misc/export_student.py writes the checkpoint a
-    # plain Recognizer3D loads with strict=True. The class default
-    # (DEFAULT_LOSS_DISTILL) stays the paper's MSE. A variant with another
-    # loss type sets `_delete_=True` in its dict.
+    # [(student feature, teacher feature)]. FitNets hints on the maps of
+    # stages 1, 2 and 3 (one trainable 1x1x1 connector per stage, then
+    # MSE), each connector reading only the first half of the student's
+    # channels (hint_fraction=0.5): the other half gets no gradient from
+    # the colour-blind flow teacher and keeps what RGB alone sees. lambda 10
+    # per stage, after a 10-epoch first stage with the distillation term
+    # alone. The best of the ablation on the mixed-cue embedded data
+    # (README, "The transfer"; 3 seeds each): the stage-3 hint alone kept
+    # the appearance and found the motion late or never (seed 2), hints at
+    # stages 1-3 on all channels found the motion and lost the appearance.
+    # The connectors are saved as loss_distill.*:
+    # tools/misc/export_student.py writes the checkpoint a plain
+    # Recognizer3D loads with strict=True.
+    # The class default (DEFAULT_LOSS_DISTILL) stays the paper's MSE. A
+    # variant with another loss type sets `_delete_=True` in its dict.
     loss_distill=dict(
-        type='FitNetsLoss', loss_weight=10.0, pairs=[('layer3', 'layer3')]),
+        type='FitNetsLoss',
+        loss_weight=10.0,
+        pairs=[('layer1', 'layer1'), ('layer2', 'layer2'),
+               ('layer3', 'layer3')],
+        hint_fraction=0.5),
     # T RGB frames give T-1 flow frames, so the stage maps can differ by a
     # position in time (16 frames: 8 vs 7; 25 frames: 12 and 12): resample
     # the student map onto the teacher's grid
