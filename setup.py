@@ -55,7 +55,8 @@ setup(
         'numpy',
     ],
     extras_require={
-        'tests': ['pytest>=7', 'flake8', 'isort', 'yapf'],
+        # pytest-timeout: a test that hangs fails with its stack (setup.cfg)
+        'tests': ['pytest>=7', 'pytest-timeout', 'flake8', 'isort', 'yapf'],
         # TSDISTILL_TENSORBOARD=1 (configs/_base_/default_runtime.py); not
         # a hard dependency: it brings grpcio, protobuf and a data server
         'tensorboard': ['tensorboard'],

@@ -3,11 +3,24 @@
 import pytest
 from _helpers.videos import write_tiny_video
 from mmaction.utils import register_all_modules
+from mmengine.registry import DefaultScope
 
 import tsdistill  # noqa: F401
 
 # mmaction2's own tests do the same: default scope 'mmaction' for builds
 register_all_modules(init_default_scope=True)
+
+
+@pytest.fixture(autouse=True)
+def mmaction_default_scope():
+    """Each test starts in the default scope 'mmaction' and leaves none.
+
+    A Runner built without ``default_scope`` makes 'mmengine' the current
+    scope; left in place, the next test's ``MODELS.build`` looks in
+    mmengine's registry and does not find mmaction2's models.
+    """
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        yield
 
 
 @pytest.fixture
