@@ -66,8 +66,9 @@ def main(argv=None) -> int:
     parser.add_argument(
         '--batch-pairs',
         type=int,
-        default=64,
-        help='module: frame pairs per M1 forward (default: 64)')
+        default=None,
+        help='module: frame pairs per M1 forward (default: 8 on the CPU, '
+        '64 on a GPU)')
     parser.add_argument(
         '--workers', type=int, default=1, help='opencv worker processes')
     parser.add_argument(
@@ -105,7 +106,7 @@ def main(argv=None) -> int:
     if args.world_size is not None and not 0 <= args.rank < args.world_size:
         parser.error(f'--rank {args.rank} is not in 0..--world-size - 1 '
                      f'({args.world_size - 1})')
-    if args.batch_pairs < 1:
+    if args.batch_pairs is not None and args.batch_pairs < 1:
         parser.error(f'--batch-pairs must be >= 1, got {args.batch_pairs}')
 
     flow_cfg = json.loads(args.flow_cfg) if args.flow_cfg else {}

@@ -718,3 +718,35 @@ def test_kill_while_adding_rgb_to_flow_keeps_the_flow(five_videos, tmp_path,
         flow_cfg=cfg)
     for video, folder in zip(videos, folders):
         assert _hashes(folder) == _hashes(_folder(clean, video)), video
+
+
+def test_pairs_per_forward_default_to_the_device(tmp_path, monkeypatch):
+    """8 pairs per M1 forward on the CPU unless given (64 on a GPU): on a
+    2-core CPU 64 pairs per forward cost 3x as much per pair as 8."""
+    from tsdistill.apis.flow_extraction import default_max_pairs
+    from tsdistill.models.flow import TVL1OpticalFlow
+    root = tmp_path / 'videos'
+    write_video(str(root / 'a' / 'long.avi'), num_frames=20)  # 19 pairs
+    ann = tmp_path / 'list.txt'
+    ann.write_text('a/long.avi 0\n')
+    windows = []
+    forward = TVL1OpticalFlow.forward
+
+    def counted(self, x):
+        windows.append(x.shape[2] - 1)
+        return forward(self, x)
+
+    monkeypatch.setattr(TVL1OpticalFlow, 'forward', counted)
+    kwargs = dict(
+        flow_cfg=dict(num_scales=1, num_warps=1, num_iters=2),
+        device='cpu',
+        progress=False,
+        rank=0,
+        world_size=1)
+    extract_flow(str(ann), str(root), str(tmp_path / 'cpu'), **kwargs)
+    assert windows == [8, 8, 3]
+    assert (default_max_pairs('cpu'), default_max_pairs('cuda:1')) == (8, 64)
+    windows.clear()
+    extract_flow(
+        str(ann), str(root), str(tmp_path / 'given'), max_pairs=5, **kwargs)
+    assert windows == [5, 5, 5, 4]

@@ -58,8 +58,9 @@ def main(argv=None) -> dict:
     parser.add_argument(
         '--batch-pairs',
         type=int,
-        default=64,
-        help='pairs per M1 forward during extraction')
+        default=None,
+        help='pairs per M1 forward during extraction and in the GPU '
+        'projection (default: extract_flow\'s, 8 on the CPU, 64 on a GPU)')
     parser.add_argument(
         '--batch-sizes', type=int, nargs='+', default=list(BATCH_SIZES))
     parser.add_argument('--repeats', type=int, default=3)

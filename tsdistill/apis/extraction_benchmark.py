@@ -82,7 +82,8 @@ from ..models.flow import TVL1OpticalFlow
 from ..models.flow.opencv_tvl1 import dual_tvl1_flow
 from ..utils.flow_io import read_flow_jpegs, write_flow_jpegs
 from ..utils.progress import progress_bar
-from .flow_extraction import check_device, extract_flow, output_dir, read_video
+from .flow_extraction import (check_device, default_max_pairs, extract_flow,
+                              output_dir, read_video)
 from .latency import environment
 
 #: M1 settings by name: ``TVL1OpticalFlow`` keyword arguments
@@ -496,7 +497,7 @@ def extraction_benchmark(work_dir: str = 'work_dirs/benchmarks/extraction',
                          presets: Sequence[str] = ('default', ),
                          threads: Optional[int] = None,
                          device: Optional[str] = None,
-                         batch_pairs: int = 64,
+                         batch_pairs: Optional[int] = None,
                          batch_sizes: Sequence[int] = BATCH_SIZES,
                          repeats: int = 3,
                          accuracy_pairs: int = 2,
@@ -528,8 +529,10 @@ def extraction_benchmark(work_dir: str = 'work_dirs/benchmarks/extraction',
             ``None`` (torch's default, one per CPU).
         device (str, optional): M1's device; ``None``: CUDA if available.
             Defaults to ``None``.
-        batch_pairs (int): Pairs per M1 forward during extraction.
-            Defaults to ``64`` (``extract_flow``'s default).
+        batch_pairs (int, optional): Pairs per M1 forward during
+            extraction and in the GPU projection; ``None``: ``extract_flow``'s
+            default for each (8 on the CPU, 64 on a GPU). Defaults to
+            ``None``.
         batch_sizes (Sequence[int]): Pairs per forward for the scaling.
             Defaults to ``(1, 2, 4, 8, 16, 32, 64)``.
         repeats (int): Timed calls per batch size. Defaults to ``3``.
@@ -549,11 +552,13 @@ def extraction_benchmark(work_dir: str = 'work_dirs/benchmarks/extraction',
     if unknown or not presets:
         raise ValueError(f'presets must be some of {sorted(PRESETS)}, got '
                          f'{list(presets)}')
-    if min(batch_sizes) < 1 or batch_pairs < 1 or repeats < 1:
+    if min(batch_sizes) < 1 or (batch_pairs or 1) < 1 or repeats < 1:
         raise ValueError('batch sizes, batch_pairs and repeats must be >= 1')
     if threads:
         torch.set_num_threads(threads)
     device = check_device(device)
+    gpu_batch_pairs = batch_pairs or default_max_pairs('cuda')
+    batch_pairs = batch_pairs or default_max_pairs(device)
     workers = opencv_workers or os.cpu_count() or 1
     if opencv_clips is None or opencv_clips > num_clips:
         opencv_clips = num_clips
@@ -662,7 +667,7 @@ def extraction_benchmark(work_dir: str = 'work_dirs/benchmarks/extraction',
         width,
         batch_sizes,
         pairs_per_video=len(first) - 1,
-        batch_pairs=batch_pairs,
+        batch_pairs=gpu_batch_pairs,
         io_seconds_per_video=io['decode'] + io['write'],
         bandwidth_gbs=gpu['bandwidth_gbs'],
         efficiency=gpu['efficiency'],

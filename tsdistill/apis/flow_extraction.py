@@ -155,6 +155,28 @@ def flow_settings(backend: str,
             flow_cfg=effective))
 
 
+#: Frame pairs per M1 forward when not given, by device type. On the
+#: 2-core CPU of the README's extraction benchmark (100 clips of 320x240)
+#: M1 took 144 ms per pair at 1 pair per forward, 80 ms at 8, about 100 ms
+#: at 16-32 and 267 ms at 64, where the working set leaves the cache; a
+#: GPU is kept busy by large batches.
+DEFAULT_MAX_PAIRS = dict(cpu=8, cuda=64)
+
+
+def default_max_pairs(device: str) -> int:
+    """Pairs per M1 forward for ``device`` (:data:`DEFAULT_MAX_PAIRS`).
+
+    Args:
+        device (str): A torch device, e.g. ``'cpu'`` or ``'cuda:1'``.
+
+    Returns:
+        int: 8 on the CPU, 64 on CUDA and other accelerators.
+    """
+    import torch
+    kind = torch.device(device).type
+    return DEFAULT_MAX_PAIRS.get(kind, DEFAULT_MAX_PAIRS['cuda'])
+
+
 def check_device(device: Optional[str]) -> str:
     """The torch device to use; fails at once if it is not available.
 
@@ -270,7 +292,7 @@ def video_length(path: str) -> int:
 def compute_flow_module(frames: np.ndarray,
                         flow_cfg: Optional[dict] = None,
                         device: Optional[str] = None,
-                        max_pairs: int = 64,
+                        max_pairs: Optional[int] = None,
                         module=None) -> np.ndarray:
     """Flow between consecutive frames with M1, batched over the pairs.
 
@@ -280,9 +302,10 @@ def compute_flow_module(frames: np.ndarray,
             (raw 0..255 input, so no ``input_mean``). Defaults to ``None``.
         device (str, optional): Torch device; ``None``: CUDA if available.
             Defaults to ``None``.
-        max_pairs (int): Pairs per batch (long videos are split into
-            windows overlapping by one frame, to bound memory). Defaults to
-            ``64``.
+        max_pairs (int, optional): Pairs per batch (long videos are split
+            into windows overlapping by one frame, to bound memory);
+            ``None``: :func:`default_max_pairs` of the device. Defaults to
+            ``None``.
         module (TVL1OpticalFlow, optional): A built module to reuse.
             Defaults to ``None``.
 
@@ -294,6 +317,8 @@ def compute_flow_module(frames: np.ndarray,
     from ..models.flow import TVL1OpticalFlow
     if device is None:
         device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    if max_pairs is None:
+        max_pairs = default_max_pairs(device)
     if module is None:
         module = TVL1OpticalFlow(**(flow_cfg or {}))
     module = module.to(device).eval()
@@ -483,7 +508,7 @@ def extract_flow(ann_file: str,
                  rename_old_names: bool = False,
                  rank: Optional[int] = None,
                  world_size: Optional[int] = None,
-                 max_pairs: int = 64,
+                 max_pairs: Optional[int] = None,
                  task: str = 'flow') -> Dict[str, object]:
     """Precompute flow (and / or RGB frames) for a video annotation list.
 
@@ -520,8 +545,10 @@ def extract_flow(ann_file: str,
             ``None`` with ``world_size=None``: from the environment
             (:func:`dist_env`). Defaults to ``None``.
         world_size (int, optional): Number of shards. Defaults to ``None``.
-        max_pairs (int): Frame pairs per M1 forward (a longer video is
-            computed in windows of this many pairs). Defaults to ``64``.
+        max_pairs (int, optional): Frame pairs per M1 forward (a longer
+            video is computed in windows of this many pairs); ``None``:
+            :func:`default_max_pairs` of the device (8 on the CPU, 64 on a
+            GPU). Defaults to ``None``.
         task (str): What to write, as mmaction2's ``build_rawframes.py
             --task``: ``'rgb'`` (``img_%05d.jpg``), ``'flow'``
             (``{x,y}_%05d.jpg``) or ``'both'``. Defaults to ``'flow'``
@@ -558,7 +585,7 @@ def extract_flow(ann_file: str,
         rank, world_size = env_rank, env_size
     elif (rank, world_size) != (env_rank, env_size):
         local_rank = rank
-    if max_pairs < 1:
+    if max_pairs is not None and max_pairs < 1:
         raise ValueError(f'max_pairs must be >= 1, got {max_pairs}')
     if task not in TASK_PARTS:
         raise ValueError(f"task must be 'rgb', 'flow' or 'both', got "
@@ -570,6 +597,8 @@ def extract_flow(ann_file: str,
             if torch.cuda.is_available():
                 device = f'cuda:{local_rank % torch.cuda.device_count()}'
         device = check_device(device)
+        if max_pairs is None:
+            max_pairs = default_max_pairs(device)
     parts = TASK_PARTS[task]
     settings = flow_settings(backend, bound, short_side, flow_cfg)
     report: Dict[str, object] = dict(
