@@ -47,13 +47,7 @@ HEAD = dict(
     average_clips='prob')
 PREPROCESSOR = dict(
     type='ActionDataPreprocessor', mean=MEAN, std=STD, format_shape='NCTHW')
-FLOW = dict(
-    type='TVL1OpticalFlow',
-    num_scales=1,
-    num_warps=1,
-    num_iters=5,
-    input_mean=MEAN,
-    input_std=STD)
+FLOW = dict(type='TVL1OpticalFlow', num_scales=1, num_warps=1, num_iters=5)
 TEACHER = dict(
     type='FlowRecognizer3D',
     flow_cfg=FLOW,

@@ -35,13 +35,7 @@ def hub_without_position():
 
 def flow_module_cfg():
     """M1 (the real TVL1OpticalFlow), made cheap: one scale, warp, 2 iters."""
-    return dict(
-        type='TVL1OpticalFlow',
-        num_scales=1,
-        num_warps=1,
-        num_iters=2,
-        input_mean=MEAN,
-        input_std=STD)
+    return dict(type='TVL1OpticalFlow', num_scales=1, num_warps=1, num_iters=2)
 
 
 def tiny_backbone(in_channels=3, base_channels=8, num_stages=3):

@@ -14,9 +14,9 @@ import tempfile
 import pytest
 import torch
 import torch.distributed as dist
-from _helpers.recognizers import (batch, build, hub_without_position,
-                                  params_copy, rgb_cfg, sgd, student_cfg,
-                                  teacher_cfg)
+from _helpers.recognizers import (MEAN, STD, batch, build,
+                                  hub_without_position, params_copy, rgb_cfg,
+                                  sgd, student_cfg, teacher_cfg)
 from mmengine.model import MMDistributedDataParallel
 from mmengine.runner import save_checkpoint
 
@@ -395,6 +395,63 @@ def test_bad_teacher_checkpoint_fails_at_build(kind, teacher_ckpt, tmp_path):
     save_checkpoint(dict(state_dict=state), path)
     with pytest.raises(RuntimeError, match=pattern):
         build(student_cfg(path))
+
+
+def test_teacher_checkpoint_with_former_m1_normalisation(
+        teacher_ckpt, tmp_path):
+    """Checkpoints from when M1 held input_mean / input_std still load."""
+    state = torch.load(teacher_ckpt)['state_dict']
+    # M1's former persistent buffers, as such checkpoints hold them
+    state['flow.input_mean'] = torch.tensor(MEAN).view(1, 3, 1, 1, 1)
+    state['flow.input_std'] = torch.tensor(STD).view(1, 3, 1, 1, 1)
+    old = str(tmp_path / 'old.pth')
+    save_checkpoint(dict(state_dict=state), old)
+    model = build(student_cfg(old))
+    expected = build(student_cfg(teacher_ckpt)).teacher.state_dict()
+    loaded = model.teacher.state_dict()
+    assert loaded.keys() == expected.keys()
+    assert all(torch.equal(loaded[k], v) for k, v in expected.items())
+    # only those two keys are dropped
+    state['flow.input_scale'] = torch.ones(1)
+    save_checkpoint(dict(state_dict=state), old)
+    with pytest.raises(
+            RuntimeError, match=r'unexpected keys: flow\.input_scale$'):
+        build(student_cfg(old))
+
+
+@pytest.mark.parametrize(
+    'mean, std', [([127.5] * 3, [127.5] * 3), (None, None)],
+    ids=['other', 'none'])
+def test_teacher_sees_the_same_clip_whatever_the_student_normalisation(
+        mean, std, teacher_ckpt):
+    """The student's clips are put in the teacher's normalisation."""
+    data = batch()
+    same = build(student_cfg(teacher_ckpt))
+    clips = same.data_preprocessor(data)['inputs'].flatten(0, 1)
+    assert same.teacher_clips(clips) is clips  # the configs' case
+    expected = same.teacher_features(clips)
+    other = build(
+        student_cfg(
+            teacher_ckpt,
+            data_preprocessor=dict(
+                type='ActionDataPreprocessor',
+                mean=mean,
+                std=std,
+                format_shape='NCTHW')))
+    theirs = other.data_preprocessor(data)['inputs'].flatten(0, 1)
+    assert not torch.allclose(theirs, clips)
+    torch.testing.assert_close(
+        other.teacher_clips(theirs), clips, atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        other.teacher.flow_inputs(other.teacher_clips(theirs)),
+        same.teacher.flow_inputs(clips),
+        atol=1e-4,
+        rtol=0)
+    feats = other.teacher_features(theirs)
+    assert feats.keys() == expected.keys()
+    for name, value in expected.items():
+        torch.testing.assert_close(
+            feats[name], value, atol=1e-4, rtol=1e-4, msg=name)
 
 
 def test_teacher_from_config_file_and_work_dir(teacher_ckpt, tmp_path):

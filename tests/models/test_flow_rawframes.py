@@ -169,8 +169,7 @@ def test_precomputed_flow_teacher_matches_m1_teacher(data, tmp_path):
     # A: the same M2 behind M1, on the RGB clip
     m1_model = dict(
         rawframes_model,
-        flow_cfg=dict(
-            type='TVL1OpticalFlow', input_mean=MEAN, input_std=STD, **M1),
+        flow_cfg=dict(type='TVL1OpticalFlow', **M1),
         data_preprocessor=dict(
             type='ActionDataPreprocessor',
             mean=MEAN,

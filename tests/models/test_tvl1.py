@@ -12,7 +12,6 @@ from tsdistill.models.flow import (TVL1OpticalFlow, differences, image_filters,
 from tsdistill.models.flow.warping import warp
 
 MEAN = [123.675, 116.28, 103.53]
-STD = [58.395, 57.12, 57.375]
 SIZE = 48
 
 
@@ -98,17 +97,16 @@ def test_all_pairs_batched_equal_one_by_one():
                 batched[n, :, t], single[0, :, 0], atol=1e-4, rtol=1e-4)
 
 
-def test_normalised_input_equals_raw_input():
-    rng = np.random.default_rng(5)
-    f0, f1, _ = fs.make_pair('zoom', 32, 32, rng)
-    raw = _clip(f0, f1)
-    mean = torch.tensor(MEAN).view(1, 3, 1, 1, 1)
-    std = torch.tensor(STD).view(1, 3, 1, 1, 1)
-    cfg = dict(type='TVL1OpticalFlow', num_warps=2, num_iters=5)
-    a = MODELS.build(cfg)(raw)
-    b = MODELS.build(dict(cfg, input_mean=MEAN,
-                          input_std=STD))((raw - mean) / std)
-    torch.testing.assert_close(a, b, atol=1e-3, rtol=0)
+@pytest.mark.parametrize('name', ['input_mean', 'input_std'])
+def test_former_normalisation_arguments_name_the_data_preprocessor(name):
+    """M1 reads raw RGB; FlowRecognizer3D's data_preprocessor normalises."""
+    pattern = f"TVL1OpticalFlow: {name} was removed.*data_preprocessor"
+    with pytest.raises(TypeError, match=pattern):
+        TVL1OpticalFlow(**{name: MEAN})
+    with pytest.raises(TypeError, match=pattern):
+        MODELS.build(dict(type='TVL1OpticalFlow', num_iters=2, **{name: MEAN}))
+    with pytest.raises(TypeError, match=r"unexpected arguments \['lamda'\]"):
+        TVL1OpticalFlow(lamda=0.1)
 
 
 def test_backward_gives_finite_input_gradients():
@@ -161,8 +159,6 @@ def test_registered_and_argument_errors():
     assert (module.num_scales, module.num_warps) == (5, 5)
     with pytest.raises(ValueError, match=r'\(N, 3, T, H, W\)'):
         module(torch.zeros(1, 3, 1, 8, 8))
-    with pytest.raises(ValueError, match='input_mean and input_std'):
-        TVL1OpticalFlow(input_mean=MEAN)
     with pytest.raises(ValueError, match='num_iters'):
         TVL1OpticalFlow(num_iters=0)
     with pytest.raises(ValueError, match='zoom_factor'):

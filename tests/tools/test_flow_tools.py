@@ -246,6 +246,29 @@ def test_marker_without_settings_is_a_mismatch(video_list):
     assert read_done_marker(osp.join(out, 'b', 'good2'))['num_pairs'] == 3
 
 
+def test_marker_of_m1_with_normalisation_arguments(video_list):
+    """Markers recorded M1's former input_mean / input_std (None)."""
+    root, ann, out = video_list
+    m1 = dict(num_scales=1, num_warps=1, num_iters=2)
+    extract_flow(ann, root, out, progress=False, flow_cfg=m1)
+    path = osp.join(out, 'a', 'good', DONE_MARKER)
+    with open(path) as f:
+        marker = json.load(f)
+    assert 'input_mean' not in marker['settings']['flow_cfg']
+    marker['settings']['flow_cfg'].update(input_mean=None, input_std=None)
+    with open(path, 'w') as f:
+        json.dump(marker, f)
+    report = extract_flow(ann, root, out, progress=False, flow_cfg=m1)
+    assert sorted(report['skipped']) == ['a/good.avi', 'b/good2.avi']
+    # normalised input gave another flow: still a mismatch
+    marker['settings']['flow_cfg']['input_mean'] = [123.675, 116.28, 103.53]
+    with open(path, 'w') as f:
+        json.dump(marker, f)
+    with pytest.raises(
+            FlowSettingsError, match=r'flow_cfg\.input_mean: \[123\.675'):
+        extract_flow(ann, root, out, progress=False, flow_cfg=m1)
+
+
 def test_device_checked_before_any_video_is_read(video_list, monkeypatch,
                                                  capsys, tmp_path):
     import torch

@@ -177,6 +177,25 @@ def default_max_pairs(device: str) -> int:
     return DEFAULT_MAX_PAIRS.get(kind, DEFAULT_MAX_PAIRS['cuda'])
 
 
+#: Former ``TVL1OpticalFlow`` arguments that markers written before their
+#: removal record as ``None`` (raw RGB in): the same flow as without them.
+RETIRED_FLOW_CFG = ('input_mean', 'input_std')
+
+
+def _without_retired(settings: Optional[dict]) -> Optional[dict]:
+    """A marker's settings without M1's retired ``None`` arguments."""
+    flow_cfg = (settings or {}).get('flow_cfg')
+    if not isinstance(flow_cfg, dict) or any(
+            flow_cfg.get(k) is not None for k in RETIRED_FLOW_CFG):
+        return settings
+    return dict(
+        settings,
+        flow_cfg={
+            k: v
+            for k, v in flow_cfg.items() if k not in RETIRED_FLOW_CFG
+        })
+
+
 def check_device(device: Optional[str]) -> str:
     """The torch device to use; fails at once if it is not available.
 
@@ -299,7 +318,7 @@ def compute_flow_module(frames: np.ndarray,
     Args:
         frames (np.ndarray): ``(T, H, W, 3)`` uint8 RGB, ``T >= 2``.
         flow_cfg (dict, optional): ``TVL1OpticalFlow`` keyword arguments
-            (raw 0..255 input, so no ``input_mean``). Defaults to ``None``.
+            (M1 reads the raw 0..255 frames). Defaults to ``None``.
         device (str, optional): Torch device; ``None``: CUDA if available.
             Defaults to ``None``.
         max_pairs (int, optional): Pairs per batch (long videos are split
@@ -619,7 +638,7 @@ def extract_flow(ann_file: str,
         except ValueError:
             marker = None  # interrupted while writing it: redo
         done = marker_parts(marker)
-        old = None if marker is None else marker['settings']
+        old = None if marker is None else _without_retired(marker['settings'])
         redo, renaming = set(), False
         if marker is not None and (old is None or old.get('short_side')
                                    != settings['short_side']):

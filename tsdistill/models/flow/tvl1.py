@@ -1,6 +1,6 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """M1: TV-L1 optical flow as unrolled, batched, differentiable layers."""
-from typing import Optional, Sequence, Tuple, Union
+from typing import Sequence, Tuple, Union
 
 import torch
 from mmaction.registry import MODELS
@@ -19,6 +19,16 @@ IntOrSeq = Union[int, Sequence[int]]
 
 #: Added to ``|grad u|^2`` before the square root (finite gradient at 0).
 NORM_EPS = 1e-12
+
+_RAW_RGB_INPUT = (
+    "M1 takes raw RGB (0..255); the recognizer's data_preprocessor "
+    'supplies the normalisation, which FlowRecognizer3D undoes before M1')
+
+#: Arguments of the former API and what replaced them.
+REPLACED_ARGUMENTS = {
+    name: f'{name} was removed (drop it from flow_cfg): {_RAW_RGB_INPUT}'
+    for name in ('input_mean', 'input_std')
+}
 
 
 def _at_scale(value: IntOrSeq, scale: int) -> int:
@@ -56,11 +66,12 @@ class TVL1OpticalFlow(nn.Module):
     ``zoom_factor`` apart, their number is TVNet's
     ``min(1 + log(sqrt(H^2 + W^2) / 4) / log(1 / zoom_factor), num_scales)``.
 
-    Input convention: ``forward`` takes an ``(N, 3, T, H, W)`` RGB float clip,
-    by default raw (``0..255``). If ``input_mean`` / ``input_std`` are given
-    (the values of mmaction2's ``ActionDataPreprocessor``), the input is
-    taken as ``(x - mean) / std`` and de-normalised first. ``lambda_`` is
-    tuned for grey levels in ``0..255``, so the scale matters.
+    Input convention: ``forward`` takes an ``(N, 3, T, H, W)`` raw RGB float
+    clip, values in ``0..255``: ``lambda_`` is tuned for grey levels in
+    ``0..255``, so the scale matters. In the teacher,
+    :class:`~tsdistill.models.recognizers.FlowRecognizer3D` undoes its data
+    preprocessor's normalisation before M1; flow extraction passes the
+    decoded frames.
 
     Presets (measured by ``tools/benchmarks/flow_benchmark.py``, see the
     README): the defaults (5 scales, 5 warps, 8 iterations) are more
@@ -104,10 +115,6 @@ class TVL1OpticalFlow(nn.Module):
         median_size (int): Side of the median filter applied to the flow
             after each warp, as OpenCV's DualTVL1 does; ``0`` or ``1``
             disables it. Defaults to ``0``.
-        input_mean (Sequence[float], optional): RGB mean the input was
-            normalised with. Defaults to ``None`` (raw ``0..255`` input).
-        input_std (Sequence[float], optional): RGB std the input was
-            normalised with. Defaults to ``None``.
         trainable (bool): Make TVNet's learnable parts ``nn.Parameter``s: the
             image-gradient, forward-difference and divergence kernels and an
             initial flow (``init_flow_size``, resized to the coarsest
@@ -117,6 +124,8 @@ class TVL1OpticalFlow(nn.Module):
             flow. Defaults to ``(8, 8)``.
         eps (float): Added to ``|grad I1|^2`` before dividing by it.
             Defaults to ``1e-6``.
+        **kwargs: Only to name what replaced arguments of the former API
+            (``input_mean``, ``input_std``) in the error.
     """
 
     #: The cheap setting: one warp per level, 8 iterations on the finest
@@ -143,11 +152,18 @@ class TVL1OpticalFlow(nn.Module):
                  zoom_factor: float = 0.5,
                  smooth_sigma: float = 0.8,
                  median_size: int = 0,
-                 input_mean: Optional[Sequence[float]] = None,
-                 input_std: Optional[Sequence[float]] = None,
                  trainable: bool = False,
                  init_flow_size: Sequence[int] = (8, 8),
-                 eps: float = 1e-6) -> None:
+                 eps: float = 1e-6,
+                 **kwargs) -> None:
+        replaced = [
+            REPLACED_ARGUMENTS[k] for k in kwargs if k in REPLACED_ARGUMENTS
+        ]
+        if replaced:
+            raise TypeError('TVL1OpticalFlow: ' + '; '.join(replaced))
+        if kwargs:
+            raise TypeError('TVL1OpticalFlow got unexpected arguments '
+                            f'{sorted(kwargs)}')
         super().__init__()
         if not 0.0 < zoom_factor < 1.0:
             raise ValueError(f'zoom_factor must be in (0, 1), got '
@@ -160,8 +176,6 @@ class TVL1OpticalFlow(nn.Module):
                                  f'non-empty sequence of them, got {value}')
         if num_scales < 1:
             raise ValueError(f'num_scales must be >= 1, got {num_scales}')
-        if (input_mean is None) != (input_std is None):
-            raise ValueError('give both input_mean and input_std, or neither')
         if median_size > 1 and median_size % 2 == 0:
             raise ValueError(f'median_size must be odd, got {median_size}')
         for name, value in (('tau', tau), ('theta', theta)):
@@ -181,18 +195,6 @@ class TVL1OpticalFlow(nn.Module):
         self.trainable = trainable
         self.eps = eps
 
-        if input_mean is not None:
-            self.register_buffer(
-                'input_mean',
-                torch.tensor(input_mean,
-                             dtype=torch.float32).view(1, 3, 1, 1, 1))
-            self.register_buffer(
-                'input_std',
-                torch.tensor(input_std,
-                             dtype=torch.float32).view(1, 3, 1, 1, 1))
-        else:
-            self.input_mean = None
-            self.input_std = None
         if smooth_sigma > 0:
             # TVNet: a 5x5 Gaussian for sigma 0.8
             radius = max(1, int(round(2.5 * smooth_sigma)))
@@ -240,19 +242,12 @@ class TVL1OpticalFlow(nn.Module):
         """
         return cls(**{**cls.ACCURATE_PRESET, **kwargs})
 
-    def _denormalise(self, x: Tensor) -> Tensor:
-        """``(N, 3, T, H, W)`` input -> raw RGB in ``0..255``."""
-        if self.input_mean is None:
-            return x
-        # x_raw = x * std + mean
-        return x * self.input_std + self.input_mean
-
     def forward(self, x: Tensor) -> Tensor:
         """Flow between consecutive frames of each clip.
 
         Args:
-            x (Tensor): ``(N, 3, T, H, W)`` RGB clips (raw ``0..255`` or
-                normalised, see the class docstring), ``T >= 2``.
+            x (Tensor): ``(N, 3, T, H, W)`` raw RGB clips (``0..255``),
+                ``T >= 2``.
 
         Returns:
             Tensor: ``(N, 2, T-1, H, W)`` float32 flow in pixels from frame
@@ -278,7 +273,7 @@ class TVL1OpticalFlow(nn.Module):
                 'infinite value(s); the flow of every pair would be '
                 'corrupted')
         n, _, t, h, w = x.shape
-        grey = rgb_to_grey(self._denormalise(x.float()))
+        grey = rgb_to_grey(x.float())
         # (N, 1, T, H, W) -> (N * T, 1, H, W): every frame once
         frames = grey.transpose(1, 2).reshape(n * t, 1, h, w)
         if self.smooth_kernel is not None:

@@ -137,6 +137,7 @@ def load_checkpoint_strict(model: nn.Module,
                            filename: str,
                            what: str = 'checkpoint',
                            optional_prefixes: Iterable[str] = (),
+                           dropped_keys: Iterable[str] = (),
                            map_location: str = 'cpu') -> str:
     """Load ``filename`` into ``model``; every key must match.
 
@@ -150,6 +151,8 @@ def load_checkpoint_strict(model: nn.Module,
             values built from the config). Used for the flow module M1 of a
             teacher trained on precomputed flow: its fixed kernels come from
             its config. Defaults to ``()``.
+        dropped_keys (Iterable[str]): Checkpoint keys ignored if present:
+            buffers the model no longer has. Defaults to ``()``.
         map_location (str): Defaults to ``'cpu'``.
 
     Returns:
@@ -163,6 +166,8 @@ def load_checkpoint_strict(model: nn.Module,
     """
     path = resolve_checkpoint(filename, what)
     state = _state_dict_of(read_checkpoint(path, what, map_location))
+    for key in dropped_keys:
+        state.pop(key, None)
     # Checked here, not by mmengine's load_checkpoint(strict=True): that
     # raises on rank 0 only, after loading the matching keys, ignores
     # missing num_batches_tracked and has no optional prefixes.

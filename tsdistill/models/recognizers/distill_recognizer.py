@@ -16,7 +16,8 @@ from ...utils.paths import REPO_ROOT
 from ..losses import BaseDistillLoss
 from .checkpoint import load_checkpoint_strict
 from .feature_alignment import TEMPORAL_ALIGNS, align_features
-from .flow_recognizer import FlowRecognizer3D
+from .flow_recognizer import (RETIRED_CHECKPOINT_KEYS, FlowRecognizer3D,
+                              rgb_normalisation)
 from .loss_schedule import LossSchedule, training_progress
 from .stage_features import (check_resnet3d, resnet3d_stage_outputs,
                              stage_channels)
@@ -110,7 +111,11 @@ def build_teacher(teacher_cfg: Union[str, ConfigType],
                         'computes flow from RGB (flow_cfg set), got '
                         f'{type(teacher).__name__}')
     load_checkpoint_strict(
-        teacher, teacher_ckpt, what='teacher', optional_prefixes=('flow.', ))
+        teacher,
+        teacher_ckpt,
+        what='teacher',
+        optional_prefixes=('flow.', ),
+        dropped_keys=RETIRED_CHECKPOINT_KEYS)
     teacher.requires_grad_(False)
     # an instance attribute (a partial, so the model still pickles)
     teacher.train = functools.partial(_always_eval, teacher)
@@ -166,10 +171,11 @@ class DistillRecognizer3D(Recognizer3D):
 
     Trained with ``L = CE(y_hat, y) + sum_i lambda_i * d_i(F_rgb, F_flow)``
     where ``F_flow`` comes from a frozen teacher (M1 TV-L1 flow + M2 flow
-    R3D-18, a :class:`FlowRecognizer3D`) fed with the same RGB clip; the
-    paper's term is ``d = MSE`` on stage-3 maps with ``lambda = 10``. Test
-    time (``predict``) is the parent's: the student alone, so the checkpoint
-    is that of a plain ``Recognizer3D`` with the same backbone and head.
+    R3D-18, a :class:`FlowRecognizer3D`) fed with the same RGB clip (in its
+    own normalisation, :meth:`teacher_clips`); the paper's term is
+    ``d = MSE`` on stage-3 maps with ``lambda = 10``. Test time
+    (``predict``) is the parent's: the student alone, so the checkpoint is
+    that of a plain ``Recognizer3D`` with the same backbone and head.
 
     Teacher handling (what mmrazor does well, without its weight): built
     from ``teacher_cfg`` + ``teacher_ckpt`` at construction (a missing or
@@ -245,8 +251,9 @@ class DistillRecognizer3D(Recognizer3D):
         neck (dict, optional): Not supported (must be ``None``).
         train_cfg (dict, optional): Defaults to ``None``.
         test_cfg (dict, optional): Defaults to ``None``.
-        data_preprocessor (dict, optional): RGB normalisation; the teacher's
-            M1 must undo the same mean / std. Defaults to ``None``.
+        data_preprocessor (dict, optional): RGB normalisation of the
+            student; the teacher's may differ (:meth:`teacher_clips`).
+            Defaults to ``None``.
         **kwargs: Only to name what replaced arguments of the former API
             (``lambda_``, ``feature_norm``, ``distill_features``,
             ``warmup_iters``, ``warmup_epochs``) in the error.
@@ -294,7 +301,6 @@ class DistillRecognizer3D(Recognizer3D):
         check_resnet3d(teacher.backbone, 'teacher')
         # outside the module tree: see the class docstring
         object.__setattr__(self, '_teacher', teacher)
-        self._check_input_normalisation()
         self._build_loss_distill(DEFAULT_LOSS_DISTILL if loss_distill is
                                  None else loss_distill)
 
@@ -374,24 +380,6 @@ class DistillRecognizer3D(Recognizer3D):
         """FlowRecognizer3D: The frozen teacher (not a sub-module)."""
         return self._teacher
 
-    def _check_input_normalisation(self) -> None:
-        """M1 must undo the student's RGB normalisation (same clip in)."""
-        flow = self.teacher.flow
-        for name in ('mean', 'std'):
-            theirs = getattr(flow, f'input_{name}', None)
-            ours = getattr(self.data_preprocessor, name, None)
-            if theirs is None or not isinstance(ours, Tensor):
-                continue
-            theirs = torch.as_tensor(theirs, dtype=torch.float32).flatten()
-            ours = ours.detach().float().flatten().cpu()
-            if theirs.shape != ours.shape or not torch.allclose(
-                    theirs.cpu(), ours):
-                raise ValueError(
-                    f'teacher flow module input_{name}={theirs.tolist()} '
-                    f'differs from the student data_preprocessor {name}='
-                    f'{ours.tolist()}; the teacher is fed the student\'s '
-                    'normalised clip, so they must match')
-
     def train(self, mode: bool = True) -> 'DistillRecognizer3D':
         """Set the student's mode; the teacher stays in eval mode."""
         super().train(mode)
@@ -449,18 +437,50 @@ class DistillRecognizer3D(Recognizer3D):
             feats[LOGITS] = cls_scores  # the scores CE sees
         return feats
 
+    def teacher_clips(self, clips: Tensor) -> Tensor:
+        """The student's clips as the teacher's data preprocessor gives them.
+
+        The teacher undoes its own preprocessor's normalisation before M1
+        (:meth:`FlowRecognizer3D.raw_rgb`), so a student that normalises
+        otherwise has its clips converted.
+
+        Args:
+            clips (Tensor): ``(B, 3, T, H, W)`` RGB from the student's data
+                preprocessor.
+
+        Returns:
+            Tensor: ``clips`` itself if both normalise alike (the
+            configs'), else converted.
+        """
+        ours = rgb_normalisation(self.data_preprocessor)
+        theirs = rgb_normalisation(self.teacher.data_preprocessor)
+        if ours is None or theirs is None:
+            same = ours is theirs
+        else:
+            same = all(map(torch.equal, ours, theirs))
+        if same:
+            return clips
+        if ours is not None:
+            # raw = x * std_s + mean_s
+            clips = clips * ours[1] + ours[0]
+        if theirs is not None:
+            # x_t = (raw - mean_t) / std_t
+            clips = (clips - theirs[0]) / theirs[1]
+        return clips
+
     @torch.no_grad()
     def teacher_features(self, clips: Tensor) -> Dict[str, Tensor]:
         """Teacher features by name, computed only as deep as needed.
 
         Args:
-            clips (Tensor): ``(B, 3, T, H, W)`` normalised RGB.
+            clips (Tensor): ``(B, 3, T, H, W)`` RGB from the student's data
+                preprocessor.
 
         Returns:
             dict[str, Tensor]: ``F_flow`` of each teacher feature of
             :attr:`distill_pairs`, from ``T-1`` flow frames.
         """
-        flow = self.teacher.flow_inputs(clips)
+        flow = self.teacher.flow_inputs(self.teacher_clips(clips))
         maps = resnet3d_stage_outputs(self.teacher.backbone, flow,
                                       self._teacher_depth)
         return self._named_features({t

@@ -1,22 +1,52 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """The flow teacher: M1 (TV-L1 flow) followed by M2 (R3D-18 on flow)."""
+from typing import Optional, Tuple
+
 import torch
 from mmaction.models.recognizers import Recognizer3D
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, OptSampleList
-from torch import Tensor
+from torch import Tensor, nn
+
+#: Keys of M1's former ``input_mean`` / ``input_std`` buffers in older
+#: teacher checkpoints; loading drops them (the data preprocessor holds
+#: the normalisation now).
+RETIRED_CHECKPOINT_KEYS = ('flow.input_mean', 'flow.input_std')
+
+
+def rgb_normalisation(
+        preprocessor: nn.Module) -> Optional[Tuple[Tensor, Tensor]]:
+    """``(mean, std)`` a data preprocessor normalises with, or ``None``.
+
+    mmaction2's ``ActionDataPreprocessor`` gives ``(x - mean) / std`` when
+    built with ``mean`` and ``std`` (its ``_enable_normalize``), the
+    unchanged clip otherwise; mmengine's ``BaseDataPreprocessor`` has no
+    normalisation.
+
+    Args:
+        preprocessor (nn.Module): A model's ``data_preprocessor``.
+
+    Returns:
+        tuple[Tensor, Tensor] | None: ``mean`` and ``std`` shaped
+        ``(1, C, 1, 1, 1)`` for ``(N, C, T, H, W)`` clips.
+    """
+    if not getattr(preprocessor, '_enable_normalize', False):
+        return None
+    shape = (1, -1, 1, 1, 1)
+    return preprocessor.mean.view(shape), preprocessor.std.view(shape)
 
 
 @MODELS.register_module()
 class FlowRecognizer3D(Recognizer3D):
     """Flow-stream recognizer: the teacher of the paper (M1 + M2).
 
-    RGB clips come in; M1 (``flow_cfg``, e.g. ``TVL1OpticalFlow``) turns
-    ``(B, 3, T, H, W)`` normalised RGB into ``(B, 2, T-1, H, W)`` flow in
-    pixels, which is scaled to the range of mmaction2's stored flow (see
-    below) and fed to M2, a ``ResNet3d`` with ``in_channels=2``, and its
-    head. Trained with cross-entropy, then frozen and used as the teacher
-    of :class:`DistillRecognizer3D`.
+    RGB clips come in, normalised by the data preprocessor; the normalisation
+    is undone (:meth:`raw_rgb`) and M1 (``flow_cfg``, e.g.
+    ``TVL1OpticalFlow``) turns the ``(B, 3, T, H, W)`` raw RGB into
+    ``(B, 2, T-1, H, W)`` flow in pixels, which is scaled to the range of
+    mmaction2's stored flow (see below) and fed to M2, a ``ResNet3d`` with
+    ``in_channels=2``, and its head. Trained with cross-entropy, then frozen
+    and used as the teacher of :class:`DistillRecognizer3D`.
 
     Flow normalisation: computed flow is divided by ``flow_bound`` and
     clipped to ``[-1, 1]``. This is the convention of mmaction2's flow
@@ -31,19 +61,19 @@ class FlowRecognizer3D(Recognizer3D):
         cls_head (dict, optional): Classification head (``I3DHead``).
             Defaults to ``None``.
         flow_cfg (dict, optional): M1, built from ``MODELS``; it must map
-            ``(B, 3, T, H, W)`` normalised RGB to ``(B, 2, T-1, H, W)``
-            pixel flow. ``None``: the inputs already are 2-channel flow
-            normalised by the data preprocessor (rawframe flow datasets)
-            and are passed through unchanged. Defaults to ``None``.
+            ``(B, 3, T, H, W)`` raw RGB (``0..255``) to
+            ``(B, 2, T-1, H, W)`` pixel flow. ``None``: the inputs already
+            are 2-channel flow normalised by the data preprocessor (rawframe
+            flow datasets) and are passed through unchanged. Defaults to
+            ``None``.
         flow_bound (float): Pixel flow mapped to +-1, see above. Defaults to
             ``20.0``.
         neck (dict, optional): Neck. Defaults to ``None``.
         train_cfg (dict, optional): Defaults to ``None``.
         test_cfg (dict, optional): Defaults to ``None``.
         data_preprocessor (dict, optional): RGB normalisation when
-            ``flow_cfg`` is set (M1 undoes it with its ``input_mean`` /
-            ``input_std``, which must match), flow normalisation otherwise.
-            Defaults to ``None``.
+            ``flow_cfg`` is set (undone before M1, see :meth:`raw_rgb`),
+            flow normalisation otherwise. Defaults to ``None``.
     """
 
     def __init__(self,
@@ -66,18 +96,47 @@ class FlowRecognizer3D(Recognizer3D):
             raise ValueError(f'flow_bound must be positive, got {flow_bound}')
         self.flow = MODELS.build(flow_cfg) if flow_cfg is not None else None
         self.flow_bound = float(flow_bound)
+        norm = rgb_normalisation(self.data_preprocessor)
+        if self.flow is not None and norm is not None and norm[0].numel() != 3:
+            raise ValueError(
+                'flow_cfg is set, so M1 reads RGB and the data_preprocessor '
+                'must normalise 3 channels, got mean='
+                f'{norm[0].flatten().tolist()}')
 
     @property
     def computes_flow(self) -> bool:
         """bool: Whether M1 is built (RGB in) or flow is given (flow in)."""
         return self.flow is not None
 
+    def raw_rgb(self, clips: Tensor) -> Tensor:
+        """Undo the data preprocessor's normalisation: M1's input.
+
+        M1 (``TVL1OpticalFlow``) reads raw RGB in ``0..255`` (its
+        ``lambda_`` is tuned for that scale); the data preprocessor gave
+        ``(x - mean) / std``, or ``x`` itself if it does not normalise.
+
+        Args:
+            clips (Tensor): ``(B, 3, T, H, W)`` RGB from the data
+                preprocessor.
+
+        Returns:
+            Tensor: ``(B, 3, T, H, W)`` raw RGB (``clips`` itself without
+            normalisation).
+        """
+        norm = rgb_normalisation(self.data_preprocessor)
+        if norm is None:
+            return clips
+        mean, std = norm
+        # x_raw = x * std + mean, in float32 like M1 (also for a half model)
+        return clips.float() * std + mean
+
     def flow_inputs(self, clips: Tensor) -> Tensor:
         """M1 and the flow normalisation: what the backbone M2 sees.
 
         Args:
-            clips (Tensor): ``(B, 3, T, H, W)`` normalised RGB, or
-                ``(B, 2, T', H, W)`` normalised flow if ``flow_cfg=None``.
+            clips (Tensor): ``(B, 3, T, H, W)`` RGB from the data
+                preprocessor, or ``(B, 2, T', H, W)`` normalised flow if
+                ``flow_cfg=None``.
 
         Returns:
             Tensor: ``(B, 2, T-1, H, W)`` flow in ``[-1, 1]`` (computed), or
@@ -85,7 +144,7 @@ class FlowRecognizer3D(Recognizer3D):
         """
         if self.flow is None:
             return clips
-        flow = self.flow(clips)
+        flow = self.flow(self.raw_rgb(clips))
         # u / bound, clipped like mmaction2's stored flow
         return torch.clamp(flow / self.flow_bound, -1.0, 1.0)
 

@@ -11,7 +11,7 @@ from mmengine.model import BaseModel
 from torch import Tensor
 
 from .checkpoint import load_checkpoint_strict
-from .flow_recognizer import FlowRecognizer3D
+from .flow_recognizer import RETIRED_CHECKPOINT_KEYS, FlowRecognizer3D
 
 FUSIONS = ('mean', 'product')
 
@@ -88,7 +88,8 @@ class TwoStreamRecognizer3D(BaseModel):
                 self.flow_stream,
                 flow_ckpt,
                 'flow stream',
-                optional_prefixes=('flow.', ))
+                optional_prefixes=('flow.', ),
+                dropped_keys=RETIRED_CHECKPOINT_KEYS)
 
     def init_weights(self) -> None:
         """Initialise the streams that were not loaded from a checkpoint."""
