@@ -24,6 +24,38 @@ def write_tiny_video(path: str,
     return path
 
 
+def tiny_video_loader(data_root: str, ann_file: str, test_mode: bool) -> dict:
+    """A Runner dataloader over ``tiny_video_list``'s videos (conftest).
+
+    Batches of 2 clips of 8 frames at 32x32 (short side 32, centre crop),
+    shuffled for training; ``test_mode`` samples the centre clip.
+    """
+    pipeline = [
+        dict(type='DecordInit'),
+        dict(
+            type='SampleFrames',
+            clip_len=8,
+            frame_interval=1,
+            num_clips=1,
+            test_mode=test_mode),
+        dict(type='DecordDecode'),
+        dict(type='Resize', scale=(-1, 32)),
+        dict(type='CenterCrop', crop_size=32),
+        dict(type='FormatShape', input_format='NCTHW'),
+        dict(type='PackActionInputs')
+    ]
+    return dict(
+        batch_size=2,
+        num_workers=0,
+        sampler=dict(type='DefaultSampler', shuffle=not test_mode),
+        dataset=dict(
+            type='VideoDataset',
+            ann_file=ann_file,
+            data_prefix=dict(video=data_root),
+            pipeline=pipeline,
+            test_mode=test_mode))
+
+
 #: Real HMDB51 clips (XviD, 320x240, 30 fps; see ../shared/data/README.md)
 REAL_CLIPS_DIR = os.environ.get(
     'TSDISTILL_REAL_CLIPS',

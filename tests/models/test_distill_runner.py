@@ -12,39 +12,10 @@ import os.path as osp
 
 import torch
 from _helpers.recognizers import build, rgb_cfg, student_cfg, teacher_cfg
+from _helpers.videos import tiny_video_loader
 from mmengine.runner import Runner, save_checkpoint
 
 from tsdistill.apis.results_table import format_table, load_run
-
-
-def pipeline(test_mode):
-    return [
-        dict(type='DecordInit'),
-        dict(
-            type='SampleFrames',
-            clip_len=8,
-            frame_interval=1,
-            num_clips=1,
-            test_mode=test_mode),
-        dict(type='DecordDecode'),
-        dict(type='Resize', scale=(-1, 32)),
-        dict(type='CenterCrop', crop_size=32),
-        dict(type='FormatShape', input_format='NCTHW'),
-        dict(type='PackActionInputs')
-    ]
-
-
-def loader(root, ann, test_mode):
-    return dict(
-        batch_size=2,
-        num_workers=0,
-        sampler=dict(type='DefaultSampler', shuffle=not test_mode),
-        dataset=dict(
-            type='VideoDataset',
-            ann_file=ann,
-            data_prefix=dict(video=root),
-            pipeline=pipeline(test_mode),
-            test_mode=test_mode))
 
 
 def test_runner_student_checkpoint_into_plain_recognizer(
@@ -60,7 +31,7 @@ def test_runner_student_checkpoint_into_plain_recognizer(
         model=student_cfg(
             teacher_ckpt, loss_schedule=dict(by_epoch=False, distill_only=1)),
         work_dir=work_dir,
-        train_dataloader=loader(root, ann, False),
+        train_dataloader=tiny_video_loader(root, ann, test_mode=False),
         train_cfg=dict(by_epoch=True, max_epochs=2, val_interval=0),
         optim_wrapper=dict(
             optimizer=dict(
@@ -89,7 +60,7 @@ def test_runner_student_checkpoint_into_plain_recognizer(
         model=rgb_cfg(),
         work_dir=str(tmp_path / 'plain'),
         load_from=ckpt,
-        test_dataloader=loader(root, ann, True),
+        test_dataloader=tiny_video_loader(root, ann, test_mode=True),
         test_evaluator=dict(type='AccMetric'),
         test_cfg=dict(type='TestLoop'),
         default_scope='mmaction')

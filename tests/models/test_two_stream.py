@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from _helpers.recognizers import (MEAN, NUM_CLASSES, STD, batch, build,
                                   rgb_cfg, rgb_preprocessor, sgd, teacher_cfg)
+from _helpers.videos import tiny_video_loader
 from mmengine.runner import Runner, save_checkpoint
 
 
@@ -126,33 +127,10 @@ def test_mmaction_test_loop(tiny_video_list, stream_ckpts, tmp_path):
     """Runner.test with mmaction2's AccMetric on tiny videos."""
     root, ann = tiny_video_list
     rgb_ckpt, flow_ckpt = stream_ckpts
-    pipeline = [
-        dict(type='DecordInit'),
-        dict(
-            type='SampleFrames',
-            clip_len=8,
-            frame_interval=1,
-            num_clips=1,
-            test_mode=True),
-        dict(type='DecordDecode'),
-        dict(type='Resize', scale=(-1, 32)),
-        dict(type='CenterCrop', crop_size=32),
-        dict(type='FormatShape', input_format='NCTHW'),
-        dict(type='PackActionInputs')
-    ]
     runner = Runner(
         model=two_stream_cfg(rgb_ckpt=rgb_ckpt, flow_ckpt=flow_ckpt),
         work_dir=str(tmp_path / 'work'),
-        test_dataloader=dict(
-            batch_size=2,
-            num_workers=0,
-            sampler=dict(type='DefaultSampler', shuffle=False),
-            dataset=dict(
-                type='VideoDataset',
-                ann_file=ann,
-                data_prefix=dict(video=root),
-                pipeline=pipeline,
-                test_mode=True)),
+        test_dataloader=tiny_video_loader(root, ann, test_mode=True),
         test_evaluator=dict(type='AccMetric'),
         test_cfg=dict(type='TestLoop'),
         default_scope='mmaction')

@@ -555,36 +555,59 @@ def test_two_ranks_shard_disjoint_and_complete(five_videos, monkeypatch,
         tool('extract_flow.py')(args + ['--rank', '2', '--world-size', '2'])
 
 
+#: extract_flow in a child process (``task`` as argv[2]), killed while
+#: ``writer`` (argv[1], write_flow_jpegs or write_rgb_jpegs of
+#: flow_extraction) writes the third video, after half of its files
 KILLED_RUN = textwrap.dedent("""
     import os, signal, sys
     from tsdistill.apis import flow_extraction
-    real = flow_extraction.write_flow_jpegs
+    writer, task, ann, root, out = sys.argv[1:]
+    real = getattr(flow_extraction, writer)
     calls = []
 
-    def write_then_die(out_dir, flows, *args, **kwargs):
+    def write_then_die(out_dir, images, *args, **kwargs):
         calls.append(out_dir)
         if len(calls) == 3:  # the third video: half its files, then a kill
-            real(out_dir, flows[:len(flows) // 2], *args, **kwargs)
+            real(out_dir, images[:len(images) // 2], *args, **kwargs)
             os.kill(os.getpid(), signal.SIGKILL)
-        return real(out_dir, flows, *args, **kwargs)
+        return real(out_dir, images, *args, **kwargs)
 
-    flow_extraction.write_flow_jpegs = write_then_die
-    ann, root, out = sys.argv[1:]
+    setattr(flow_extraction, writer, write_then_die)
     flow_extraction.extract_flow(ann, root, out, device='cpu',
-                                 progress=False,
+                                 progress=False, task=task,
                                  flow_cfg=dict(num_iters=1))
 """)
 
 
+def _killed_run(writer, ann, root, out, task='flow'):
+    proc = subprocess.run(
+        [sys.executable, '-c', KILLED_RUN, writer, task, ann, root, out],
+        env=dict(os.environ, OMP_NUM_THREADS='1'),
+        capture_output=True,
+        text=True,
+        timeout=600)
+    assert proc.returncode == -9, proc.stderr[-3000:]
+
+
+def _extract(ann, root, out, task='flow'):
+    """extract_flow as the killed run calls it (CPU, one TV-L1 iteration)."""
+    return extract_flow(
+        ann,
+        root,
+        out,
+        device='cpu',
+        progress=False,
+        task=task,
+        flow_cfg=dict(num_iters=1))
+
+
+def _hashes(folder):
+    return {n: h for n, (h, _) in _snapshot(folder).items()}
+
+
 def test_kill_in_the_middle_then_resume(five_videos, tmp_path):
     root, ann, out, videos = five_videos
-    env = dict(os.environ, OMP_NUM_THREADS='1')
-    proc = subprocess.run([sys.executable, '-c', KILLED_RUN, ann, root, out],
-                          env=env,
-                          capture_output=True,
-                          text=True,
-                          timeout=600)
-    assert proc.returncode == -9, proc.stderr[-3000:]
+    _killed_run('write_flow_jpegs', ann, root, out)
     folders = [_folder(out, v) for v in videos]
     # two videos finished, the third half-written, the rest not started
     assert _finished(out, videos) == set(videos[:2])
@@ -594,71 +617,22 @@ def test_kill_in_the_middle_then_resume(five_videos, tmp_path):
     assert flow_frames(folders[2])[1][0] == 'incomplete flow'
     finished = [_snapshot(f) for f in folders[:2]]
 
-    report = extract_flow(
-        ann,
-        root,
-        out,
-        device='cpu',
-        progress=False,
-        flow_cfg=dict(num_iters=1))
+    report = _extract(ann, root, out)
     assert report['skipped'] == videos[:2]
     assert report['done'] == videos[2:] and report['failed'] == {}
     # finished videos: not redone, byte-identical, not even touched
     assert [_snapshot(f) for f in folders[:2]] == finished
     # the killed one is complete now, as a run without a kill writes it
     clean = str(tmp_path / 'clean')
-    extract_flow(
-        ann,
-        root,
-        clean,
-        device='cpu',
-        progress=False,
-        flow_cfg=dict(num_iters=1))
+    _extract(ann, root, clean)
     for video, folder in zip(videos, folders):
         assert flow_frames(folder)[0] == 3
-        ref = _folder(clean, video)
-        assert {n: h for n, (h, _) in _snapshot(folder).items()} == \
-            {n: h for n, (h, _) in _snapshot(ref).items()}, video
-
-
-KILLED_RGB_RUN = textwrap.dedent("""
-    import os, signal, sys
-    from tsdistill.apis import flow_extraction
-    real = flow_extraction.write_rgb_jpegs
-    calls = []
-
-    def write_then_die(out_dir, frames, *args, **kwargs):
-        calls.append(out_dir)
-        if len(calls) == 3:  # the third video: half its frames, then a kill
-            real(out_dir, frames[:len(frames) // 2], *args, **kwargs)
-            os.kill(os.getpid(), signal.SIGKILL)
-        return real(out_dir, frames, *args, **kwargs)
-
-    flow_extraction.write_rgb_jpegs = write_then_die
-    ann, root, out = sys.argv[1:]
-    flow_extraction.extract_flow(ann, root, out, device='cpu',
-                                 progress=False, task='both',
-                                 flow_cfg=dict(num_iters=1))
-""")
-
-
-def _killed_rgb_run(ann, root, out):
-    proc = subprocess.run(
-        [sys.executable, '-c', KILLED_RGB_RUN, ann, root, out],
-        env=dict(os.environ, OMP_NUM_THREADS='1'),
-        capture_output=True,
-        text=True,
-        timeout=600)
-    assert proc.returncode == -9, proc.stderr[-3000:]
-
-
-def _hashes(folder):
-    return {n: h for n, (h, _) in _snapshot(folder).items()}
+        assert _hashes(folder) == _hashes(_folder(clean, video)), video
 
 
 def test_kill_while_writing_rgb_frames_then_resume(five_videos, tmp_path):
     root, ann, out, videos = five_videos
-    _killed_rgb_run(ann, root, out)
+    _killed_run('write_rgb_jpegs', ann, root, out, task='both')
     folders = [_folder(out, v) for v in videos]
     assert _finished(out, videos) == set(videos[:2])
     # half the frames of the third video, no flow, no marker: not done
@@ -666,26 +640,12 @@ def test_kill_while_writing_rgb_frames_then_resume(five_videos, tmp_path):
     assert rgb_frames(folders[2])[1][0] == 'incomplete rgb frames'
     assert not osp.exists(folders[3])
     finished = [_snapshot(f) for f in folders[:2]]
-    report = extract_flow(
-        ann,
-        root,
-        out,
-        device='cpu',
-        progress=False,
-        task='both',
-        flow_cfg=dict(num_iters=1))
+    report = _extract(ann, root, out, task='both')
     assert report['skipped'] == videos[:2]
     assert report['done'] == videos[2:] and report['failed'] == {}
     assert [_snapshot(f) for f in folders[:2]] == finished
     clean = str(tmp_path / 'clean')
-    extract_flow(
-        ann,
-        root,
-        clean,
-        device='cpu',
-        progress=False,
-        task='both',
-        flow_cfg=dict(num_iters=1))
+    _extract(ann, root, clean, task='both')
     for video, folder in zip(videos, folders):
         assert rgb_frames(folder) == (4, None)
         assert flow_frames(folder)[0] == 3
@@ -695,12 +655,11 @@ def test_kill_while_writing_rgb_frames_then_resume(five_videos, tmp_path):
 def test_kill_while_adding_rgb_to_flow_keeps_the_flow(five_videos, tmp_path,
                                                       monkeypatch):
     root, ann, out, videos = five_videos
-    cfg = dict(num_iters=1)
-    extract_flow(ann, root, out, device='cpu', progress=False, flow_cfg=cfg)
+    _extract(ann, root, out)
     folders = [_folder(out, v) for v in videos]
     flows = [_snapshot(f, ('x_', 'y_')) for f in folders]
     marker = _snapshot(folders[2], DONE_MARKER)
-    _killed_rgb_run(ann, root, out)
+    _killed_run('write_rgb_jpegs', ann, root, out, task='both')
     # two folders completed; the third still marked for its flow alone,
     # its marker and flow untouched, half its frames written
     markers = [read_done_marker(f) for f in folders]
@@ -716,14 +675,7 @@ def test_kill_while_adding_rgb_to_flow_keeps_the_flow(five_videos, tmp_path,
     assert 'lists flow only' in message and folders[2] in message
     # resumed: the frames are finished, no flow is computed again
     _no_flow_computed(monkeypatch)
-    report = extract_flow(
-        ann,
-        root,
-        out,
-        device='cpu',
-        progress=False,
-        task='both',
-        flow_cfg=cfg)
+    report = _extract(ann, root, out, task='both')
     assert report['skipped'] == videos[:2]
     assert report['completed'] == report['done'] == videos[2:]
     for folder, flow in zip(folders, flows):
@@ -731,14 +683,7 @@ def test_kill_while_adding_rgb_to_flow_keeps_the_flow(five_videos, tmp_path,
         assert read_done_marker(folder)['task'] == 'both'
     monkeypatch.undo()
     clean = str(tmp_path / 'clean')
-    extract_flow(
-        ann,
-        root,
-        clean,
-        device='cpu',
-        progress=False,
-        task='both',
-        flow_cfg=cfg)
+    _extract(ann, root, clean, task='both')
     for video, folder in zip(videos, folders):
         assert _hashes(folder) == _hashes(_folder(clean, video)), video
 

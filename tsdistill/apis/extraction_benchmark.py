@@ -81,6 +81,7 @@ from ..datasets.synthetic_motion import (DEFAULT_CLASSES, render_video,
 from ..models.flow import TVL1OpticalFlow
 from ..models.flow.opencv_tvl1 import dual_tvl1_flow
 from ..utils.flow_io import read_flow_jpegs, write_flow_jpegs
+from ..utils.json_report import write_json_report
 from ..utils.progress import progress_bar
 from .flow_extraction import (check_device, default_max_pairs, extract_flow,
                               output_dir, read_video)
@@ -680,10 +681,7 @@ def extraction_benchmark(work_dir: str = 'work_dirs/benchmarks/extraction',
     log('')
     log(format_report(report))
     if out:
-        if osp.dirname(out):
-            os.makedirs(osp.dirname(out), exist_ok=True)
-        with open(out, 'w') as f:
-            json.dump(report, f, indent=2)
+        write_json_report(out, report)
         log(f'\nwrote {out}')
     return report
 

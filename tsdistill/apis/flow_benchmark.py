@@ -35,9 +35,7 @@ up, then the median and min of ``repeats`` calls); then the means over the
 pairs, and the speed-up as OpenCV's mean time over the method's.
 :func:`run_flow_benchmark` runs any of the sources and writes one JSON.
 """
-import json
 import os
-import os.path as osp
 import platform
 import time
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -52,6 +50,7 @@ from tsdistill.datasets.optical_flow_pairs import (FlowPair,
                                                    middlebury_pairs)
 from tsdistill.models.flow import TVL1OpticalFlow
 from tsdistill.models.flow.opencv_tvl1 import dual_tvl1_flow
+from tsdistill.utils.json_report import write_json_report
 
 CLIP_LEN = 25
 
@@ -183,10 +182,7 @@ def synthetic_benchmark(sizes: Sequence[int] = (112, 224),
             print(f'  {k}: {v}')
     print(f"total {results['seconds']:.0f} s")
     if out:
-        if osp.dirname(out):
-            os.makedirs(osp.dirname(out), exist_ok=True)
-        with open(out, 'w') as f:
-            json.dump(results, f, indent=2)
+        write_json_report(out, results)
         print(f'wrote {out}')
     return results
 
@@ -439,9 +435,6 @@ def run_flow_benchmark(sizes: Optional[Sequence[int]] = None,
     if sources:
         print(f"total {results['seconds']:.0f} s")
     if out:
-        if osp.dirname(out):
-            os.makedirs(osp.dirname(out), exist_ok=True)
-        with open(out, 'w') as f:
-            json.dump(results, f, indent=2)
+        write_json_report(out, results)
         print(f'wrote {out}')
     return results

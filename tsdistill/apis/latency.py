@@ -20,8 +20,6 @@ of one batch size are timed in interleaved rounds (every row once per
 round), so a slow spell of a shared machine hits all rows alike instead of
 the one being timed, and the ratios stay stable.
 """
-import json
-import os
 import os.path as osp
 import platform
 import statistics
@@ -41,6 +39,7 @@ from mmengine.runner import save_checkpoint
 from torch.utils.flop_counter import FlopCounterMode
 
 from ..models.flow.opencv_tvl1 import dual_tvl1_flow
+from ..utils.json_report import write_json_report
 from ..utils.markdown import markdown_table
 from ..utils.paths import REPO_ROOT
 from ..utils.timing import interleaved_times
@@ -489,9 +488,7 @@ def latency_benchmark(frames: int = 25,
             log(f'  {name:<42} ' +
                 ('n/a' if value is None else f'{value:.2f}'))
     if out:
-        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-        with open(out, 'w') as f:
-            json.dump(report, f, indent=2)
+        write_json_report(out, report)
         log(f'\nwrote {out}')
     return report
 

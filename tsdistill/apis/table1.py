@@ -28,6 +28,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from tsdistill.apis.results_table import mean_std
+from tsdistill.utils.json_report import write_json_report
 from tsdistill.utils.markdown import markdown_table
 from tsdistill.utils.paths import REPO_ROOT
 from tsdistill.utils.timing import interleaved_times
@@ -527,14 +528,12 @@ def run_table1(data_root: Optional[str] = None,
     markdown = format_markdown(results, protocol)
     with open(osp.join(work_dir, f'{table_name}.md'), 'w') as f:
         f.write(markdown)
-    with open(osp.join(work_dir, f'{table_name}.json'), 'w') as f:
-        json.dump(
-            dict(
-                protocol=protocol,
-                summary=summarize(results),
-                rows=[asdict(r) for r in results]),
-            f,
-            indent=2)
+    write_json_report(
+        osp.join(work_dir, f'{table_name}.json'),
+        dict(
+            protocol=protocol,
+            summary=summarize(results),
+            rows=[asdict(r) for r in results]))
     print_log('\n' + markdown, 'current')
     from tsdistill.apis.plots import plot_job_results
     plot_job_results(

@@ -27,7 +27,7 @@ import os
 import os.path as osp
 import re
 from collections import Counter
-from typing import List, Optional, Tuple
+from typing import Iterable, Iterator, List, Optional, Tuple
 
 import cv2
 import mmcv
@@ -259,16 +259,14 @@ def write_flow_jpegs(out_dir: str,
     if flows.ndim != 4 or flows.shape[-1] != 2:
         raise ValueError(f'{out_dir}: flows must be (T, H, W, 2), got '
                          f'{flows.shape}')
-    os.makedirs(out_dir, exist_ok=True)
-    params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
-    written = []
-    for i, flow in enumerate(flows):
-        paths = flow_jpeg_paths(out_dir, start_index + i)
-        for path, img in zip(paths, quantize_flow(flow, bound)):
-            if not cv2.imwrite(path, img, params):
-                raise OSError(f'{path}: could not write JPEG')
-            written.append(path)
-    return written
+
+    def images() -> Iterator[Tuple[str, np.ndarray]]:
+        # per pair: (x path, x image), then (y path, y image)
+        for i, flow in enumerate(flows):
+            paths = flow_jpeg_paths(out_dir, start_index + i)
+            yield from zip(paths, quantize_flow(flow, bound))
+
+    return _write_jpegs(out_dir, images(), quality)
 
 
 def write_rgb_jpegs(out_dir: str,
@@ -294,13 +292,33 @@ def write_rgb_jpegs(out_dir: str,
             frames.dtype != np.uint8:
         raise ValueError(f'{out_dir}: frames must be (T, H, W, 3) uint8, '
                          f'got {frames.shape} {frames.dtype}')
+    images = ((osp.join(out_dir, RGB_TMPL.format(start_index + i)),
+               cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+              for i, frame in enumerate(frames))
+    return _write_jpegs(out_dir, images, quality)
+
+
+def _write_jpegs(out_dir: str, images: Iterable[Tuple[str, np.ndarray]],
+                 quality: int) -> List[str]:
+    """Write ``(path, image)`` pairs into ``out_dir`` as JPEGs, in order.
+
+    Args:
+        out_dir (str): Directory of the paths (created if missing).
+        images (Iterable[tuple[str, np.ndarray]]): Paths and uint8 images
+            as ``cv2.imwrite`` takes them (greyscale or BGR).
+        quality (int): JPEG quality.
+
+    Returns:
+        list[str]: The written paths.
+
+    Raises:
+        OSError: OpenCV did not write a file (the path is named).
+    """
     os.makedirs(out_dir, exist_ok=True)
     params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
     written = []
-    for i, frame in enumerate(frames):
-        path = osp.join(out_dir, RGB_TMPL.format(start_index + i))
-        if not cv2.imwrite(path, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR),
-                           params):
+    for path, img in images:
+        if not cv2.imwrite(path, img, params):
             raise OSError(f'{path}: could not write JPEG')
         written.append(path)
     return written

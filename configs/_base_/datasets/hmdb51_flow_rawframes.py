@@ -105,20 +105,9 @@ val_dataloader = dict(
         start_index=1,
         pipeline=val_pipeline,
         test_mode=True))
-test_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        ann_file=ann_file_test,
-        data_prefix=dict(img=flow_root),
-        filename_tmpl=filename_tmpl,
-        modality='Flow',
-        start_index=1,
-        pipeline=test_pipeline,
-        test_mode=True))
+# test: the val loader (ann_file_test and test_pipeline are val's), one
+# video per batch
+test_dataloader = dict(val_dataloader, batch_size=1)
 
 val_evaluator = dict(
     type='AccMetric',

@@ -96,19 +96,10 @@ val_pipeline = [
     dict(type='PackActionInputs')
 ]
 test_pipeline = val_pipeline
+# the test pipeline with num_multiclip clips per video
 test_pipeline_multiclip = [
-    dict(type='DecordInit'),
-    dict(
-        type='SampleFrames',
-        clip_len=clip_len,
-        frame_interval=1,
-        num_clips=num_multiclip,
-        test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, short_side)),
-    dict(type='CenterCrop', crop_size=crop_size),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
+    dict(step, num_clips=num_multiclip)
+    if step['type'] == 'SampleFrames' else step for step in test_pipeline
 ]
 
 train_dataloader = dict(
@@ -125,10 +116,6 @@ val_dataloader = dict(
         ann_file=ann_file_val,
         data_prefix=dict(video=video_root),
         pipeline=val_pipeline))
-test_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    dataset=dict(
-        ann_file=ann_file_test,
-        data_prefix=dict(video=video_root),
-        pipeline=test_pipeline))
+# test: the val loader (ann_file_test and test_pipeline are val's), one
+# video per batch
+test_dataloader = dict(val_dataloader, batch_size=1)

@@ -5,21 +5,9 @@ _base_ = ['./synthetic_motion_16x32_cpu.py']
 
 max_epochs = 60
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+# the base's 2-epoch warm-up, then its cosine to 0 over the other epochs
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=0.1,
-        by_epoch=True,
-        begin=0,
-        end=2,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs - 2,
-        eta_min=0,
-        by_epoch=True,
-        begin=2,
-        end=max_epochs,
-        convert_to_iter_based=True)
+    _base_.param_scheduler[0],
+    dict(_base_.param_scheduler[1], T_max=max_epochs - 2, end=max_epochs)
 ]
 default_hooks = dict(checkpoint=dict(interval=max_epochs))
