@@ -1,7 +1,12 @@
 # Copyright (c) tsdistill authors. All rights reserved.
-"""Wall-clock timing of callables: the latency benchmark's and Table 1's."""
+"""Wall-clock timing of callables: the latency benchmark's and Table 1's,
+and busy neighbour processes to time them beside."""
+import contextlib
+import os
+import subprocess
+import sys
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, Iterator, List, Optional
 
 
 def interleaved_times(
@@ -44,3 +49,48 @@ def interleaved_times(
             log(f'  round {round_ + 1}/{repeats}: ' +
                 ', '.join(f'{name} {times[name][-1]:.2f} s' for name in names))
     return times
+
+
+#: The busy neighbour's work: a 1-thread float32 matrix-multiply loop, as a
+#: second training or decoding process keeps a core busy.
+_NEIGHBOUR_LOOP = ('import numpy as np\n'
+                   'a = np.random.default_rng(0).random((384, 384), '
+                   'dtype=np.float32)\n'
+                   'while True:\n'
+                   '    a = a @ a\n'
+                   '    a /= np.abs(a).max()\n')
+
+
+@contextlib.contextmanager
+def busy_neighbour(processes: int = 1) -> Iterator[List[int]]:
+    """Other processes keeping cores busy while the block runs.
+
+    Each neighbour is a Python process running a 1-thread matrix-multiply
+    loop (numpy, ``OMP_NUM_THREADS=1`` / ``OPENBLAS_NUM_THREADS=1``); they
+    are killed when the block ends, also on an exception.
+
+    Args:
+        processes (int): How many neighbours. Defaults to ``1``.
+
+    Yields:
+        list[int]: The neighbours' process ids.
+    """
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS='1',
+        OPENBLAS_NUM_THREADS='1',
+        MKL_NUM_THREADS='1')
+    procs = [
+        subprocess.Popen([sys.executable, '-c', _NEIGHBOUR_LOOP],
+                         env=env,
+                         stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL) for _ in range(processes)
+    ]
+    try:
+        time.sleep(0.5)  # started and spinning before the block is timed
+        yield [p.pid for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+        for p in procs:
+            p.wait()
