@@ -359,23 +359,23 @@ class TVL1OpticalFlow(nn.Module):
         l_t = self.lambda_ * self.theta
         tau_theta = self.tau / self.theta
         g_x, g_y = g[:, :1], g[:, 1:]
+        # In-place ops (``_``) only on fresh temporaries that autograd does
+        # not save: the same values and gradients, fewer allocations.
         for _ in range(num_iters):
             # rho = rho_c + grad I1 . u
-            rho = torch.addcmul(
-                torch.addcmul(rho_c, g_x, u[:, :1]), g_y, u[:, 1:])
+            rho = torch.addcmul(rho_c, g_x, u[:, :1]).addcmul_(g_y, u[:, 1:])
             # v = u - clamp(rho / |grad I1|^2, -l_t, l_t) grad I1,
             # l_t = lambda * theta (the thresholding step)
             step = (rho * inv_grad_sq).clamp_(-l_t, l_t)
             v = torch.addcmul(u, g, step, value=-1.0)
             # u = v + theta div p = v + div q
-            u = v + divergence(q_x, q_y, self.div_kernel)
+            u = v.add_(divergence(q_x, q_y, self.div_kernel))
             # p = (p + tau/theta grad u) / (1 + tau/theta |grad u|),
             # i.e. q = (q + tau grad u) / (1 + tau/theta |grad u|)
             du_x, du_y = forward_gradient(u, self.grad_kernel)
             # |grad u|, + NORM_EPS: sqrt'(0) would give NaN gradients
-            du_norm = torch.addcmul(du_x * du_x, du_y,
-                                    du_y).add_(NORM_EPS).sqrt()
+            du_norm = (du_x * du_x).addcmul_(du_y, du_y).add_(NORM_EPS).sqrt_()
             shrink = (du_norm * tau_theta).add_(1.0).reciprocal_()
-            q_x = torch.add(q_x, du_x, alpha=self.tau) * shrink
-            q_y = torch.add(q_y, du_y, alpha=self.tau) * shrink
+            q_x = torch.add(q_x, du_x, alpha=self.tau).mul_(shrink)
+            q_y = torch.add(q_y, du_y, alpha=self.tau).mul_(shrink)
         return u, q_x, q_y
