@@ -38,6 +38,9 @@ setup(
     long_description=open('README.md').read(),
     long_description_content_type='text/markdown',
     packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
+    # M1's fused CPU kernel, compiled on first use (not at install time:
+    # torch must be installed first); MANIFEST.in puts it in the sdist
+    package_data={'tsdistill.models.flow': ['csrc/*.cpp']},
     python_requires='>=3.8',
     install_requires=[
         'torch>=2.0',

@@ -39,5 +39,10 @@ then
   pip_install --force-reinstall --no-deps "opencv-contrib-python==$ver"
 fi
 "$PY" -c 'import tsdistill, cv2; assert hasattr(cv2, "optflow")'
+# compile M1's fused CPU kernel now rather than in the first job (about a
+# minute); without a C++ compiler M1 uses its eager torch ops: not an error
+echo "[setup] building M1's fused TV-L1 kernel"
+"$PY" -W ignore::UserWarning -m tsdistill.models.flow.fused \
+  || echo "[setup] (continuing: M1 will use its eager torch ops)"
 echo "$want" > "$stamp"
 echo "[setup] done: $("$PY" -c 'import torch, mmaction, tsdistill; print("torch", torch.__version__, "mmaction2", mmaction.__version__, "tsdistill", tsdistill.__version__)' 2>/dev/null)"

@@ -269,6 +269,19 @@ def test_marker_of_m1_with_normalisation_arguments(video_list):
         extract_flow(ann, root, out, progress=False, flow_cfg=m1)
 
 
+def test_m1_backend_is_not_a_flow_setting(video_list):
+    """M1's backend chooses how it runs, not the flow: markers omit it."""
+    root, ann, out = video_list
+    m1 = dict(num_scales=1, num_warps=1, num_iters=2)
+    extract_flow(ann, root, out, progress=False, flow_cfg=m1)
+    marker = read_done_marker(osp.join(out, 'a', 'good'))
+    assert 'backend' not in marker['settings']['flow_cfg']
+    for backend in ('eager', 'fused', 'auto'):
+        report = extract_flow(
+            ann, root, out, progress=False, flow_cfg=dict(m1, backend=backend))
+        assert sorted(report['skipped']) == ['a/good.avi', 'b/good2.avi']
+
+
 def test_device_checked_before_any_video_is_read(video_list, monkeypatch,
                                                  capsys, tmp_path):
     import torch

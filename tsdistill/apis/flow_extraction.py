@@ -135,7 +135,9 @@ def flow_settings(backend: str,
     Returns:
         dict: JSON-compatible settings; for the module backend ``flow_cfg``
         holds every ``TVL1OpticalFlow`` argument (its defaults filled in),
-        so ``{}`` and the defaults written out compare equal. The OpenCV
+        so ``{}`` and the defaults written out compare equal, except those
+        that choose how M1 runs, not its flow
+        (``TVL1OpticalFlow.RUNTIME_ARGUMENTS``: ``backend``). The OpenCV
         backend uses OpenCV's defaults and has ``flow_cfg=None``.
     """
     effective = None
@@ -147,6 +149,8 @@ def flow_settings(backend: str,
             for name, p in params.items() if p.default is not p.empty
         }
         effective.update(flow_cfg or {})
+        for name in TVL1OpticalFlow.RUNTIME_ARGUMENTS:
+            effective.pop(name, None)
     return _jsonable(
         dict(
             backend=backend,

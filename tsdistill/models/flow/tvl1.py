@@ -1,6 +1,6 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """M1: TV-L1 optical flow as unrolled, batched, differentiable layers."""
-from typing import Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmaction.registry import MODELS
@@ -19,6 +19,9 @@ IntOrSeq = Union[int, Sequence[int]]
 
 #: Added to ``|grad u|^2`` before the square root (finite gradient at 0).
 NORM_EPS = 1e-12
+
+#: How the TV-L1 iterations run (``TVL1OpticalFlow(backend=...)``).
+BACKENDS = ('auto', 'eager', 'fused')
 
 _RAW_RGB_INPUT = (
     "M1 takes raw RGB (0..255); the recognizer's data_preprocessor "
@@ -88,10 +91,29 @@ class TVL1OpticalFlow(nn.Module):
     pre-smoothing, fixed iteration counts instead of a stopping tolerance,
     bilinear instead of bicubic warping.
 
-    CPU note: an iteration is ~20 small element-wise ops; on a CPU shared
-    with other busy processes, each op's intra-op thread barrier can stall,
-    so ``torch.set_num_threads(1)`` is then several times faster than 2+
-    threads (it costs ~25 % on an idle 2-core machine).
+    Backends (``backend``): the iterations dominate M1's cost on CPU, and
+    an iteration is ~20 small element-wise ops. ``'auto'`` runs all
+    iterations of a warp as one fused C++ loop
+    (:mod:`~tsdistill.models.flow.fused`, compiled on first use and cached)
+    whenever it can: CPU float32 tensors, ``trainable=False`` and no
+    gradient needed (under ``torch.no_grad()``, or no input requires grad),
+    as for the frozen teacher and flow extraction; otherwise, or if the
+    kernel cannot be built (one warning), it runs the eager torch ops,
+    which autograd differentiates. Both compute the same arithmetic and
+    differ by float32 rounding only (torch fuses some multiply-adds and
+    takes MKL's square root): <= 5e-7 after one call of the iterations, a
+    mean of 1e-6 to 1e-4 px over a full forward (synthetic clips,
+    Middlebury; the same EPE to 4 decimals). Warps amplify rounding where
+    the flow is ill-posed: at a few pixels (45 of 307200 over 0.1 px on
+    Middlebury's Urban2, up to 6 px) the two differ as much as eager
+    float32 differs from float64 there. ``'eager'`` always runs the torch
+    ops; ``'fused'`` always the kernel, and raises (naming the reason)
+    where it cannot.
+
+    CPU note: on a CPU shared with other busy processes, each eager op's
+    intra-op thread barrier can stall, so ``torch.set_num_threads(1)`` is
+    then several times faster than 2+ threads (it costs ~25 % on an idle
+    2-core machine); the fused kernel has one barrier per warp.
 
     Args:
         tau (float): Time step of the dual update, > 0. Defaults to
@@ -124,6 +146,10 @@ class TVL1OpticalFlow(nn.Module):
             flow. Defaults to ``(8, 8)``.
         eps (float): Added to ``|grad I1|^2`` before dividing by it.
             Defaults to ``1e-6``.
+        backend (str): ``'auto'``, ``'eager'`` or ``'fused'``: how the
+            iterations run (see above; the flow is the same to float32
+            rounding). ``'fused'`` needs ``trainable=False``. Defaults to
+            ``'auto'``.
         **kwargs: Only to name what replaced arguments of the former API
             (``input_mean``, ``input_std``) in the error.
     """
@@ -142,6 +168,12 @@ class TVL1OpticalFlow(nn.Module):
     #: 1.25x, too close to 10x OpenCV's time.
     ACCURATE_PRESET = dict(num_iters=12)
 
+    #: Arguments that choose how M1 runs, not the flow it computes: left
+    #: out of the settings that flow rawframes record
+    #: (:func:`~tsdistill.apis.flow_extraction.flow_settings`), so folders
+    #: extracted before ``backend`` existed, or with another backend, match.
+    RUNTIME_ARGUMENTS = ('backend', )
+
     def __init__(self,
                  tau: float = 0.25,
                  lambda_: float = 0.15,
@@ -155,6 +187,7 @@ class TVL1OpticalFlow(nn.Module):
                  trainable: bool = False,
                  init_flow_size: Sequence[int] = (8, 8),
                  eps: float = 1e-6,
+                 backend: str = 'auto',
                  **kwargs) -> None:
         replaced = [
             REPLACED_ARGUMENTS[k] for k in kwargs if k in REPLACED_ARGUMENTS
@@ -181,6 +214,14 @@ class TVL1OpticalFlow(nn.Module):
         for name, value in (('tau', tau), ('theta', theta)):
             if not value > 0:  # (also refuses NaN)
                 raise ValueError(f'{name} must be > 0, got {value}')
+        if backend not in BACKENDS:
+            raise ValueError(f'backend must be one of {BACKENDS}, got '
+                             f'{backend!r}')
+        if backend == 'fused' and trainable:
+            raise ValueError(
+                "backend='fused' needs trainable=False: the fused kernel "
+                "has the fixed differences, not TVNet's learnable kernels "
+                "(use backend='auto' or 'eager')")
         self.tau = tau
         self.lambda_ = lambda_
         self.theta = theta
@@ -194,6 +235,10 @@ class TVL1OpticalFlow(nn.Module):
         self.median_size = median_size
         self.trainable = trainable
         self.eps = eps
+        self.backend = backend
+        #: The backend of the last iterations run, ``'eager'`` or
+        #: ``'fused'`` (what ``'auto'`` chose); ``None`` before a forward.
+        self.last_backend: Optional[str] = None
 
         if smooth_sigma > 0:
             # TVNet: a 5x5 Gaussian for sigma 0.8
@@ -241,6 +286,74 @@ class TVL1OpticalFlow(nn.Module):
             TVL1OpticalFlow: The module.
         """
         return cls(**{**cls.ACCURATE_PRESET, **kwargs})
+
+    def extra_repr(self) -> str:
+        text = (f'tau={self.tau}, lambda_={self.lambda_}, '
+                f'theta={self.theta}, num_scales={self.num_scales}, '
+                f'num_warps={self.num_warps}, num_iters={self.num_iters}, '
+                f'trainable={self.trainable}, backend={self.backend!r}')
+        if self.last_backend is not None:
+            text += f', last_backend={self.last_backend!r}'
+        return text
+
+    def fused_obstacles(self, *tensors: Tensor) -> List[str]:
+        """Why the fused kernel cannot run the iterations on ``tensors``.
+
+        The kernel's availability (build) is not checked here.
+
+        Args:
+            *tensors (Tensor): The iterations' inputs.
+
+        Returns:
+            list[str]: The reasons; empty if it can.
+        """
+        reasons = []
+        if self.grad_kernel is not None or self.div_kernel is not None:
+            reasons.append('trainable=True (learnable difference kernels)')
+        devices = {t.device.type for t in tensors} - {'cpu'}
+        if devices:
+            reasons.append(f'tensors on {", ".join(sorted(devices))} (CPU '
+                           'only)')
+        dtypes = {str(t.dtype) for t in tensors if t.dtype != torch.float32}
+        if dtypes:
+            reasons.append(f'{", ".join(sorted(dtypes))} tensors (float32 '
+                           'only)')
+        if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
+            reasons.append('a gradient is needed (inputs require grad and '
+                           'grad mode is on)')
+        return reasons
+
+    def _select_backend(self, *tensors: Tensor) -> str:
+        """The backend for the iterations on ``tensors`` (see ``backend``).
+
+        Args:
+            *tensors (Tensor): The iterations' inputs.
+
+        Returns:
+            str: ``'eager'`` or ``'fused'``.
+
+        Raises:
+            RuntimeError: ``backend='fused'`` and the kernel cannot run.
+        """
+        if self.backend == 'eager':
+            return 'eager'
+        # imported here, not at the top: `python -m ...flow.fused` would
+        # otherwise find it imported (by the package) before running it
+        from . import fused
+        reasons = self.fused_obstacles(*tensors)
+        if self.backend == 'auto':
+            if reasons or not fused.fused_iterate_available():
+                return 'eager'
+            return 'fused'
+        if not reasons and not fused.fused_iterate_available():
+            reasons.append(
+                f'the kernel is unavailable ({fused.build_error()})')
+        if reasons:
+            raise RuntimeError(
+                "TVL1OpticalFlow(backend='fused') cannot use the fused "
+                f"kernel: {'; '.join(reasons)}. Use backend='auto' (eager "
+                "where the kernel cannot run) or 'eager'")
+        return 'fused'
 
     def forward(self, x: Tensor) -> Tensor:
         """Flow between consecutive frames of each clip.
@@ -344,6 +457,42 @@ class TVL1OpticalFlow(nn.Module):
                  num_iters: int) -> Tuple[Tensor, Tensor, Tensor]:
         """``num_iters`` TV-L1 iterations around one linearisation.
 
+        Runs :meth:`_iterate_eager` or the fused kernel (``backend``); the
+        inputs are not modified.
+
+        Args:
+            u (Tensor): ``(B, 2, h, w)`` flow.
+            q_x (Tensor): ``(B, 2, h, w)`` x components of ``theta * p``.
+            q_y (Tensor): ``(B, 2, h, w)`` y components of ``theta * p``.
+            rho_c (Tensor): ``(B, 1, h, w)`` constant part of the residual.
+            g (Tensor): ``(B, 2, h, w)`` warped image gradient.
+            inv_grad_sq (Tensor): ``(B, 1, h, w)`` ``1 / |grad I1|^2``.
+            num_iters (int): Iterations.
+
+        Returns:
+            tuple[Tensor, Tensor, Tensor]: Updated ``u``, ``q_x``, ``q_y``.
+        """
+        tensors = (u, q_x, q_y, rho_c, g, inv_grad_sq)
+        self.last_backend = self._select_backend(*tensors)
+        if self.last_backend == 'eager':
+            return self._iterate_eager(*tensors, num_iters)
+        # the same updates as _iterate_eager, in one C++ loop, in place on
+        # contiguous copies of the state
+        from . import fused
+        u, q_x, q_y = (
+            t.clone(memory_format=torch.contiguous_format)
+            for t in (u, q_x, q_y))
+        fused.tvl1_iterate_(u, q_x, q_y, rho_c.contiguous(), g.contiguous(),
+                            inv_grad_sq.contiguous(),
+                            self.lambda_ * self.theta, self.tau,
+                            self.tau / self.theta, NORM_EPS, num_iters)
+        return u, q_x, q_y
+
+    def _iterate_eager(self, u: Tensor, q_x: Tensor, q_y: Tensor,
+                       rho_c: Tensor, g: Tensor, inv_grad_sq: Tensor,
+                       num_iters: int) -> Tuple[Tensor, Tensor, Tensor]:
+        """``num_iters`` TV-L1 iterations with torch ops (autograd).
+
         Args:
             u (Tensor): ``(B, 2, h, w)`` flow.
             q_x (Tensor): ``(B, 2, h, w)`` x components of ``theta * p``.
@@ -359,23 +508,23 @@ class TVL1OpticalFlow(nn.Module):
         l_t = self.lambda_ * self.theta
         tau_theta = self.tau / self.theta
         g_x, g_y = g[:, :1], g[:, 1:]
+        # In-place ops (``_``) only on fresh temporaries that autograd does
+        # not save: the same values and gradients, fewer allocations.
         for _ in range(num_iters):
             # rho = rho_c + grad I1 . u
-            rho = torch.addcmul(
-                torch.addcmul(rho_c, g_x, u[:, :1]), g_y, u[:, 1:])
+            rho = torch.addcmul(rho_c, g_x, u[:, :1]).addcmul_(g_y, u[:, 1:])
             # v = u - clamp(rho / |grad I1|^2, -l_t, l_t) grad I1,
             # l_t = lambda * theta (the thresholding step)
             step = (rho * inv_grad_sq).clamp_(-l_t, l_t)
             v = torch.addcmul(u, g, step, value=-1.0)
             # u = v + theta div p = v + div q
-            u = v + divergence(q_x, q_y, self.div_kernel)
+            u = v.add_(divergence(q_x, q_y, self.div_kernel))
             # p = (p + tau/theta grad u) / (1 + tau/theta |grad u|),
             # i.e. q = (q + tau grad u) / (1 + tau/theta |grad u|)
             du_x, du_y = forward_gradient(u, self.grad_kernel)
             # |grad u|, + NORM_EPS: sqrt'(0) would give NaN gradients
-            du_norm = torch.addcmul(du_x * du_x, du_y,
-                                    du_y).add_(NORM_EPS).sqrt()
+            du_norm = (du_x * du_x).addcmul_(du_y, du_y).add_(NORM_EPS).sqrt_()
             shrink = (du_norm * tau_theta).add_(1.0).reciprocal_()
-            q_x = torch.add(q_x, du_x, alpha=self.tau) * shrink
-            q_y = torch.add(q_y, du_y, alpha=self.tau) * shrink
+            q_x = torch.add(q_x, du_x, alpha=self.tau).mul_(shrink)
+            q_y = torch.add(q_y, du_y, alpha=self.tau).mul_(shrink)
         return u, q_x, q_y

@@ -1,0 +1,316 @@
+# Copyright (c) tsdistill authors. All rights reserved.
+"""M1's fused CPU kernel (``backend='auto'`` / ``'fused'``) against eager.
+
+The kernel computes ``_iterate_eager``'s arithmetic in the same order; the
+two differ only by float32 rounding (torch fuses some multiply-adds and
+takes MKL's square root), which the iterations and warps then carry along.
+"""
+import os
+import time
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from mmaction.registry import MODELS
+
+from tsdistill.datasets import flow_synthetic as fs
+from tsdistill.models.flow import TVL1OpticalFlow, fused
+
+#: Largest |fused - eager| (px) of the flow after a full forward, where
+#: it is determined by the data (fs.valid_mask: 3 px from the border, the
+#: target in the frame). Observed here: up to 2.0e-4.
+FLOW_ATOL = 1e-3
+#: The same over all pixels: the border, where nothing pins the flow down,
+#: carries rounding further. Observed here: up to 9.6e-4 (eager float32 is
+#: up to 8e-4 px from a float64 run on a 25-frame 112x112 clip).
+FLOW_ATOL_ALL = 1e-2
+#: Mean |fused - eager| (px) over all pixels. Observed here: up to 4.2e-6.
+FLOW_MEAN_ATOL = 2e-5
+
+
+@pytest.fixture(scope='module')
+def kernel():
+    """The compiled kernel: a skip only without a compiler or ninja.
+
+    With the tools present, a failed build is a failure (e.g. a broken C++
+    source), not a skip.
+    """
+    missing = fused._missing_tool()
+    if missing:
+        pytest.skip(f'the fused kernel cannot be built here: {missing}')
+    assert fused.fused_iterate_available(), fused.build_error()
+
+
+def _translation_clip(num_frames=4, size=48, velocity=(1.5, -0.75)):
+    frames = fs.make_translation_clip(num_frames, size, size, velocity)
+    return torch.from_numpy(frames).permute(3, 0, 1, 2)[None].float()
+
+
+def _both(x, **kwargs):
+    """Flow of the eager and of the fused backend, without gradients."""
+    module = TVL1OpticalFlow(backend='fused', **kwargs)
+    with torch.no_grad():
+        eager = TVL1OpticalFlow(backend='eager', **kwargs)(x)
+        fast = module(x)
+    assert module.last_backend == 'fused'
+    return eager, fast
+
+
+def _assert_close_flow(a, b, velocities=()):
+    """``(N, 2, T-1, H, W)`` flows agree; ``velocities`` per clip."""
+    diff = (a - b).abs()
+    assert float(diff.mean()) <= FLOW_MEAN_ATOL, float(diff.mean())
+    assert float(diff.max()) <= FLOW_ATOL_ALL, float(diff.max())
+    h, w = diff.shape[-2:]
+    for n, velocity in enumerate(velocities):
+        gt = np.empty((h, w, 2), np.float32)
+        gt[...] = velocity
+        mask = torch.from_numpy(fs.valid_mask(gt, border=3))
+        inside = diff[n].amax(dim=(0, 1))[mask]
+        assert float(inside.max()) <= FLOW_ATOL, float(inside.max())
+
+
+def _state(b, h, w, seed=0):
+    """A random linearisation ``(u, q_x, q_y, rho_c, g, inv_grad_sq)``."""
+    gen = torch.Generator().manual_seed(seed)
+    u = torch.randn(b, 2, h, w, generator=gen)
+    q_x = 0.1 * torch.randn(b, 2, h, w, generator=gen)
+    q_y = 0.1 * torch.randn(b, 2, h, w, generator=gen)
+    rho_c = 10 * torch.randn(b, 1, h, w, generator=gen)
+    # g as _one_scale has it: a slice of the warped (I1, grad I1)
+    g = 20 * torch.randn(b, 3, h, w, generator=gen)[:, 1:]
+    inv_grad_sq = 1.0 / (g.square().sum(1, keepdim=True) + 1e-6)
+    return u, q_x, q_y, rho_c, g, inv_grad_sq
+
+
+def test_translation_agrees_and_recovers_the_shift(kernel):
+    velocity = (1.5, -0.75)
+    x = _translation_clip(velocity=velocity)
+    eager, fast = _both(x)
+    assert fast.shape == eager.shape == (1, 2, 3, 48, 48)
+    _assert_close_flow(fast, eager, [velocity])
+    gt = np.zeros((48, 48, 2), np.float32)
+    gt[...] = velocity
+    mask = fs.valid_mask(gt, border=3)
+    for flow in (eager, fast):
+        for t in range(3):
+            est = flow[0, :, t].permute(1, 2, 0).numpy()
+            assert fs.epe(est, gt, mask) < 0.1
+
+
+def test_auto_uses_the_kernel_without_gradients(kernel):
+    x = _translation_clip(num_frames=2, size=32)
+    module = TVL1OpticalFlow(num_scales=2, num_warps=2, num_iters=3)
+    assert module.backend == 'auto' and module.last_backend is None
+    with torch.no_grad():
+        auto = module(x)
+    assert module.last_backend == 'fused'
+    assert "backend='auto', last_backend='fused'" in repr(module)
+    # no input requires grad: the kernel even in grad mode
+    module.last_backend = None
+    assert torch.equal(module(x), auto)
+    assert module.last_backend == 'fused'
+    # requires grad, but under no_grad: nothing to differentiate
+    with torch.no_grad():
+        assert torch.equal(module(x.clone().requires_grad_()), auto)
+    assert module.last_backend == 'fused'
+
+
+@pytest.mark.parametrize('b, h, w', [(1, 1, 1), (1, 1, 9), (2, 7, 1),
+                                     (3, 5, 6), (2, 17, 23)])
+@pytest.mark.parametrize('num_iters', [1, 4])
+def test_iterations_agree_at_odd_shapes(kernel, b, h, w, num_iters):
+    state = _state(b, h, w, seed=h * w)
+    copies = [t.clone() for t in state]
+    module = TVL1OpticalFlow(backend='fused')
+    with torch.no_grad():
+        expected = module._iterate_eager(*state, num_iters)
+        got = module._iterate(*state, num_iters)
+    for name, e, a in zip(('u', 'q_x', 'q_y'), expected, got):
+        assert a.shape == e.shape == (b, 2, h, w)
+        torch.testing.assert_close(a, e, atol=1e-5, rtol=1e-5, msg=name)
+    # the inputs are left alone
+    for before, after in zip(copies, state):
+        assert torch.equal(before, after)
+
+
+@pytest.mark.parametrize('kwargs', [
+    dict(num_iters=1),
+    dict(num_scales=2, num_warps=2, num_iters=(1, 3)),
+    dict(),
+])
+def test_full_forward_agrees_at_odd_sizes_and_batches(kernel, kwargs):
+    """Well-posed clips: where M1's flow is stable under rounding.
+
+    (On an ill-posed pair, e.g. a 37x29 rotation of the noise texture at
+    5 scales, eager float32 is up to 0.5 px from float64 at 14 % of the
+    pixels; fused vs eager stays within that, but no fixed bound holds.)
+    """
+    velocities = [(1.0, 0.5), (-0.5, 1.25)]
+    clips = [
+        fs.make_translation_clip(3, 37, 29, velocity, seed=seed)
+        for seed, velocity in enumerate(velocities)
+    ]
+    x = torch.from_numpy(np.stack(clips)).permute(0, 4, 1, 2, 3).float()
+    eager, fast = _both(x, **kwargs)  # N = 2, 2 pairs each
+    assert fast.shape == (2, 2, 2, 37, 29)
+    _assert_close_flow(fast, eager, velocities)
+
+
+def test_same_result_with_one_and_two_threads(kernel):
+    """Parallel over the images of the batch: deterministic."""
+    state = _state(5, 13, 11)
+    module = TVL1OpticalFlow(backend='fused')
+    threads = torch.get_num_threads()
+    out = []
+    try:
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            with torch.no_grad():
+                out.append(module._iterate(*state, 6))
+    finally:
+        torch.set_num_threads(threads)
+    for a, b in zip(*out):
+        assert torch.equal(a, b)
+
+
+def test_gradients_flow_through_the_eager_path(kernel):
+    rng = np.random.default_rng(6)
+    f0, f1, _ = fs.make_pair('deformation', 24, 24, rng)
+    x = torch.from_numpy(np.stack([f0, f1])).permute(3, 0, 1, 2)[None]
+    x = x.float().requires_grad_()
+    module = TVL1OpticalFlow(num_scales=2, num_warps=2, num_iters=3)
+    flow = module(x)
+    assert module.last_backend == 'eager'
+    flow.square().sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+    assert x.grad.abs().sum() > 0
+    # the same flow as without gradients (kernel) to rounding
+    with torch.no_grad():
+        _assert_close_flow(module(x), flow.detach())
+    assert module.last_backend == 'fused'
+
+
+def test_trainable_uses_the_eager_path_and_gets_gradients():
+    rng = np.random.default_rng(7)
+    f0, f1, _ = fs.make_pair('rotation', 24, 24, rng)
+    x = torch.from_numpy(np.stack([f0, f1])).permute(3, 0, 1, 2)[None]
+    module = TVL1OpticalFlow(
+        num_scales=2, num_warps=1, num_iters=3, trainable=True)
+    module(x.float()).square().sum().backward()
+    assert module.last_backend == 'eager'
+    for name, p in module.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+    # and without gradients too: the kernel has no learnable differences
+    with torch.no_grad():
+        module(x.float())
+    assert module.last_backend == 'eager'
+
+
+def test_fused_backend_names_why_it_cannot_run():
+    reason = r"backend='fused' needs trainable=False.*learnable"
+    with pytest.raises(ValueError, match=reason):
+        TVL1OpticalFlow(trainable=True, backend='fused')
+    with pytest.raises(ValueError, match='backend must be one of'):
+        TVL1OpticalFlow(backend='cuda')
+    module = TVL1OpticalFlow(backend='fused', num_scales=1, num_iters=1)
+    x = _translation_clip(num_frames=2, size=16).requires_grad_()
+    with pytest.raises(RuntimeError, match='a gradient is needed'):
+        module(x)
+    state = [t.double() for t in _state(1, 4, 4)]
+    reason = r'torch\.float64 tensors \(float32 only\)'
+    with pytest.raises(RuntimeError, match=reason):
+        module._iterate(*state, 1)
+    # 'eager' never uses the kernel
+    eager = TVL1OpticalFlow(backend='eager', num_scales=1, num_iters=1)
+    with torch.no_grad():
+        eager(x)
+    assert eager.last_backend == 'eager'
+
+
+def test_configs_without_backend_still_build():
+    module = MODELS.build(dict(type='TVL1OpticalFlow', num_iters=2))
+    assert module.backend == 'auto'
+    assert not list(module.parameters())
+    assert set(dict(
+        module.named_buffers())) == {'smooth_kernel', 'image_grad_kernel'}
+
+
+@pytest.fixture
+def no_compiler(monkeypatch):
+    """The extension state of a process where no C++ compiler exists."""
+    monkeypatch.setattr(fused, '_module', None)
+    monkeypatch.setattr(fused, '_error', None)
+    monkeypatch.setenv('CXX', 'tsdistill-no-such-compiler')
+
+
+def test_missing_compiler_warns_once_and_falls_back(no_compiler):
+    x = _translation_clip(num_frames=3, size=24)
+    module = TVL1OpticalFlow(num_scales=2, num_warps=2, num_iters=3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        with torch.no_grad():
+            first = module(x)
+            second = module(x)
+    messages = [
+        str(w.message) for w in caught
+        if issubclass(w.category, RuntimeWarning)
+    ]
+    assert len(messages) == 1, messages
+    assert "no C++ compiler ('tsdistill-no-such-compiler'" in messages[0]
+    assert 'eager torch ops' in messages[0]
+    assert module.last_backend == 'eager'
+    eager = TVL1OpticalFlow(
+        backend='eager', num_scales=2, num_warps=2, num_iters=3)
+    with torch.no_grad():
+        expected = eager(x)
+    assert torch.equal(first, expected) and torch.equal(second, expected)
+    assert not fused.fused_iterate_available()
+    # asked for explicitly, the kernel's absence is an error
+    with pytest.raises(RuntimeError, match='kernel is unavailable.*no C'):
+        with torch.no_grad():
+            TVL1OpticalFlow(backend='fused', num_scales=1)(x)
+
+
+def test_failed_build_warns_and_falls_back(no_compiler, monkeypatch):
+    monkeypatch.delenv('CXX')
+
+    def failing_build(verbose=False):
+        raise RuntimeError('Error building extension\nlong compiler log')
+
+    monkeypatch.setattr(fused, '_build', failing_build)
+    with pytest.warns(
+            RuntimeWarning, match='RuntimeError: Error building extension\\)'):
+        assert fused.load_extension() is None
+    assert fused.build_error() == 'RuntimeError: Error building extension'
+
+
+def test_the_build_command_reports_the_kernel(kernel, capsys):
+    assert fused.main() == 0
+    assert 'fused TV-L1 kernel: OK' in capsys.readouterr().out
+
+
+def test_the_build_command_reports_a_failure(no_compiler, capsys):
+    assert fused.main() == 1
+    out = capsys.readouterr().out
+    assert 'fused TV-L1 kernel: unavailable (RuntimeError: no C++' in out
+    assert 'eager torch ops' in out
+
+
+def test_build_folder_and_stale_lock(monkeypatch, tmp_path):
+    monkeypatch.delenv(fused.EXT_DIR_ENV, raising=False)
+    assert fused._build_directory() is None  # torch's own folder
+    monkeypatch.setenv(fused.EXT_DIR_ENV, str(tmp_path / 'ext'))
+    folder = fused._build_directory()
+    assert folder == str(tmp_path / 'ext' / fused.extension_name())
+    assert torch.__version__.replace('.', '_').replace('+', '_') in folder
+    lock = tmp_path / 'lock'
+    lock.write_text('')
+    fused._remove_stale_lock(str(tmp_path))  # a build in progress
+    assert lock.exists()
+    old = time.time() - fused.STALE_LOCK_SECONDS - 60
+    os.utime(lock, (old, old))
+    with pytest.warns(UserWarning, match='stale build lock'):
+        fused._remove_stale_lock(str(tmp_path))
+    assert not lock.exists()

@@ -1,0 +1,260 @@
+# Copyright (c) tsdistill authors. All rights reserved.
+"""M1's fused CPU kernel for the TV-L1 iterations, built on first use.
+
+``csrc/tvl1_iterate.cpp`` runs all iterations of
+:meth:`~tsdistill.models.flow.TVL1OpticalFlow._iterate` around one
+linearisation in one C++ call (the fixed differences, float32, no
+autograd). It is compiled with :func:`torch.utils.cpp_extension.load` the
+first time it is needed, once per process; the build is cached in torch's
+extension folder (``TORCH_EXTENSIONS_DIR``, by default
+``~/.cache/torch_extensions``), or under ``TSDISTILL_EXT_DIR`` if set. If it
+cannot be built (no C++ compiler, no ninja, a failed build), one warning
+names the reason and M1 keeps its eager torch ops.
+
+Warm the build (e.g. after installing) and check the kernel::
+
+    python -m tsdistill.models.flow.fused
+"""
+import os
+import os.path as osp
+import re
+import shutil
+import sys
+import threading
+import time
+import warnings
+from typing import Optional
+
+import torch
+from torch import Tensor
+
+#: The C++ sources, shipped with the package (setup.py's package_data).
+SOURCES = (osp.join(
+    osp.dirname(osp.abspath(__file__)), 'csrc', 'tvl1_iterate.cpp'), )
+#: Compiler flags: portable code (no -march), the arithmetic as written
+#: (no fast-math, no contraction into FMAs); -fno-math-errno lets sqrt
+#: vectorise (its argument is >= 0); -fopenmp: with torch's OpenMP
+#: backend, at::parallel_for is an inline ``omp parallel`` (serial
+#: without it), and it links the libgomp that torch has loaded.
+EXTRA_CFLAGS = ('-O3', '-ffp-contract=off', '-fno-math-errno', '-fopenmp')
+EXTRA_LDFLAGS = ('-fopenmp', )
+#: Environment variable that overrides the build folder's root.
+EXT_DIR_ENV = 'TSDISTILL_EXT_DIR'
+#: A build lock older than this (seconds) was left by a killed build;
+#: torch would wait for it forever.
+STALE_LOCK_SECONDS = 600
+
+_lock = threading.Lock()
+_module = None
+#: Why the build failed: one line, and the whole text (compiler output).
+_error: Optional[str] = None
+_error_text: Optional[str] = None
+
+
+def extension_name() -> str:
+    """The extension's name: one build per torch version (ABI)."""
+    return 'tsdistill_tvl1_iterate_torch' + re.sub(r'\W', '_',
+                                                   torch.__version__)
+
+
+def _build_directory() -> Optional[str]:
+    """``TSDISTILL_EXT_DIR/<name>``, or ``None`` (torch's default)."""
+    root = os.environ.get(EXT_DIR_ENV)
+    if not root:
+        return None
+    path = osp.join(osp.expanduser(root), extension_name())
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def _remove_stale_lock(build_dir: str) -> None:
+    lock = osp.join(build_dir, 'lock')
+    try:
+        age = time.time() - os.stat(lock).st_mtime
+    except OSError:
+        return
+    if age > STALE_LOCK_SECONDS:
+        warnings.warn(f'removing the stale build lock {lock} '
+                      f'({age / 60:.0f} min old, left by a killed build)')
+        try:
+            os.remove(lock)
+        except OSError:
+            pass
+
+
+def _missing_tool() -> Optional[str]:
+    """Why a build cannot start, or ``None``."""
+    from torch.utils import cpp_extension
+    compiler = os.environ.get('CXX', 'c++')
+    if shutil.which(compiler) is None:
+        return f'no C++ compiler ({compiler!r} is not on PATH)'
+    if not cpp_extension.is_ninja_available():
+        return 'ninja is not installed (pip install ninja)'
+    return None
+
+
+def _build(verbose: bool = False):
+    """Compile (or reuse) and import the extension; raises on failure."""
+    from torch.utils import cpp_extension
+    missing = _missing_tool()
+    if missing:
+        raise RuntimeError(missing)
+    build_dir = _build_directory()
+    name = extension_name()
+    try:  # best effort: torch's default folder is a private function
+        _remove_stale_lock(
+            build_dir
+            or cpp_extension._get_build_directory(name, verbose=False))
+    except Exception:
+        pass
+    return cpp_extension.load(
+        name=name,
+        sources=list(SOURCES),
+        extra_cflags=list(EXTRA_CFLAGS),
+        extra_ldflags=list(EXTRA_LDFLAGS),
+        build_directory=build_dir,
+        verbose=verbose)
+
+
+def _short(error: BaseException) -> str:
+    """``Type: first line`` of an error (a build error holds its log)."""
+    text = str(error).strip().splitlines()
+    first = text[0] if text else ''
+    if len(first) > 300:
+        first = first[:297] + '...'
+    return f'{type(error).__name__}: {first}' if first else type(
+        error).__name__
+
+
+def load_extension(verbose: bool = False):
+    """The compiled extension, built on the first call; ``None`` if it fails.
+
+    Thread-safe; the first failure warns once (with the reason) and is
+    remembered for the rest of the process.
+
+    Args:
+        verbose (bool): Show the build's commands and output. Defaults to
+            ``False``.
+
+    Returns:
+        module | None: The extension, or ``None`` (see :func:`build_error`).
+    """
+    global _module, _error, _error_text
+    if _module is not None or _error is not None:
+        return _module
+    with _lock:
+        if _module is None and _error is None:
+            try:
+                _module = _build(verbose)
+            except Exception as error:  # a build never breaks M1
+                _error, _error_text = _short(error), str(error)
+                warnings.warn(
+                    'tsdistill: the fused TV-L1 kernel of M1 is unavailable '
+                    f'({_error}); TVL1OpticalFlow uses its eager torch ops '
+                    '(same flow, slower on CPU). See `python -m '
+                    'tsdistill.models.flow.fused`.',
+                    RuntimeWarning,
+                    stacklevel=2)
+    return _module
+
+
+def fused_iterate_available() -> bool:
+    """Whether the fused kernel can be used (builds it on the first call).
+
+    Returns:
+        bool: ``True`` if the extension is loaded.
+    """
+    return load_extension() is not None
+
+
+def build_error() -> Optional[str]:
+    """Why the extension is unavailable (``None`` if it loaded or untried).
+
+    Returns:
+        str | None: The reason.
+    """
+    return _error
+
+
+def tvl1_iterate_(u: Tensor, q_x: Tensor, q_y: Tensor, rho_c: Tensor,
+                  g: Tensor, inv_grad_sq: Tensor, lambda_theta: float,
+                  tau: float, tau_theta: float, norm_eps: float,
+                  num_iters: int) -> None:
+    """``num_iters`` TV-L1 iterations in place on ``u``, ``q_x``, ``q_y``.
+
+    The arithmetic of ``TVL1OpticalFlow._iterate`` with the fixed
+    differences, parallel over the batch (``torch.get_num_threads()``).
+    All tensors: CPU, float32, contiguous; no autograd.
+
+    Args:
+        u (Tensor): ``(B, 2, h, w)`` flow, updated.
+        q_x (Tensor): ``(B, 2, h, w)`` x components of ``theta * p``,
+            updated.
+        q_y (Tensor): ``(B, 2, h, w)`` y components of ``theta * p``,
+            updated.
+        rho_c (Tensor): ``(B, 1, h, w)`` constant part of the residual.
+        g (Tensor): ``(B, 2, h, w)`` warped image gradient.
+        inv_grad_sq (Tensor): ``(B, 1, h, w)`` ``1 / |grad I1|^2``.
+        lambda_theta (float): ``lambda_ * theta``.
+        tau (float): ``tau``.
+        tau_theta (float): ``tau / theta``.
+        norm_eps (float): Added to ``|grad u|^2`` before the square root.
+        num_iters (int): Iterations.
+
+    Raises:
+        RuntimeError: The extension is unavailable (:func:`build_error`),
+            or the tensors break the contract above.
+    """
+    module = load_extension()
+    if module is None:
+        raise RuntimeError(f'the fused TV-L1 kernel is unavailable: {_error}')
+    module.tvl1_iterate_(u, q_x, q_y, rho_c, g, inv_grad_sq,
+                         float(lambda_theta), float(tau), float(tau_theta),
+                         float(norm_eps), int(num_iters))
+
+
+def main() -> int:
+    """Build the kernel, check it against the eager iterations, report.
+
+    Returns:
+        int: 0 if the kernel works, 1 otherwise (M1 then uses eager ops).
+    """
+    from .tvl1 import NORM_EPS, TVL1OpticalFlow
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning)
+        available = fused_iterate_available()
+    if not available:
+        if _error_text and '\n' in _error_text.strip():
+            print(_error_text, file=sys.stderr)  # e.g. the compiler's log
+        print(f'fused TV-L1 kernel: unavailable ({_error}); M1 uses its '
+              'eager torch ops')
+        return 1
+    seconds = time.perf_counter() - start
+    # a random linearisation; both paths from the same state
+    gen = torch.Generator().manual_seed(0)
+    b, h, w = 2, 17, 23
+    u = torch.randn(b, 2, h, w, generator=gen)
+    q_x, q_y = (0.1 * torch.randn(b, 2, h, w, generator=gen) for _ in range(2))
+    g = 20 * torch.randn(b, 2, h, w, generator=gen)
+    rho_c = 10 * torch.randn(b, 1, h, w, generator=gen)
+    inv_grad_sq = 1.0 / (g.square().sum(1, keepdim=True) + 1e-6)
+    module = TVL1OpticalFlow(backend='eager')
+    with torch.no_grad():
+        expected = module._iterate(u, q_x, q_y, rho_c, g, inv_grad_sq, 5)
+        got = [t.clone() for t in (u, q_x, q_y)]
+        tvl1_iterate_(*got, rho_c, g, inv_grad_sq,
+                      module.lambda_ * module.theta, module.tau,
+                      module.tau / module.theta, NORM_EPS, 5)
+    diff = max(float((a - e).abs().max()) for a, e in zip(got, expected))
+    ok = diff < 1e-4
+    print(f'fused TV-L1 kernel: {"OK" if ok else "WRONG"} (ready in '
+          f'{seconds:.1f} s; max abs difference to the eager iterations '
+          f'{diff:.1e})')
+    return 0 if ok else 1
+
+
+if __name__ == '__main__':
+    # the package's module, not this __main__ copy: one extension state
+    from tsdistill.models.flow.fused import main as _main
+    sys.exit(_main())
