@@ -55,6 +55,8 @@ setup(
         # plots of the main job (tsdistill/apis/plots.py); mmengine and
         # mmaction2 require it too, unpinned
         'matplotlib',
+        # builds M1's fused CPU kernel (tsdistill/models/flow/fused.py)
+        'ninja',
         'numpy',
     ],
     extras_require={

@@ -155,3 +155,23 @@ def test_benchmark_argument_errors():
     assert set(PRESETS) == {'default', 'fast', 'accurate'}
     with pytest.raises(SystemExit):
         _tool().main(['--downscale', '0'])
+
+
+def test_contention_rows_quiet_and_busy(one_thread):
+    from tsdistill.apis.flow_benchmark import contention_benchmark
+    res = contention_benchmark(
+        size=32,
+        presets=('fast', ),
+        backends=('eager', 'auto'),
+        threads=(1, ),
+        repeats=1,
+        log=None)
+    settings = {(r['method'], r['threads'], r['busy']) for r in res['rows']}
+    assert settings == {(m, 1, b)
+                        for m in ('fast (eager)', 'fast') for b in (0, 1)}
+    assert all(r['ms_per_pair'] > 0 for r in res['rows'])
+    assert torch.get_num_threads() == 1  # restored
+    lines = res['table'].splitlines()
+    assert 'busy 1 thr / quiet 1 thr' in lines[0]
+    assert len(lines) == 4 and lines[2].startswith(
+        '| `TVL1OpticalFlow.fast()` (eager) |')

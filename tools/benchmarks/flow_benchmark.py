@@ -62,7 +62,24 @@ def main(argv=None) -> dict:
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', default=None, help='JSON output')
+    parser.add_argument(
+        '--backends',
+        nargs='+',
+        choices=('auto', 'eager', 'fused'),
+        default=['auto'],
+        help='M1 backends of the real-data and contention rows')
+    parser.add_argument(
+        '--contention',
+        type=int,
+        nargs='*',
+        default=(),
+        metavar='THREADS',
+        help='also time M1 on a 25-frame 112x112 clip, quiet and beside a '
+        'busy neighbour process, at these torch thread counts (no value: '
+        '1 2)')
     args = parser.parse_args(argv)
+    if args.contention == []:
+        args.contention = [1, 2]
     if args.repeats < 1 or args.downscale < 1 or args.max_pairs < 0:
         parser.error('--repeats and --downscale must be >= 1, '
                      '--max-pairs >= 0')

@@ -35,6 +35,7 @@ up, then the median and min of ``repeats`` calls); then the means over the
 pairs, and the speed-up as OpenCV's mean time over the method's.
 :func:`run_flow_benchmark` runs any of the sources and writes one JSON.
 """
+import contextlib
 import os
 import platform
 import time
@@ -51,6 +52,7 @@ from tsdistill.datasets.optical_flow_pairs import (FlowPair,
 from tsdistill.models.flow import TVL1OpticalFlow
 from tsdistill.models.flow.opencv_tvl1 import dual_tvl1_flow
 from tsdistill.utils.json_report import write_json_report
+from tsdistill.utils.timing import busy_neighbour, interleaved_times
 
 CLIP_LEN = 25
 
@@ -255,11 +257,32 @@ def module_pair_flow(module: TVL1OpticalFlow, pair: FlowPair,
     return flow, times
 
 
-def real_benchmark(pairs: Sequence[FlowPair],
-                   presets: Sequence[str] = tuple(PRESETS),
-                   repeats: int = 3,
-                   opencv: bool = True,
-                   log: Optional[Callable[[str], None]] = print) -> dict:
+def method_name(preset: str, backend: str = 'auto') -> str:
+    """A row's key: the preset, and the M1 backend unless ``'auto'``."""
+    return preset if backend == 'auto' else f'{preset} ({backend})'
+
+
+def build_methods(presets: Sequence[str], backends: Sequence[str]) -> dict:
+    """``{method_name: TVL1OpticalFlow}`` for every preset and backend."""
+    unknown = [p for p in presets if p not in PRESETS]
+    if unknown:
+        raise ValueError(f'unknown presets {unknown}, expected some of '
+                         f'{list(PRESETS)}')
+    return {
+        method_name(p, b): TVL1OpticalFlow(**PRESETS[p], backend=b)
+        for p in presets
+        for b in backends
+    }
+
+
+def real_benchmark(
+    pairs: Sequence[FlowPair],
+    presets: Sequence[str] = tuple(PRESETS),
+    repeats: int = 3,
+    opencv: bool = True,
+    log: Optional[Callable[[str], None]] = print,
+    backends: Sequence[str] = ('auto', )
+) -> dict:
     """EPE and ms per pair of OpenCV and M1's presets on real pairs.
 
     Args:
@@ -268,6 +291,8 @@ def real_benchmark(pairs: Sequence[FlowPair],
         repeats (int): Timed calls of M1 per pair (>= 1).
         opencv (bool): Run OpenCV's DualTVL1 too (the speed-up reference).
         log (callable, optional): Progress lines. Defaults to ``print``.
+        backends (Sequence[str]): M1's ``backend`` settings to run each
+            preset with (:func:`method_name`). Defaults to ``('auto', )``.
 
     Returns:
         dict: ``pairs``: per pair its ``name``, ``size`` ``[H, W]``,
@@ -281,12 +306,8 @@ def real_benchmark(pairs: Sequence[FlowPair],
         raise ValueError(f'repeats must be >= 1, got {repeats}')
     if not pairs:
         raise ValueError('no pairs to benchmark')
-    unknown = [p for p in presets if p not in PRESETS]
-    if unknown:
-        raise ValueError(f'unknown presets {unknown}, expected some of '
-                         f'{list(PRESETS)}')
-    modules = {name: TVL1OpticalFlow(**PRESETS[name]) for name in presets}
-    methods = (['opencv'] if opencv else []) + list(presets)
+    modules = build_methods(presets, backends)
+    methods = (['opencv'] if opencv else []) + list(modules)
     rows = []
     for pair in pairs:
         row = dict(
@@ -324,9 +345,15 @@ def real_benchmark(pairs: Sequence[FlowPair],
         methods=methods,
         presets={name: dict(PRESETS[name])
                  for name in presets},
+        backends=list(backends),
         repeats=repeats,
         pairs=rows,
         mean=mean)
+
+
+def _label(method: str) -> str:
+    preset, _, backend = method.partition(' ')
+    return LABELS.get(preset, preset) + (f' {backend}' if backend else '')
 
 
 def markdown_table(result: dict) -> str:
@@ -354,31 +381,136 @@ def markdown_table(result: dict) -> str:
         ]
         if with_speed:
             cells.append(f"{result['mean'][m]['speedup_vs_opencv']:.1f}x")
-        lines.append(f'| {LABELS.get(m, m)} | ' + ' | '.join(cells) + ' |')
+        lines.append(f'| {_label(m)} | ' + ' | '.join(cells) + ' |')
     if per_pair:
         lines += [
             '', '| ms/pair | ' + ' | '.join(names) + ' |',
             '|---|' + '---|' * len(names)
         ]
         for m in methods:
-            lines.append(f'| {LABELS.get(m, m)} | ' +
+            lines.append(f'| {_label(m)} | ' +
                          ' | '.join(f"{r[m]['ms_per_pair']:.0f}"
                                     for r in rows) + ' |')
     return '\n'.join(lines)
 
 
-def run_flow_benchmark(sizes: Optional[Sequence[int]] = None,
-                       middlebury: Optional[str] = None,
-                       flying_chairs: Optional[str] = None,
-                       max_pairs: Optional[int] = 24,
-                       downscale: int = 1,
-                       presets: Sequence[str] = tuple(PRESETS),
-                       pairs_per_motion: int = 6,
-                       repeats: int = 3,
-                       threads: int = 2,
-                       seed: int = 0,
-                       out: Optional[str] = None) -> dict:
-    """The synthetic and / or real-data benchmarks, one JSON.
+def contention_benchmark(size: int = 112,
+                         presets: Sequence[str] = ('default', ),
+                         backends: Sequence[str] = ('eager', 'auto'),
+                         threads: Sequence[int] = (1, 2),
+                         repeats: int = 5,
+                         seed: int = 0,
+                         log: Optional[Callable[[str], None]] = print) -> dict:
+    """M1's ms per pair quiet and beside a busy neighbour process.
+
+    A ``(1, 3, 25, size, size)`` clip (24 pairs per call, under
+    ``torch.no_grad``) is timed for every preset and backend at each torch
+    thread count, first on the quiet machine, then while one other process
+    runs a 1-thread matrix-multiply loop
+    (:func:`~tsdistill.utils.timing.busy_neighbour`), as a DataLoader
+    worker or a second job does in training. The methods of one setting are
+    timed in interleaved rounds; the median is kept.
+
+    Args:
+        size (int): Frame side. Defaults to ``112``.
+        presets (Sequence[str]): Keys of :data:`PRESETS`.
+        backends (Sequence[str]): M1 backends (``'eager'``, ``'auto'``,
+            ``'fused'``).
+        threads (Sequence[int]): torch thread counts.
+        repeats (int): Timed rounds per setting.
+        seed (int): Seed of the clip.
+        log (callable, optional): Progress lines. Defaults to ``print``.
+
+    Returns:
+        dict: ``rows``: per method, thread count and neighbour
+        (``busy``) the median ``ms_per_pair``; ``table`` (markdown) with
+        the busy / quiet ratios against the method's quiet 1-thread time.
+    """
+    clip = torch.from_numpy(
+        fs.make_translation_clip(CLIP_LEN, size, size, seed=seed))
+    clip = clip.permute(3, 0, 1, 2).unsqueeze(0).float()
+    modules = build_methods(presets, backends)
+    pairs = CLIP_LEN - 1
+    old_threads = torch.get_num_threads()
+    rows = []
+    try:
+        for busy in (False, True):
+            with (busy_neighbour() if busy else contextlib.nullcontext()):
+                for n in threads:
+                    torch.set_num_threads(n)
+                    with torch.no_grad():
+                        times = interleaved_times(
+                            {
+                                m: (lambda f=f: f(clip))
+                                for m, f in modules.items()
+                            },
+                            warmup=1,
+                            repeats=repeats)
+                    for m, t in times.items():
+                        rows.append(
+                            dict(
+                                method=m,
+                                threads=n,
+                                busy=busy,
+                                ms_per_pair=1000 * float(np.median(t)) /
+                                pairs))
+                    if log is not None:
+                        log(f"  {'busy' if busy else 'quiet'}, {n} "
+                            'thread(s): ' + ', '.join(
+                                f"{r['method']} {r['ms_per_pair']:.1f} ms"
+                                for r in rows[-len(modules):]))
+    finally:
+        torch.set_num_threads(old_threads)
+    return dict(
+        size=size,
+        clip_len=CLIP_LEN,
+        repeats=repeats,
+        rows=rows,
+        table=contention_table(rows))
+
+
+def contention_table(rows: List[dict]) -> str:
+    """Markdown: ms per pair per method and setting, and busy / quiet."""
+    settings = sorted({(r['busy'], r['threads']) for r in rows})
+    methods = list(dict.fromkeys(r['method'] for r in rows))
+    ms = {
+        (r['method'], r['busy'], r['threads']): r['ms_per_pair']
+        for r in rows
+    }
+    head = [f"{'busy' if b else 'quiet'}, {n} thr" for b, n in settings]
+    busy_cols = [(b, n) for b, n in settings if b]
+    lines = [
+        '| method (ms per pair) | ' + ' | '.join(head) + ' | ' +
+        ' | '.join(f'busy {n} thr / quiet 1 thr' for _, n in busy_cols) + ' |',
+        '|---|' + '---|' * (len(head) + len(busy_cols))
+    ]
+    for m in methods:
+        quiet1 = ms.get((m, False, 1))
+        cells = [f'{ms[(m, b, n)]:.1f}' for b, n in settings]
+        cells += [
+            f'{ms[(m, b, n)] / quiet1:.2f}x' if quiet1 else '-'
+            for b, n in busy_cols
+        ]
+        lines.append(f'| {_label(m)} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def run_flow_benchmark(
+    sizes: Optional[Sequence[int]] = None,
+    middlebury: Optional[str] = None,
+    flying_chairs: Optional[str] = None,
+    max_pairs: Optional[int] = 24,
+    downscale: int = 1,
+    presets: Sequence[str] = tuple(PRESETS),
+    pairs_per_motion: int = 6,
+    repeats: int = 3,
+    threads: int = 2,
+    seed: int = 0,
+    out: Optional[str] = None,
+    backends: Sequence[str] = ('auto', ),
+    contention: Sequence[int] = ()
+) -> dict:
+    """The synthetic, real-data and contention benchmarks, one JSON.
 
     Args:
         sizes (Sequence[int], optional): Sides of the synthetic benchmark
@@ -397,17 +529,22 @@ def run_flow_benchmark(sizes: Optional[Sequence[int]] = None,
         threads (int): torch and OpenCV CPU threads.
         seed (int): Seed of the synthetic pairs.
         out (str, optional): JSON output path.
+        backends (Sequence[str]): M1 backends of the real-data and
+            contention rows. Defaults to ``('auto', )``.
+        contention (Sequence[int]): torch thread counts of
+            :func:`contention_benchmark` (the presets and backends above,
+            112x112); empty: not run. Defaults to ``()``.
 
     Returns:
         dict: The synthetic results at the top level (as
         :func:`synthetic_benchmark` returns them) if run, ``machine``, and
         per real source (``middlebury``, ``flying_chairs``) the
         :func:`real_benchmark` result with its ``root``, ``downscale`` and
-        ``table`` (markdown).
+        ``table`` (markdown); ``contention`` if run.
     """
     sources = dict(middlebury=middlebury, flying_chairs=flying_chairs)
     sources = {k: v for k, v in sources.items() if v}
-    if sizes is None and not sources:
+    if sizes is None and not sources and not contention:
         sizes = (112, 224)
     torch.set_num_threads(threads)
     cv2.setNumThreads(threads)
@@ -426,13 +563,25 @@ def run_flow_benchmark(sizes: Optional[Sequence[int]] = None,
         print(f'\n{source}: {len(pairs)} pairs from {root}' +
               (f', downscaled 1/{downscale}' if downscale > 1 else '') +
               f', {threads} thread(s)')
-        res = real_benchmark(pairs, presets, repeats)
+        res = real_benchmark(pairs, presets, repeats, backends=backends)
         res.update(root=root, downscale=downscale)
         res['table'] = markdown_table(res)
         print(res['table'])
         results[source] = res
+    if contention:
+        print(f'\ncontention: a {CLIP_LEN}-frame 112x112 clip, quiet and '
+              'beside a busy neighbour process')
+        res = contention_benchmark(
+            presets=presets,
+            backends=backends,
+            threads=contention,
+            repeats=repeats,
+            seed=seed)
+        print(res['table'])
+        results['contention'] = res
+        torch.set_num_threads(threads)
     results['seconds'] = time.perf_counter() - start
-    if sources:
+    if sources or contention:
         print(f"total {results['seconds']:.0f} s")
     if out:
         write_json_report(out, results)

@@ -83,8 +83,16 @@ def _remove_stale_lock(build_dir: str) -> None:
 
 
 def _missing_tool() -> Optional[str]:
-    """Why a build cannot start, or ``None``."""
+    """Why a build cannot start, or ``None``.
+
+    The ``ninja`` of the ``ninja`` package (a dependency) lies beside the
+    interpreter, which is not on ``PATH`` when a virtual environment's
+    Python runs without being activated; torch looks for it on ``PATH``.
+    """
     from torch.utils import cpp_extension
+    here = osp.dirname(sys.executable)
+    if shutil.which('ninja') is None and shutil.which('ninja', path=here):
+        os.environ['PATH'] = here + os.pathsep + os.environ.get('PATH', '')
     compiler = os.environ.get('CXX', 'c++')
     if shutil.which(compiler) is None:
         return f'no C++ compiler ({compiler!r} is not on PATH)'
