@@ -6,6 +6,7 @@ import torch
 from mmaction.registry import MODELS
 from torch import Tensor, nn
 
+from ...utils.replaced_arguments import refuse_unknown_arguments
 from .differences import (backward_difference_kernel, centred_gradient_kernel,
                           divergence, forward_difference_kernel,
                           forward_gradient, image_gradients)
@@ -189,14 +190,7 @@ class TVL1OpticalFlow(nn.Module):
                  eps: float = 1e-6,
                  backend: str = 'auto',
                  **kwargs) -> None:
-        replaced = [
-            REPLACED_ARGUMENTS[k] for k in kwargs if k in REPLACED_ARGUMENTS
-        ]
-        if replaced:
-            raise TypeError('TVL1OpticalFlow: ' + '; '.join(replaced))
-        if kwargs:
-            raise TypeError('TVL1OpticalFlow got unexpected arguments '
-                            f'{sorted(kwargs)}')
+        refuse_unknown_arguments('TVL1OpticalFlow', kwargs, REPLACED_ARGUMENTS)
         super().__init__()
         if not 0.0 < zoom_factor < 1.0:
             raise ValueError(f'zoom_factor must be in (0, 1), got '

@@ -13,6 +13,7 @@ from mmengine.config import Config
 from torch import Tensor, nn
 
 from ...utils.paths import REPO_ROOT
+from ...utils.replaced_arguments import refuse_unknown_arguments
 from ..losses import BaseDistillLoss
 from .checkpoint import load_checkpoint_strict
 from .feature_alignment import TEMPORAL_ALIGNS, align_features
@@ -273,14 +274,8 @@ class DistillRecognizer3D(Recognizer3D):
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
                  **kwargs) -> None:
-        replaced = [
-            REPLACED_ARGUMENTS[k] for k in kwargs if k in REPLACED_ARGUMENTS
-        ]
-        if replaced:
-            raise TypeError('DistillRecognizer3D: ' + '; '.join(replaced))
-        if kwargs:
-            raise TypeError('DistillRecognizer3D got unexpected arguments '
-                            f'{sorted(kwargs)}')
+        refuse_unknown_arguments('DistillRecognizer3D', kwargs,
+                                 REPLACED_ARGUMENTS)
         if neck is not None:
             raise ValueError('DistillRecognizer3D does not support a neck')
         super().__init__(
