@@ -134,3 +134,16 @@ def test_gpu_projection_arithmetic():
     assert projection['seconds_per_video'] == pytest.approx(0.5 + 0.023)
     assert projection['videos_per_second'] == pytest.approx(1 / 0.523)
     assert projection['assumptions']['bandwidth_gbs'] == 1000.0
+
+
+def test_gpu_traffic_counts_the_eager_iterations():
+    """The GPU runs M1's eager ops: the CPU's fused kernel must not hide
+    the iterations from the projection's count."""
+    from tsdistill.models.flow.fused import fused_iterate_available
+    if not fused_iterate_available():
+        pytest.skip('the fused kernel did not build here')
+    cfg = dict(num_scales=1, num_warps=1, num_iters=4)
+    counted = memory_traffic(16, 24, cfg)
+    more = memory_traffic(16, 24, dict(cfg, num_iters=8))
+    # each eager iteration is about 20 operations
+    assert more['kernels_per_forward'] - counted['kernels_per_forward'] > 40

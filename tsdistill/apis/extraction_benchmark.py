@@ -378,12 +378,15 @@ def memory_traffic(height: int,
     Counted on the CPU with :class:`_TrafficCounter` for forwards of 1 and
     2 pairs (random frames: M1 runs the same operations on any input); the
     difference is the traffic of one pair, the operation count does not
-    depend on the batch.
+    depend on the batch. M1 runs its eager ops here, as on a GPU: the fused
+    kernel is CPU-only, and its one call per warp would hide the
+    iterations' traffic from the counter.
 
     Returns:
         dict: ``kernels_per_forward``, ``bytes_per_pair``.
     """
-    module = TVL1OpticalFlow(**(flow_cfg or {})).eval()
+    module = TVL1OpticalFlow(**{**(flow_cfg or {}), 'backend': 'eager'})
+    module.eval()
     rng = np.random.default_rng(0)
     frames = rng.integers(0, 256, (3, height, width, 3), dtype=np.uint8)
     counts = []
