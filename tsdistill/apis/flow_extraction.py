@@ -181,22 +181,22 @@ def default_max_pairs(device: str) -> int:
     return DEFAULT_MAX_PAIRS.get(kind, DEFAULT_MAX_PAIRS['cuda'])
 
 
-#: Former ``TVL1OpticalFlow`` arguments that markers written before their
-#: removal record as ``None`` (raw RGB in): the same flow as without them.
-RETIRED_FLOW_CFG = ('input_mean', 'input_std')
-
-
 def _without_retired(settings: Optional[dict]) -> Optional[dict]:
-    """A marker's settings without M1's retired ``None`` arguments."""
+    """A marker's settings without M1's removed arguments.
+
+    Markers written before ``TVL1OpticalFlow`` lost them record them as
+    ``None`` (raw RGB in): the same flow as without them.
+    """
+    from ..models.flow.tvl1 import REPLACED_ARGUMENTS as retired
     flow_cfg = (settings or {}).get('flow_cfg')
     if not isinstance(flow_cfg, dict) or any(
-            flow_cfg.get(k) is not None for k in RETIRED_FLOW_CFG):
+            flow_cfg.get(k) is not None for k in retired):
         return settings
     return dict(
         settings,
         flow_cfg={
             k: v
-            for k, v in flow_cfg.items() if k not in RETIRED_FLOW_CFG
+            for k, v in flow_cfg.items() if k not in retired
         })
 
 

@@ -487,17 +487,7 @@ class TVL1OpticalFlow(nn.Module):
                        num_iters: int) -> Tuple[Tensor, Tensor, Tensor]:
         """``num_iters`` TV-L1 iterations with torch ops (autograd).
 
-        Args:
-            u (Tensor): ``(B, 2, h, w)`` flow.
-            q_x (Tensor): ``(B, 2, h, w)`` x components of ``theta * p``.
-            q_y (Tensor): ``(B, 2, h, w)`` y components of ``theta * p``.
-            rho_c (Tensor): ``(B, 1, h, w)`` constant part of the residual.
-            g (Tensor): ``(B, 2, h, w)`` warped image gradient.
-            inv_grad_sq (Tensor): ``(B, 1, h, w)`` ``1 / |grad I1|^2``.
-            num_iters (int): Iterations.
-
-        Returns:
-            tuple[Tensor, Tensor, Tensor]: Updated ``u``, ``q_x``, ``q_y``.
+        Arguments and return value as :meth:`_iterate`.
         """
         l_t = self.lambda_ * self.theta
         tau_theta = self.tau / self.theta
