@@ -33,11 +33,15 @@
 # (tsdistill/compat.py, patch 5).
 #
 # Test protocol (val and test): one view per video, the centre 24 flow
-# frames and the centre 112x112 crop, so accuracies are video-level.
+# frames and the centre 112x112 crop, so accuracies are video-level;
+# test_pipeline_multiclip for 5 clips, as in hmdb51_video.py.
+#
+# What is not here is hmdb51_video.py's: the split check, the sizes, the
+# flip, the loaders' settings and the metrics. This file states what
+# differs: the dataset (rawframes for videos, 24 flow frames per clip) and
+# the hooks (no broken-video report: RawframeDataset reads JPEGs).
+_base_ = ['./hmdb51_video.py']
 split = '{{$HMDB51_SPLIT:1}}'
-if split not in ('1', '2', '3'):
-    raise ValueError('HMDB51_SPLIT must be 1, 2 or 3 (the official splits '
-                     f'of HMDB51), got {split!r}')
 data_root = '{{$HMDB51_ROOT:data/hmdb51}}'
 dataset_type = 'RawframeDataset'
 flow_root = f'{data_root}/flow_tvl1'
@@ -49,71 +53,38 @@ ann_file_test = ann_file_val
 # x_%05d.jpg / y_%05d.jpg, mmaction2's names and tools/extract_flow.py's
 filename_tmpl = '{}_{:05d}.jpg'
 clip_len = 24
-short_side = 128
-crop_size = 112
 
-train_pipeline = [
-    dict(
-        type='SampleFrames', clip_len=clip_len, frame_interval=1,
-        num_clips=1),
-    dict(type='RawFrameDecode'),
-    dict(type='Resize', scale=(-1, short_side)),
-    dict(type='RandomCrop', size=crop_size),
-    dict(type='Flip', flip_ratio=0.5),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-val_pipeline = [
-    dict(
-        type='SampleFrames',
-        clip_len=clip_len,
-        frame_interval=1,
-        num_clips=1,
-        test_mode=True),
-    dict(type='RawFrameDecode'),
-    dict(type='Resize', scale=(-1, short_side)),
-    dict(type='CenterCrop', crop_size=crop_size),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
+# hmdb51_video.py's pipelines reading rawframes: no DecordInit,
+# RawFrameDecode for DecordDecode, 24 flow frames per clip
+rawframes = dict(
+    DecordDecode=dict(type='RawFrameDecode'),
+    SampleFrames=dict(clip_len=clip_len))
+train_pipeline, val_pipeline, test_pipeline_multiclip = ([
+    dict(step, **rawframes.get(step['type'], {})) for step in pipeline
+    if step['type'] != 'DecordInit'
+] for pipeline in (_base_.train_pipeline, _base_.val_pipeline,
+                   _base_.test_pipeline_multiclip))
 test_pipeline = val_pipeline
+del rawframes
 
+# the flow rawframes instead of the videos (the base's video dataset
+# settings, data_prefix=dict(video=...) and skip_broken, do not apply)
+flow_dataset = dict(
+    _delete_=True,
+    type=dataset_type,
+    data_prefix=dict(img=flow_root),
+    filename_tmpl=filename_tmpl,
+    modality='Flow',
+    start_index=1)
 train_dataloader = dict(
-    batch_size=8,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
-        type=dataset_type,
-        ann_file=ann_file_train,
-        data_prefix=dict(img=flow_root),
-        filename_tmpl=filename_tmpl,
-        modality='Flow',
-        start_index=1,
-        pipeline=train_pipeline))
+        flow_dataset, ann_file=ann_file_train, pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=8,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
+        flow_dataset,
         ann_file=ann_file_val,
-        data_prefix=dict(img=flow_root),
-        filename_tmpl=filename_tmpl,
-        modality='Flow',
-        start_index=1,
         pipeline=val_pipeline,
         test_mode=True))
-# test: the val loader (ann_file_test and test_pipeline are val's), one
-# video per batch
-test_dataloader = dict(val_dataloader, batch_size=1)
-
-val_evaluator = dict(
-    type='AccMetric',
-    metric_list=('top_k_accuracy', 'mean_class_accuracy'),
-    metric_options=dict(top_k_accuracy=dict(topk=(1, 5))))
-test_evaluator = val_evaluator
-# RandomStateHook: every rank's random state in each checkpoint (--resume
-# continues with the same augmentation), as for the video datasets
+test_dataloader = val_dataloader
+del flow_dataset
 custom_hooks = [dict(type='RandomStateHook')]

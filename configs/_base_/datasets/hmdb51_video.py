@@ -52,7 +52,8 @@
 # persistent workers, skip_broken=False, test_mode), the metrics and the
 # hooks. This file states what differs: the data, the clip size, the flip,
 # batch sizes and workers, the multi-clip test. mmengine fills a base's
-# paths and pipelines in when it reads the base, so those are stated again.
+# paths and sizes in when it reads the base, so the paths are stated again
+# and the pipelines are the base's with this file's sizes put in.
 _base_ = ['./synthetic_motion_video.py']
 split = '{{$HMDB51_SPLIT:1}}'
 if split not in ('1', '2', '3'):
@@ -69,32 +70,24 @@ short_side = 128
 crop_size = 112
 num_multiclip = 5
 
+# synthetic_motion_video.py's pipelines at HMDB51's clip and crop sizes
+# (mmengine fills a base's sizes in when it reads the base, so each step's
+# size arguments are put in again), and a flip before formatting
+resized = dict(
+    SampleFrames=dict(clip_len=clip_len),
+    Resize=dict(scale=(-1, short_side)),
+    RandomCrop=dict(size=crop_size),
+    CenterCrop=dict(crop_size=crop_size))
 train_pipeline = [
-    dict(type='DecordInit'),
-    dict(
-        type='SampleFrames', clip_len=clip_len, frame_interval=1,
-        num_clips=1),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, short_side)),
-    dict(type='RandomCrop', size=crop_size),
-    dict(type='Flip', flip_ratio=0.5),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
+    dict(step, **resized.get(step['type'], {}))
+    for step in _base_.train_pipeline
 ]
+train_pipeline.insert(-2, dict(type='Flip', flip_ratio=0.5))
 val_pipeline = [
-    dict(type='DecordInit'),
-    dict(
-        type='SampleFrames',
-        clip_len=clip_len,
-        frame_interval=1,
-        num_clips=1,
-        test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, short_side)),
-    dict(type='CenterCrop', crop_size=crop_size),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
+    dict(step, **resized.get(step['type'], {}))
+    for step in _base_.val_pipeline
 ]
+del resized
 test_pipeline = val_pipeline
 # the test pipeline with num_multiclip clips per video
 test_pipeline_multiclip = [

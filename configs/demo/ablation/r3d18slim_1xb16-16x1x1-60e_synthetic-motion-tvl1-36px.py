@@ -4,29 +4,16 @@
 _base_ = ['../r3d18slim_1xb16-16x1x1-60e_synthetic-motion-tvl1.py']
 short_side = 40
 crop_size = 36
-train_pipeline = [
-    dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=16, frame_interval=1, num_clips=1),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, short_side)),
-    dict(type='RandomCrop', size=crop_size),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-test_pipeline = [
-    dict(type='DecordInit'),
-    dict(
-        type='SampleFrames',
-        clip_len=16,
-        frame_interval=1,
-        num_clips=1,
-        test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, short_side)),
-    dict(type='CenterCrop', crop_size=crop_size),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
+# the base's pipelines with these sizes put in again (mmengine fills a
+# base's sizes in when it reads the base)
+resized = dict(
+    Resize=dict(scale=(-1, short_side)),
+    RandomCrop=dict(size=crop_size),
+    CenterCrop=dict(crop_size=crop_size))
+train_pipeline, test_pipeline = ([
+    dict(step, **resized.get(step['type'], {})) for step in pipeline
+] for pipeline in (_base_.train_pipeline, _base_.test_pipeline))
+del resized
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
