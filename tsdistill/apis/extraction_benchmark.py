@@ -379,8 +379,8 @@ def memory_traffic(height: int,
     2 pairs (random frames: M1 runs the same operations on any input); the
     difference is the traffic of one pair, the operation count does not
     depend on the batch. M1 runs its eager ops here, as on a GPU: the fused
-    kernel is CPU-only, and its one call per warp would hide the
-    iterations' traffic from the counter.
+    kernel is CPU-only, and its one call per pyramid level would hide the
+    warps' traffic from the counter.
 
     Returns:
         dict: ``kernels_per_forward``, ``bytes_per_pair``.

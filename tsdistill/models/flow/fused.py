@@ -1,15 +1,18 @@
 # Copyright (c) tsdistill authors. All rights reserved.
-"""M1's fused CPU kernel for the TV-L1 iterations, built on first use.
+"""M1's fused CPU kernel for the TV-L1 warps, built on first use.
 
-``csrc/tvl1_iterate.cpp`` runs all iterations of
-:meth:`~tsdistill.models.flow.TVL1OpticalFlow._iterate` around one
-linearisation in one C++ call (the fixed differences, float32, no
-autograd). It is compiled with :func:`torch.utils.cpp_extension.load` the
-first time it is needed, once per process; the build is cached in torch's
-extension folder (``TORCH_EXTENSIONS_DIR``, by default
-``~/.cache/torch_extensions``), or under ``TSDISTILL_EXT_DIR`` if set. If it
-cannot be built (no C++ compiler, no ninja, a failed build), one warning
-names the reason and M1 keeps its eager torch ops.
+``csrc/tvl1_iterate.cpp`` runs all warps of one pyramid level of
+:class:`~tsdistill.models.flow.TVL1OpticalFlow` in one C++ call
+(:func:`tvl1_warps_`: per warp the linearisation of I1 around the flow,
+then the iterations; the fixed differences, float32, no autograd).
+:func:`tvl1_iterate_` runs the iterations around one given linearisation,
+to check them against the eager ops. The kernel is compiled with
+:func:`torch.utils.cpp_extension.load` the first time it is needed, once
+per process; the build is cached in torch's extension folder
+(``TORCH_EXTENSIONS_DIR``, by default ``~/.cache/torch_extensions``), or
+under ``TSDISTILL_EXT_DIR`` if set. If it cannot be built (no C++
+compiler, no ninja, a failed build), one warning names the reason and M1
+keeps its eager torch ops.
 
 Warm the build (e.g. after installing) and check the kernel::
 
@@ -33,9 +36,10 @@ SOURCES = (osp.join(
     osp.dirname(osp.abspath(__file__)), 'csrc', 'tvl1_iterate.cpp'), )
 #: Compiler flags: portable code (no -march), the arithmetic as written
 #: (no fast-math, no contraction into FMAs); -fno-math-errno lets sqrt
-#: vectorise (its argument is >= 0); -fopenmp: with torch's OpenMP
-#: backend, at::parallel_for is an inline ``omp parallel`` (serial
-#: without it), and it links the libgomp that torch has loaded.
+#: vectorise (its argument is >= 0); -fopenmp: tvl1_warps_'s ``omp
+#: parallel for`` and, with torch's OpenMP backend, at::parallel_for (an
+#: inline ``omp parallel``) run in parallel (serially without it), and it
+#: links the libgomp that torch has loaded.
 EXTRA_CFLAGS = ('-O3', '-ffp-contract=off', '-fno-math-errno', '-fopenmp')
 EXTRA_LDFLAGS = ('-fopenmp', )
 #: Environment variable that overrides the build folder's root.
@@ -221,12 +225,64 @@ def tvl1_iterate_(u: Tensor, q_x: Tensor, q_y: Tensor, rho_c: Tensor,
                          float(norm_eps), int(num_iters))
 
 
+def tvl1_warps_(u: Tensor, q_x: Tensor, q_y: Tensor, i0: Tensor,
+                i1_and_grad: Tensor, lambda_theta: float, tau: float,
+                tau_theta: float, norm_eps: float, eps: float, num_warps: int,
+                num_iters: int) -> None:
+    """``num_warps`` warps of one level in place on ``u``, ``q_x``, ``q_y``.
+
+    Per warp, the linearisation of ``TVL1OpticalFlow._one_scale`` (I1 and
+    its gradient sampled bilinearly at ``x + u``, clamped to the image, as
+    :func:`~tsdistill.models.flow.warping.warp`; then ``|grad I1|^-2`` and
+    the residual's constant part), then ``num_iters`` iterations of
+    ``TVL1OpticalFlow._iterate`` with the fixed differences. No median
+    filter: with ``median_size > 1``, call it per warp
+    (``num_warps=1``). Parallel over the batch (``torch.get_num_threads()``
+    threads, images dynamically scheduled). All tensors: CPU, float32,
+    contiguous; no autograd. ``num_iters=0`` (or ``num_warps=0``) leaves
+    everything unchanged.
+
+    Args:
+        u (Tensor): ``(B, 2, h, w)`` flow, updated.
+        q_x (Tensor): ``(B, 2, h, w)`` x components of ``theta * p``,
+            updated.
+        q_y (Tensor): ``(B, 2, h, w)`` y components of ``theta * p``,
+            updated.
+        i0 (Tensor): ``(B, 1, h, w)`` first frames.
+        i1_and_grad (Tensor): ``(B, 3, h, w)`` second frames, their d/dx
+            and d/dy (as ``_one_scale`` builds them).
+        lambda_theta (float): ``lambda_ * theta``.
+        tau (float): ``tau``.
+        tau_theta (float): ``tau / theta``.
+        norm_eps (float): Added to ``|grad u|^2`` before the square root.
+        eps (float): Added to ``|grad I1|^2`` before dividing by it.
+        num_warps (int): Warps (linearisations).
+        num_iters (int): Iterations per warp.
+
+    Raises:
+        RuntimeError: The extension is unavailable (:func:`build_error`),
+            or the tensors break the contract above.
+    """
+    module = load_extension()
+    if module is None:
+        raise RuntimeError(f'the fused TV-L1 kernel is unavailable: {_error}')
+    module.tvl1_warps_(u, q_x, q_y, i0, i1_and_grad, float(lambda_theta),
+                       float(tau), float(tau_theta), float(norm_eps),
+                       float(eps), int(num_warps), int(num_iters))
+
+
 def main() -> int:
-    """Build the kernel, check it against the eager iterations, report.
+    """Build the kernel, check it against the eager path, report.
+
+    Two checks, each to a max abs difference < 1e-4: the iterations around
+    one random linearisation (:func:`tvl1_iterate_`), and one level's
+    warps (:func:`tvl1_warps_`, through ``TVL1OpticalFlow._one_scale``)
+    between smooth random frames, with flows that partly leave the image.
 
     Returns:
         int: 0 if the kernel works, 1 otherwise (M1 then uses eager ops).
     """
+    from .image_filters import gaussian_blur, gaussian_kernel1d
     from .tvl1 import NORM_EPS, TVL1OpticalFlow
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -255,10 +311,22 @@ def main() -> int:
                       module.lambda_ * module.theta, module.tau,
                       module.tau / module.theta, NORM_EPS, 5)
     diff = max(float((a - e).abs().max()) for a, e in zip(got, expected))
-    ok = diff < 1e-4
+    # one level's warps (linearisation + iterations) between smooth random
+    # frames (on raw noise, warps carry rounding far: there eager float32
+    # is ~5e-3 px from float64 after 3 warps), flows of ~3 px
+    kernel = gaussian_kernel1d(1.5, 4)
+    i0, i1 = (
+        gaussian_blur(255 * torch.rand(b, 1, h, w, generator=gen), kernel)
+        for _ in range(2))
+    u = 3 * torch.randn(b, 2, h, w, generator=gen)
+    with torch.no_grad():
+        expected = module._one_scale(i0, i1, u, 3, 5)
+        got = TVL1OpticalFlow(backend='fused')._one_scale(i0, i1, u, 3, 5)
+    diff_warps = float((got - expected).abs().max())
+    ok = diff < 1e-4 and diff_warps < 1e-4
     print(f'fused TV-L1 kernel: {"OK" if ok else "WRONG"} (ready in '
           f'{seconds:.1f} s; max abs difference to the eager iterations '
-          f'{diff:.1e})')
+          f'{diff:.1e}, to the eager warps of a level {diff_warps:.1e})')
     return 0 if ok else 1
 
 

@@ -92,21 +92,24 @@ class TVL1OpticalFlow(nn.Module):
     pre-smoothing, fixed iteration counts instead of a stopping tolerance,
     bilinear instead of bicubic warping.
 
-    Backends (``backend``): the iterations dominate M1's cost on CPU, and
-    an iteration is ~20 small element-wise ops. ``'auto'`` runs all
-    iterations of a warp as one fused C++ loop
+    Backends (``backend``): the warps dominate M1's cost on CPU: each is a
+    linearisation (I1 and its gradient sampled at ``x + u``) and
+    iterations of ~20 small element-wise ops. ``'auto'`` runs all warps of
+    a pyramid level, linearisations and iterations, as one fused C++ call
     (:mod:`~tsdistill.models.flow.fused`, compiled on first use and cached)
     whenever it can: CPU float32 tensors, ``trainable=False`` and no
     gradient needed (under ``torch.no_grad()``, or no input requires grad),
     as for the frozen teacher and flow extraction; otherwise, or if the
     kernel cannot be built (one warning), it runs the eager torch ops,
     which autograd differentiates. Both compute the same arithmetic and
-    differ by float32 rounding only (torch fuses some multiply-adds and
-    takes MKL's square root): <= 5e-7 after one call of the iterations, a
-    mean of 1e-6 to 1e-4 px over a full forward (synthetic clips,
-    Middlebury; the same EPE to 4 decimals). Warps amplify rounding where
-    the flow is ill-posed: at a few pixels (45 of 307200 over 0.1 px on
-    Middlebury's Urban2, up to 6 px) the two differ as much as eager
+    differ by float32 rounding only (torch fuses some multiply-adds, takes
+    MKL's square root and samples through ``grid_sample``'s normalised
+    coordinates, the kernel in pixels): <= 5e-7 after the iterations
+    around one linearisation, ~1e-5 px after a level's warps (smooth
+    frames), a mean of 1e-6 to 1e-4 px over a full forward (synthetic
+    clips, Middlebury; the same EPE to 4 decimals). Warps amplify rounding
+    where the flow is ill-posed: at a few pixels (13 of 307200 over 0.1 px
+    on Middlebury's Urban2, up to 4 px) the two differ as much as eager
     float32 differs from float64 there. ``'eager'`` always runs the torch
     ops; ``'fused'`` always the kernel, and raises (naming the reason)
     where it cannot.
@@ -114,7 +117,9 @@ class TVL1OpticalFlow(nn.Module):
     CPU note: on a CPU shared with other busy processes, each eager op's
     intra-op thread barrier can stall, so ``torch.set_num_threads(1)`` is
     then several times faster than 2+ threads (it costs ~25 % on an idle
-    2-core machine); the fused kernel has one barrier per warp.
+    2-core machine); the fused kernel has one barrier per level and hands
+    out the images dynamically, so a thread the neighbour slows takes
+    fewer of them.
 
     Args:
         tau (float): Time step of the dual update, > 0. Defaults to
@@ -230,7 +235,7 @@ class TVL1OpticalFlow(nn.Module):
         self.trainable = trainable
         self.eps = eps
         self.backend = backend
-        #: The backend of the last iterations run, ``'eager'`` or
+        #: The backend of the last pyramid level run, ``'eager'`` or
         #: ``'fused'`` (what ``'auto'`` chose); ``None`` before a forward.
         self.last_backend: Optional[str] = None
 
@@ -291,12 +296,12 @@ class TVL1OpticalFlow(nn.Module):
         return text
 
     def fused_obstacles(self, *tensors: Tensor) -> List[str]:
-        """Why the fused kernel cannot run the iterations on ``tensors``.
+        """Why the fused kernel cannot run a level's warps on ``tensors``.
 
         The kernel's availability (build) is not checked here.
 
         Args:
-            *tensors (Tensor): The iterations' inputs.
+            *tensors (Tensor): The level's inputs (frames, flow).
 
         Returns:
             list[str]: The reasons; empty if it can.
@@ -318,10 +323,10 @@ class TVL1OpticalFlow(nn.Module):
         return reasons
 
     def _select_backend(self, *tensors: Tensor) -> str:
-        """The backend for the iterations on ``tensors`` (see ``backend``).
+        """The backend for a level's warps on ``tensors`` (see ``backend``).
 
         Args:
-            *tensors (Tensor): The iterations' inputs.
+            *tensors (Tensor): The level's inputs (frames, flow).
 
         Returns:
             str: ``'eager'`` or ``'fused'``.
@@ -414,7 +419,8 @@ class TVL1OpticalFlow(nn.Module):
         """TV-L1 warps and iterations on one pyramid level.
 
         The dual field starts at 0 on every level (as in Sanchez et al.'s
-        reference implementation).
+        reference implementation). The backend is chosen once per level;
+        the fused kernel runs the warps (:meth:`_one_scale_fused`).
 
         Args:
             i0 (Tensor): ``(B, 1, h, w)`` first frames.
@@ -428,6 +434,10 @@ class TVL1OpticalFlow(nn.Module):
         """
         i1_grad = image_gradients(i1, self.image_grad_kernel)[:, 0]
         i1_and_grad = torch.cat((i1, i1_grad), dim=1)
+        self.last_backend = self._select_backend(i0, i1_and_grad, u)
+        if self.last_backend == 'fused':
+            return self._one_scale_fused(i0, i1_and_grad, u, num_warps,
+                                         num_iters)
         # q = theta * p, the dual fields of u_x and u_y scaled by theta
         # (saves a multiplication per iteration), x and y components apart
         q_x = torch.zeros_like(u)
@@ -446,12 +456,47 @@ class TVL1OpticalFlow(nn.Module):
                 u = median_filter(u, self.median_size)
         return u
 
+    def _one_scale_fused(self, i0: Tensor, i1_and_grad: Tensor, u: Tensor,
+                         num_warps: int, num_iters: int) -> Tensor:
+        """:meth:`_one_scale`'s warps in the fused kernel.
+
+        One kernel call for the level (each warp's linearisation and
+        iterations), or, with the median filter, one per warp followed by
+        the filter. ``u`` is not modified.
+
+        Args:
+            i0 (Tensor): ``(B, 1, h, w)`` first frames.
+            i1_and_grad (Tensor): ``(B, 3, h, w)`` second frames, their
+                d/dx and d/dy.
+            u (Tensor): ``(B, 2, h, w)`` initial flow.
+            num_warps (int): Warps on this level.
+            num_iters (int): Iterations per warp.
+
+        Returns:
+            Tensor: ``(B, 2, h, w)`` the refined flow.
+        """
+        from . import fused
+        u = u.clone(memory_format=torch.contiguous_format)
+        q_x = torch.zeros_like(u)
+        q_y = torch.zeros_like(u)
+        args = (i0.contiguous(), i1_and_grad.contiguous(),
+                self.lambda_ * self.theta, self.tau, self.tau / self.theta,
+                NORM_EPS, self.eps)
+        if self.median_size <= 1:
+            fused.tvl1_warps_(u, q_x, q_y, *args, num_warps, num_iters)
+            return u
+        for _ in range(num_warps):
+            fused.tvl1_warps_(u, q_x, q_y, *args, 1, num_iters)
+            u = median_filter(u, self.median_size).contiguous()
+        return u
+
     def _iterate(self, u: Tensor, q_x: Tensor, q_y: Tensor, rho_c: Tensor,
                  g: Tensor, inv_grad_sq: Tensor,
                  num_iters: int) -> Tuple[Tensor, Tensor, Tensor]:
         """``num_iters`` TV-L1 iterations around one linearisation.
 
-        Runs :meth:`_iterate_eager` or the fused kernel (``backend``); the
+        The eager path's iterations (:meth:`_iterate_eager`); the fused
+        kernel runs a whole level instead (:meth:`_one_scale_fused`). The
         inputs are not modified.
 
         Args:
@@ -466,21 +511,8 @@ class TVL1OpticalFlow(nn.Module):
         Returns:
             tuple[Tensor, Tensor, Tensor]: Updated ``u``, ``q_x``, ``q_y``.
         """
-        tensors = (u, q_x, q_y, rho_c, g, inv_grad_sq)
-        self.last_backend = self._select_backend(*tensors)
-        if self.last_backend == 'eager':
-            return self._iterate_eager(*tensors, num_iters)
-        # the same updates as _iterate_eager, in one C++ loop, in place on
-        # contiguous copies of the state
-        from . import fused
-        u, q_x, q_y = (
-            t.clone(memory_format=torch.contiguous_format)
-            for t in (u, q_x, q_y))
-        fused.tvl1_iterate_(u, q_x, q_y, rho_c.contiguous(), g.contiguous(),
-                            inv_grad_sq.contiguous(),
-                            self.lambda_ * self.theta, self.tau,
-                            self.tau / self.theta, NORM_EPS, num_iters)
-        return u, q_x, q_y
+        return self._iterate_eager(u, q_x, q_y, rho_c, g, inv_grad_sq,
+                                   num_iters)
 
     def _iterate_eager(self, u: Tensor, q_x: Tensor, q_y: Tensor,
                        rho_c: Tensor, g: Tensor, inv_grad_sq: Tensor,
