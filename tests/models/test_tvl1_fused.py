@@ -2,7 +2,7 @@
 """M1's fused CPU kernel (``backend='auto'`` / ``'fused'``) against eager.
 
 The kernel computes ``_one_scale``'s warps (the linearisation and
-``_iterate_eager``'s iterations) in the same order; the two differ only by
+``_iterate``'s iterations) in the same order; the two differ only by
 float32 rounding (torch fuses some multiply-adds, takes MKL's square root
 and samples through grid_sample's normalised coordinates), which the
 iterations and warps then carry along.
@@ -164,7 +164,7 @@ def test_iterations_agree_at_odd_shapes(kernel, b, h, w, num_iters):
     copies = [t.clone() for t in state]
     module = TVL1OpticalFlow(backend='fused')
     with torch.no_grad():
-        expected = module._iterate_eager(*state, num_iters)
+        expected = module._iterate(*state, num_iters)
         got = _fused_iterate(module, state, num_iters)
     for name, e, a in zip(('u', 'q_x', 'q_y'), expected, got):
         assert a.shape == e.shape == (b, 2, h, w)

@@ -495,9 +495,9 @@ class TVL1OpticalFlow(nn.Module):
                  num_iters: int) -> Tuple[Tensor, Tensor, Tensor]:
         """``num_iters`` TV-L1 iterations around one linearisation.
 
-        The eager path's iterations (:meth:`_iterate_eager`); the fused
-        kernel runs a whole level instead (:meth:`_one_scale_fused`). The
-        inputs are not modified.
+        The eager path's iterations, torch ops that autograd differentiates
+        (the fused kernel runs a whole level instead:
+        :meth:`_one_scale_fused`). The inputs are not modified.
 
         Args:
             u (Tensor): ``(B, 2, h, w)`` flow.
@@ -510,16 +510,6 @@ class TVL1OpticalFlow(nn.Module):
 
         Returns:
             tuple[Tensor, Tensor, Tensor]: Updated ``u``, ``q_x``, ``q_y``.
-        """
-        return self._iterate_eager(u, q_x, q_y, rho_c, g, inv_grad_sq,
-                                   num_iters)
-
-    def _iterate_eager(self, u: Tensor, q_x: Tensor, q_y: Tensor,
-                       rho_c: Tensor, g: Tensor, inv_grad_sq: Tensor,
-                       num_iters: int) -> Tuple[Tensor, Tensor, Tensor]:
-        """``num_iters`` TV-L1 iterations with torch ops (autograd).
-
-        Arguments and return value as :meth:`_iterate`.
         """
         l_t = self.lambda_ * self.theta
         tau_theta = self.tau / self.theta

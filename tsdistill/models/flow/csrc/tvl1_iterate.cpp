@@ -12,9 +12,9 @@
 //   iterations. One OpenMP region per call, images dynamically
 //   scheduled: a thread slowed by another process takes fewer images.
 // - tvl1_iterate_: the iterations around one given linearisation
-//   (_iterate_eager), images statically split over at::parallel_for; the
-//   tests and `python -m tsdistill.models.flow.fused` compare it with the
-//   eager ops.
+//   (TVL1OpticalFlow._iterate), images statically split over
+//   at::parallel_for; the tests and `python -m tsdistill.models.flow.fused`
+//   compare it with the eager ops.
 //
 // The arithmetic is the eager path's, operation for operation and in the
 // same order, in float32. The results still differ in the last bits:
