@@ -84,8 +84,7 @@ train_pipeline = [
 ]
 train_pipeline.insert(-2, dict(type='Flip', flip_ratio=0.5))
 val_pipeline = [
-    dict(step, **resized.get(step['type'], {}))
-    for step in _base_.val_pipeline
+    dict(step, **resized.get(step['type'], {})) for step in _base_.val_pipeline
 ]
 del resized
 test_pipeline = val_pipeline
