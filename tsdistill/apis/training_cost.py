@@ -1,0 +1,138 @@
+# Copyright (c) tsdistill authors. All rights reserved.
+"""Training cost of the teacher (M1 + M2) against the RGB network M3.
+
+The demo's own training, not a synthetic step: each Table 1 row trains
+through mmengine's ``Runner`` on the embedded motion-only data, with the
+demo configs' DataLoader worker decoding videos beside it, for a few
+epochs. mmengine's ``IterTimerHook`` records every iteration's time (data
+wait and training step) in the message hub (``train/time``); the report
+gives each row's median over the iterations after the first epoch (worker
+start-up, caches), and the teacher / RGB ratio. With ``eager=True`` the
+teacher is timed a second time with M1's eager torch ops, the cost before
+the fused kernel.
+"""
+import copy
+import os.path as osp
+import statistics
+import tempfile
+from typing import Dict, List, Optional
+
+import torch
+from mmengine.config import Config
+from mmengine.logging import print_log
+from mmengine.runner import Runner
+
+from ..utils.json_report import write_json_report
+from .table1 import (TABLE1_ROWS, _set_annotations, prepare_embedded_data,
+                     row_config)
+
+
+def iteration_times(cfg: Config, epochs: int) -> List[float]:
+    """Seconds of every training iteration of ``cfg`` for ``epochs``.
+
+    Validation, checkpoints and visualisation are off; everything else
+    (pipeline, DataLoader workers, optimiser, schedule) is the config's.
+
+    Args:
+        cfg (Config): A training config with its data set (work dir too).
+        epochs (int): Epochs to train.
+
+    Returns:
+        list[float]: One time per iteration, in order.
+    """
+    cfg = copy.deepcopy(cfg)
+    cfg.train_cfg.max_epochs = epochs
+    cfg.train_cfg.val_interval = epochs + 1
+    for key in ('val_dataloader', 'val_cfg', 'val_evaluator'):
+        cfg[key] = None
+    cfg.default_hooks.checkpoint = None
+    cfg.visualizer = dict(type='Visualizer', vis_backends=[])
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    values, _ = runner.message_hub.get_scalar('train/time').data
+    # this run's iterations (a message hub of the same name is shared)
+    return [float(v) for v in values[len(values) - runner.iter:]]
+
+
+def training_cost_benchmark(epochs: int = 3,
+                            eager: bool = True,
+                            videos_per_class: int = 40,
+                            threads: Optional[int] = None,
+                            work_dir: Optional[str] = None,
+                            out: Optional[str] = None) -> Dict[str, object]:
+    """Seconds per training iteration: RGB M3, teacher M1 + M2 (demo).
+
+    Args:
+        epochs (int): Epochs per row, >= 2 (the first is not counted).
+            Defaults to ``3``.
+        eager (bool): Also time the teacher with M1's eager ops. Defaults
+            to ``True``.
+        videos_per_class (int): Size of the embedded motion-only data
+            (``data/synthetic_motion``, generated if needed: the main
+            job's data). Defaults to ``40``, the main job's.
+        threads (int, optional): ``torch.set_num_threads`` for the
+            training process. Defaults to torch's default.
+        work_dir (str, optional): Where the runs log. Defaults to a
+            temporary folder, removed at the end.
+        out (str, optional): JSON report path. Defaults to ``None``.
+
+    Returns:
+        dict: ``rows`` (per row: median and mean seconds per iteration,
+        iterations counted), ``ratios`` and the settings.
+    """
+    if epochs < 2:
+        raise ValueError(f'epochs must be >= 2 (the first is not counted), '
+                         f'got {epochs}')
+    if threads is not None:
+        torch.set_num_threads(threads)
+    data_root = osp.join('data', 'synthetic_motion')
+    prepare_embedded_data(data_root, videos_per_class, 0, 'motion')
+    from tsdistill.datasets.hmdb51_annotations import prepare_annotations
+    ann_dir = osp.join(data_root, 'annotations')
+    prepare_annotations(
+        osp.join(data_root, 'videos'),
+        osp.join(data_root, 'testTrainMulti_7030_splits'),
+        ann_dir,
+        splits=(1, ))
+    rows = {row.key: row for row in TABLE1_ROWS}
+    variants = [('rgb', rows['rgb'], None), ('teacher', rows['tvl1'], None)]
+    if eager:
+        variants.append(('teacher_eager', rows['tvl1'], 'eager'))
+    results = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for name, row, backend in variants:
+            cfg = Config.fromfile(row_config(row, 'demo'))
+            cfg.work_dir = osp.join(work_dir or scratch, name)
+            _set_annotations(cfg, osp.join(data_root, 'videos'), ann_dir, 1)
+            if backend is not None:
+                cfg.model.flow_cfg.backend = backend
+            times = iteration_times(cfg, epochs)
+            per_epoch = len(times) // epochs
+            counted = times[per_epoch:]
+            results[name] = dict(
+                median_s=statistics.median(counted),
+                mean_s=statistics.fmean(counted),
+                iterations=len(counted))
+            print_log(
+                f'{name}: {results[name]["median_s"]:.3f} s per iteration '
+                f'(median of {len(counted)})', 'current')
+    ratios = {
+        f'{name} / rgb': results[name]['median_s'] / results['rgb']['median_s']
+        for name in results if name != 'rgb'
+    }
+    report = dict(
+        rows=results,
+        ratios=ratios,
+        settings=dict(
+            epochs=epochs,
+            videos_per_class=videos_per_class,
+            threads=torch.get_num_threads(),
+            configs={
+                name: row_config(row, 'demo')
+                for name, row, _ in variants
+            }))
+    for name, ratio in ratios.items():
+        print_log(f'{name}: {ratio:.2f}', 'current')
+    if out:
+        write_json_report(out, report)
+    return report
