@@ -188,6 +188,14 @@ def build_error() -> Optional[str]:
     return _error
 
 
+def _loaded():
+    """The extension, or a RuntimeError naming why it is unavailable."""
+    module = load_extension()
+    if module is None:
+        raise RuntimeError(f'the fused TV-L1 kernel is unavailable: {_error}')
+    return module
+
+
 def tvl1_iterate_(u: Tensor, q_x: Tensor, q_y: Tensor, rho_c: Tensor,
                   g: Tensor, inv_grad_sq: Tensor, lambda_theta: float,
                   tau: float, tau_theta: float, norm_eps: float,
@@ -217,12 +225,9 @@ def tvl1_iterate_(u: Tensor, q_x: Tensor, q_y: Tensor, rho_c: Tensor,
         RuntimeError: The extension is unavailable (:func:`build_error`),
             or the tensors break the contract above.
     """
-    module = load_extension()
-    if module is None:
-        raise RuntimeError(f'the fused TV-L1 kernel is unavailable: {_error}')
-    module.tvl1_iterate_(u, q_x, q_y, rho_c, g, inv_grad_sq,
-                         float(lambda_theta), float(tau), float(tau_theta),
-                         float(norm_eps), int(num_iters))
+    _loaded().tvl1_iterate_(u, q_x, q_y, rho_c, g, inv_grad_sq,
+                            float(lambda_theta), float(tau), float(tau_theta),
+                            float(norm_eps), int(num_iters))
 
 
 def tvl1_warps_(u: Tensor, q_x: Tensor, q_y: Tensor, i0: Tensor,
@@ -263,12 +268,9 @@ def tvl1_warps_(u: Tensor, q_x: Tensor, q_y: Tensor, i0: Tensor,
         RuntimeError: The extension is unavailable (:func:`build_error`),
             or the tensors break the contract above.
     """
-    module = load_extension()
-    if module is None:
-        raise RuntimeError(f'the fused TV-L1 kernel is unavailable: {_error}')
-    module.tvl1_warps_(u, q_x, q_y, i0, i1_and_grad, float(lambda_theta),
-                       float(tau), float(tau_theta), float(norm_eps),
-                       float(eps), int(num_warps), int(num_iters))
+    _loaded().tvl1_warps_(u, q_x, q_y, i0, i1_and_grad, float(lambda_theta),
+                          float(tau), float(tau_theta), float(norm_eps),
+                          float(eps), int(num_warps), int(num_iters))
 
 
 def main() -> int:
