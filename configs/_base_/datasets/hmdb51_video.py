@@ -101,12 +101,12 @@ train_dataloader = dict(
         ann_file=ann_file_train,
         data_prefix=dict(video=video_root),
         pipeline=train_pipeline))
+# val: the train loader's settings with the val list and pipeline
 val_dataloader = dict(
-    batch_size=8,
-    num_workers=4,
+    train_dataloader,
     dataset=dict(
+        train_dataloader['dataset'],
         ann_file=ann_file_val,
-        data_prefix=dict(video=video_root),
         pipeline=val_pipeline))
 # test: the val loader (ann_file_test and test_pipeline are val's), one
 # video per batch
