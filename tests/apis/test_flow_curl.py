@@ -24,7 +24,6 @@ def _rotation_flow(omega, size=20):
 
 def test_curl_of_a_rotation_and_a_translation():
     omega = 0.05
-    # a linear field: central differences are exact
     # the linear field of a small rotation (u = -omega y, v = omega x):
     # central differences are exact on it
     ys = (torch.arange(20.0)[:, None] - 9.5).expand(20, 20)
@@ -35,8 +34,8 @@ def test_curl_of_a_rotation_and_a_translation():
     assert torch.allclose(
         curl(_rotation_flow(omega)),
         torch.full((18, 18), 2 * math.sin(omega), dtype=torch.float64))
-    translation = torch.stack((torch.full((20, 20),
-                                          1.5), torch.full((20, 20), -0.7)))
+    u, v = torch.full((20, 20), 1.5), torch.full((20, 20), -0.7)
+    translation = torch.stack((u, v))
     assert torch.equal(curl(translation), torch.zeros(18, 18))
 
 
