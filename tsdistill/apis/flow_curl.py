@@ -2,7 +2,7 @@
 """What M1 sees of a rotation: the curl of its flow, per class.
 
 A rigid rotation by ``omega`` radians per frame has a flow whose curl
-``dv/dx - du/dy`` is ``2 omega`` everywhere (negative for a clockwise
+``dv/dx - du/dy`` is ``2 omega`` everywhere (positive for a clockwise
 turn on screen, where y points down); a translation's curl is 0. On the
 embedded motion-only data the object turns about the centre of the frame,
 so the mean curl of M1's flow over the central square, per frame, tells
