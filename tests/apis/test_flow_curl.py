@@ -52,13 +52,10 @@ def test_central_curl_averages_the_centre_per_clip():
 
 
 def test_flow_curl_by_class_reads_every_video_of_the_split(tmp_path):
-    from tsdistill.apis.table1 import prepare_embedded_data
-    from tsdistill.datasets.hmdb51_annotations import prepare_annotations
+    from tsdistill.apis.table1 import annotate_data, prepare_embedded_data
     root = str(tmp_path / 'motion')
     prepare_embedded_data(root, 3, 0, 'motion')
-    summary = prepare_annotations(f'{root}/videos',
-                                  f'{root}/testTrainMulti_7030_splits',
-                                  f'{root}/annotations')
+    summary = annotate_data(root)
     stats = flow_curl_by_class(
         TEACHER, root, flow_cfg=dict(num_iters=5), batch_size=5)
     assert list(stats) == list(summary.classes)

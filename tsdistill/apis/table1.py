@@ -395,6 +395,29 @@ def prepare_embedded_data(data_root: str,
         f.write(setting)
 
 
+def annotate_data(data_root: str, splits: Sequence[int] = (1, )):
+    """Write the annotation lists of data in HMDB51's layout.
+
+    The same HMDB51 tool as for real data
+    (:func:`~tsdistill.datasets.hmdb51_annotations.prepare_annotations`):
+    ``<data_root>/videos`` and ``<data_root>/testTrainMulti_7030_splits``
+    in, ``<data_root>/annotations`` out.
+
+    Args:
+        data_root (str): The data's root folder.
+        splits (Sequence[int]): Splits to write. Defaults to ``(1, )``.
+
+    Returns:
+        The tool's summary (classes, counts, issues).
+    """
+    from tsdistill.datasets.hmdb51_annotations import prepare_annotations
+    return prepare_annotations(
+        osp.join(data_root, 'videos'),
+        osp.join(data_root, 'testTrainMulti_7030_splits'),
+        osp.join(data_root, 'annotations'),
+        splits=tuple(splits))
+
+
 def row_config(row: Table1Row, configs: str) -> str:
     """The repository's config of a row for ``configs='demo'|'paper'``."""
     if configs == 'demo':
@@ -468,7 +491,6 @@ def run_table1(data_root: Optional[str] = None,
         list[Table1Result]: One per row and run, runs in (split, seed)
         order.
     """
-    from tsdistill.datasets.hmdb51_annotations import prepare_annotations
     embedded = data_root is None
     if configs is None:
         configs = 'demo' if embedded else 'paper'
@@ -477,12 +499,7 @@ def run_table1(data_root: Optional[str] = None,
         prepare_embedded_data(data_root, videos_per_class, data_seed, mode)
     videos = osp.join(data_root, 'videos')
     ann_dir = osp.join(data_root, 'annotations')
-    # the same HMDB51 tool as for real data
-    summary = prepare_annotations(
-        videos,
-        osp.join(data_root, 'testTrainMulti_7030_splits'),
-        ann_dir,
-        splits=tuple(splits))
+    summary = annotate_data(data_root, splits)
     print_log(summary.format(), 'current')
     num_classes = len(summary.classes)
     wanted = list(rows or [row.key for row in TABLE1_ROWS])

@@ -23,8 +23,8 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from ..utils.json_report import write_json_report
-from .table1 import (TABLE1_ROWS, _set_annotations, prepare_embedded_data,
-                     row_config)
+from .table1 import (TABLE1_ROWS, _set_annotations, annotate_data,
+                     prepare_embedded_data, row_config)
 
 
 def iteration_times(cfg: Config, epochs: int) -> List[float]:
@@ -87,13 +87,8 @@ def training_cost_benchmark(epochs: int = 3,
         torch.set_num_threads(threads)
     data_root = osp.join('data', 'synthetic_motion')
     prepare_embedded_data(data_root, videos_per_class, 0, 'motion')
-    from tsdistill.datasets.hmdb51_annotations import prepare_annotations
+    annotate_data(data_root)
     ann_dir = osp.join(data_root, 'annotations')
-    prepare_annotations(
-        osp.join(data_root, 'videos'),
-        osp.join(data_root, 'testTrainMulti_7030_splits'),
-        ann_dir,
-        splits=(1, ))
     rows = {row.key: row for row in TABLE1_ROWS}
     variants = [('rgb', rows['rgb'], None), ('teacher', rows['tvl1'], None)]
     if eager:

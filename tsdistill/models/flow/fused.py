@@ -248,18 +248,13 @@ def tvl1_warps_(u: Tensor, q_x: Tensor, q_y: Tensor, i0: Tensor,
     everything unchanged.
 
     Args:
-        u (Tensor): ``(B, 2, h, w)`` flow, updated.
-        q_x (Tensor): ``(B, 2, h, w)`` x components of ``theta * p``,
-            updated.
-        q_y (Tensor): ``(B, 2, h, w)`` y components of ``theta * p``,
-            updated.
+        u, q_x, q_y (Tensor): The state, updated, as in
+            :func:`tvl1_iterate_`.
         i0 (Tensor): ``(B, 1, h, w)`` first frames.
         i1_and_grad (Tensor): ``(B, 3, h, w)`` second frames, their d/dx
             and d/dy (as ``_one_scale`` builds them).
-        lambda_theta (float): ``lambda_ * theta``.
-        tau (float): ``tau``.
-        tau_theta (float): ``tau / theta``.
-        norm_eps (float): Added to ``|grad u|^2`` before the square root.
+        lambda_theta, tau, tau_theta, norm_eps (float): As in
+            :func:`tvl1_iterate_`.
         eps (float): Added to ``|grad I1|^2`` before dividing by it.
         num_warps (int): Warps (linearisations).
         num_iters (int): Iterations per warp.
