@@ -69,19 +69,19 @@ train_dataloader = dict(
         type=dataset_type,
         ann_file=ann_file_train,
         data_prefix=dict(video=video_root),
-        pipeline=train_pipeline,
-        skip_broken=False))
+        pipeline=train_pipeline))
+# validation: the training loader's settings, in order, on the val list and
+# pipeline in test mode
 val_dataloader = dict(
-    batch_size=16,
-    num_workers=1,
-    persistent_workers=True,
+    train_dataloader,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
+        train_dataloader['dataset'],
         ann_file=ann_file_val,
-        data_prefix=dict(video=video_root),
         pipeline=val_pipeline,
         test_mode=True))
+# a broken training video stops the run (hmdb51_video.py, "Broken videos")
+train_dataloader['dataset']['skip_broken'] = False
 test_dataloader = val_dataloader
 
 val_evaluator = dict(
