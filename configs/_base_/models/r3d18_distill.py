@@ -28,8 +28,9 @@ model = dict(
     # The connectors are saved as loss_distill.*:
     # tools/misc/export_student.py writes the checkpoint a plain
     # Recognizer3D loads with strict=True.
-    # The class default (DEFAULT_LOSS_DISTILL) stays the paper's MSE. A
-    # variant with another loss type sets `_delete_=True` in its dict.
+    # The class default (DEFAULT_LOSS_DISTILL) stays the paper's MSE, also
+    # r3d18_distill_mse.py. A variant with another loss type sets
+    # `_delete_=True` in its dict.
     loss_distill=dict(
         type='FitNetsLoss',
         loss_weight=10.0,
