@@ -278,11 +278,7 @@ class TVL1OpticalFlow(nn.Module):
     def accurate(cls, **kwargs) -> 'TVL1OpticalFlow':
         """The setting for real frames (lower EPE, ~1.25x the default's cost).
 
-        Args:
-            **kwargs: Any ``__init__`` argument; overrides the preset.
-
-        Returns:
-            TVL1OpticalFlow: The module.
+        Arguments and result as :meth:`fast`'s, with :attr:`ACCURATE_PRESET`.
         """
         return cls(**{**cls.ACCURATE_PRESET, **kwargs})
 
