@@ -20,6 +20,7 @@ of one batch size are timed in interleaved rounds (every row once per
 round), so a slow spell of a shared machine hits all rows alike instead of
 the one being timed, and the ratios stay stable.
 """
+import inspect
 import os.path as osp
 import platform
 import statistics
@@ -428,21 +429,17 @@ def latency_benchmark(frames: int = 25,
         torch.set_num_threads(threads)
     devices = list(
         devices or (['cpu', 'cuda'] if torch.cuda.is_available() else ['cpu']))
-    settings = dict(
-        frames=frames,
-        size=size,
+    # every argument but log, in the signature's order, so that a new one
+    # is recorded too; devices resolved, sequences as lists
+    arguments = locals()
+    settings = {
+        name: arguments[name]
+        for name in inspect.signature(latency_benchmark).parameters
+        if name != 'log'
+    }
+    settings.update(
         batch_sizes=list(batch_sizes),
-        train_batch=train_batch,
-        warmup=warmup,
-        repeats=repeats,
-        repeats_larger=repeats_larger,
-        threads=threads,
-        devices=devices,
-        rows=None if rows is None else list(rows),
-        base_channels=base_channels,
-        backbone=backbone,
-        num_classes=num_classes,
-        out=out)
+        rows=None if rows is None else list(rows))
     report = dict(
         settings=settings,
         environment=environment(),
