@@ -118,6 +118,40 @@ def test_teacher_outside_module_tree(teacher_ckpt):
     assert next(model.teacher.parameters()).dtype == torch.float64
 
 
+def test_teacher_runs_channels_last(teacher_ckpt):
+    """M2's convolutions run channels-last; the features are the same."""
+    model = build(student_cfg(teacher_ckpt))
+    channels_last = torch.channels_last_3d
+
+    def weights_5d(m):
+        return [p for p in m.teacher.backbone.parameters() if p.dim() == 5]
+
+    assert all(
+        p.is_contiguous(memory_format=channels_last)
+        for p in weights_5d(model))
+    # (a 1x1x1 kernel is both; the 3x3x3 ones are not)
+    assert any(not p.is_contiguous() for p in weights_5d(model))
+    clips = model.data_preprocessor(
+        batch(), training=True)['inputs'].flatten(0, 1)
+    features = model.teacher_features(clips)['layer3']
+    assert features.is_contiguous(memory_format=channels_last)
+    # the checkpoint's layout: contiguous weights
+    plain = copy.deepcopy(model.teacher)
+    plain.backbone.to(memory_format=torch.contiguous_format)
+    assert all(p.is_contiguous() for p in plain.backbone.parameters())
+    from tsdistill.models.recognizers import resnet3d_stage_outputs
+    with torch.no_grad():
+        expected = resnet3d_stage_outputs(
+            plain.backbone, plain.flow_inputs(model.teacher_clips(clips)),
+            3)[-1]
+    torch.testing.assert_close(features, expected, rtol=1e-4, atol=1e-5)
+    # copies and casts keep the layout
+    model.double()
+    assert all(
+        p.is_contiguous(memory_format=channels_last)
+        for p in weights_5d(copy.deepcopy(model)))
+
+
 def test_train_step_freezes_teacher(teacher_ckpt):
     model = build(student_cfg(teacher_ckpt))
     model.train()
