@@ -78,12 +78,17 @@ def test_ratios_use_the_smallest_batch():
             8: 5.0
         },
         student={1: 10.5},
+        teacher={
+            1: 12.0,
+            8: 4.0
+        },
         two_stream={1: 30.0},
         two_stream_opencv={1: 70.0},
         train_plain={2: 1.0},
         train_distill={2: 1.5})
     got = ratios(results)
     assert got['student / plain Recognizer3D'] == 1.05
+    assert got['teacher / plain Recognizer3D'] == 1.2
     assert got['two-stream OpenCV / student'] == 70.0 / 10.5
     assert got['two-stream OpenCV / two-stream built-in'] == 70.0 / 30.0
     assert got['distill train step / plain train step'] == 1.5

@@ -340,6 +340,8 @@ def ratios(results: Dict[str, dict]) -> Dict[str, Optional[float]]:
     return {
         'student / plain Recognizer3D':
         ratio('student', 'rgb_plain'),
+        'teacher / plain Recognizer3D':
+        ratio('teacher', 'rgb_plain'),
         'two-stream OpenCV / student':
         ratio('two_stream_opencv', 'student'),
         'two-stream built-in / student':
