@@ -276,7 +276,7 @@ class TVL1OpticalFlow(nn.Module):
 
     @classmethod
     def accurate(cls, **kwargs) -> 'TVL1OpticalFlow':
-        """The setting for real frames (lower EPE, ~1.25x the default's cost).
+        """The setting for real frames (lower EPE, 1.1-1.4x the default's).
 
         Arguments and result as :meth:`fast`'s, with :attr:`ACCURATE_PRESET`.
         """

@@ -124,8 +124,9 @@ def build_teacher(teacher_cfg: Union[str, ConfigType],
     teacher.train = functools.partial(_always_eval, teacher)
     teacher.eval()
     # M2's convolutions in channels-last layout (the weights' layout sets
-    # the convolutions', so the features follow): the same values, other
-    # strides.
+    # the convolutions', so the features follow): the weights keep their
+    # values, only their strides change; the features equal the contiguous
+    # layout's to float rounding.
     teacher.backbone.to(memory_format=torch.channels_last_3d)
     return teacher
 
