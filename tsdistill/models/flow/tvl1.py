@@ -276,7 +276,7 @@ class TVL1OpticalFlow(nn.Module):
 
     @classmethod
     def accurate(cls, **kwargs) -> 'TVL1OpticalFlow':
-        """The setting for real frames (lower EPE, 1.1-1.4x the default's).
+        """Real frames: lower EPE at 1.1-1.4x the default's time.
 
         Arguments and result as :meth:`fast`'s, with :attr:`ACCURATE_PRESET`.
         """
