@@ -5,6 +5,7 @@ import os.path as osp
 
 import pytest
 
+from tsdistill.apis.hint_diagnosis import hint_diagnosis
 from tsdistill.apis.table1 import (TABLE1_ROWS, Table1Result, mean_std,
                                    run_table1, summarize)
 
@@ -69,6 +70,15 @@ def test_run_table1_writes_every_row(tmp_path, monkeypatch):
     assert osp.getsize('work/training_curves.png') > 0
     # the student was trained against the teacher row's checkpoint
     assert osp.isfile(osp.join(results[1].work_dir, 'epoch_2.pth'))
+    # tools/analysis/hint_diagnosis.py on the trained student: one row per
+    # hint of the default term (stages 1-3), over the training clips
+    student = next(r for r in results if r.key == 'distill')
+    report = hint_diagnosis(student.work_dir)
+    assert list(report) == [f'distill_fitnets_layer{k}' for k in (1, 2, 3)]
+    for row in report.values():
+        assert row['clips'] == report['distill_fitnets_layer1']['clips'] > 0
+        assert row['mean'] > row['class_mean'] > 0
+        assert row['student'] > 0
 
 
 def _result(key, split, seed, top1):
