@@ -43,12 +43,9 @@ class HintStatistics:
     """
 
     def __init__(self) -> None:
-        self.clips = 0
-        self.elements = None  # per clip
         self.student_sq = 0.0  # sum of (r(F_rgb) - F_flow)^2
         self.teacher_sq = 0.0  # sum of F_flow^2
-        self.teacher_sum: Optional[Tensor] = None  # one map
-        self.class_sums: Dict[int, Tensor] = {}
+        self.class_sums: Dict[int, Tensor] = {}  # sum of F_flow per class
         self.class_clips: Dict[int, int] = {}
 
     def update(self, student: Tensor, teacher: Tensor,
@@ -58,18 +55,14 @@ class HintStatistics:
             raise ValueError('student and teacher features must have the '
                              f'same shape, got {tuple(student.shape)} and '
                              f'{tuple(teacher.shape)}')
-        student, teacher = student.double(), teacher.double()
-        if self.teacher_sum is None:
-            self.teacher_sum = torch.zeros_like(teacher[0])
-            self.elements = teacher[0].numel()
-        elif teacher[0].shape != self.teacher_sum.shape:
+        shape = next(iter(self.class_sums.values()), teacher[0]).shape
+        if teacher[0].shape != shape:
             raise ValueError('every clip must give maps of one shape, got '
                              f'{tuple(teacher[0].shape)} after '
-                             f'{tuple(self.teacher_sum.shape)}')
-        self.clips += len(teacher)
+                             f'{tuple(shape)}')
+        student, teacher = student.double(), teacher.double()
         self.student_sq += float(((student - teacher)**2).sum())
         self.teacher_sq += float((teacher**2).sum())
-        self.teacher_sum += teacher.sum(0)
         for label, map_ in zip(labels, teacher):
             label = int(label)
             if label not in self.class_sums:
@@ -80,12 +73,14 @@ class HintStatistics:
 
     def result(self) -> Dict[str, float]:
         """``student``, ``mean``, ``class_mean``, ``learned``, ``clips``."""
-        if not self.clips:
+        if not self.class_sums:
             raise ValueError('no clips were added')
-        total = self.clips * self.elements
+        clips = sum(self.class_clips.values())
+        total = clips * next(iter(self.class_sums.values())).numel()
         # sum over clips of |t - m|^2 = sum |t|^2 - |sum t|^2 / n, per group
+        teacher_sum = sum(self.class_sums.values())
         mean = (self.teacher_sq - float(
-            (self.teacher_sum**2).sum()) / self.clips) / total
+            (teacher_sum**2).sum()) / clips) / total
         class_mean = (self.teacher_sq - sum(
             float((s**2).sum()) / self.class_clips[c]
             for c, s in self.class_sums.items())) / total
@@ -96,7 +91,7 @@ class HintStatistics:
             mean=mean,
             class_mean=class_mean,
             learned=(mean - student) / gap if gap > 0 else float('nan'),
-            clips=self.clips)
+            clips=clips)
 
 
 def check_diagnosable(term) -> None:
@@ -135,7 +130,7 @@ def hint_statistics(model, batches: Iterable[dict]) -> Dict[str, dict]:
     model.eval()
     for term in model.loss_distill:
         check_diagnosable(term)
-    stats = {key: HintStatistics() for key in model._log_keys}
+    stats: Dict[str, HintStatistics] = {}
     for data in batches:
         data = model.data_preprocessor(data, False)
         inputs = data['inputs']
@@ -143,14 +138,10 @@ def hint_statistics(model, batches: Iterable[dict]) -> Dict[str, dict]:
         labels = [int(s.gt_label) for s in data['data_samples']]
         labels = [y for y in labels for _ in range(inputs.shape[1])]
         maps = resnet3d_stage_outputs(model.backbone, clips)
-        student_feats = model.student_features(maps, model.cls_head(maps[-1]))
-        teacher_feats = model.teacher_features(clips)
-        for term, pair, key in zip(model.loss_distill, model.distill_pairs,
-                                   model._log_keys):
-            student, teacher = model.matched_pair(pair, student_feats,
-                                                  teacher_feats)
-            stats[key].update(*_in_teacher_space(term, student, teacher),
-                              labels)
+        for term, key, student, teacher in model.distillation_terms(
+                maps, model.cls_head(maps[-1]), clips):
+            stats.setdefault(key, HintStatistics()).update(
+                *_in_teacher_space(term, student, teacher), labels)
     return {key: s.result() for key, s in stats.items()}
 
 

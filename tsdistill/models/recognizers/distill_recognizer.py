@@ -3,7 +3,7 @@
 import copy
 import functools
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmaction.models.recognizers import Recognizer3D
@@ -500,6 +500,28 @@ class DistillRecognizer3D(Recognizer3D):
             return align_features(student, teacher, self.temporal_align)
         return student, teacher
 
+    def distillation_terms(
+        self, maps: List[Tensor], cls_scores: Tensor, clips: Tensor
+    ) -> Iterator[Tuple[BaseDistillLoss, str, Tensor, Tensor]]:
+        """Each term with its log key and its aligned ``(F_rgb, F_flow)``.
+
+        Args:
+            maps (list[Tensor]): The student's stage outputs on ``clips``.
+            cls_scores (Tensor): The student's head on the last of them.
+            clips (Tensor): ``(B, 3, T, H, W)`` RGB from the student's data
+                preprocessor (the teacher computes its flow from them).
+
+        Yields:
+            tuple: ``(term, log key, F_rgb, F_flow)``, in the order of
+            :attr:`distill_pairs`.
+        """
+        student_feats = self.student_features(maps, cls_scores)
+        teacher_feats = self.teacher_features(clips)
+        for term, pair, key in zip(self.loss_distill, self.distill_pairs,
+                                   self._log_keys):
+            yield (term, key,
+                   *self.matched_pair(pair, student_feats, teacher_feats))
+
     def loss(self, inputs: Tensor, data_samples: SampleList, **kwargs) -> dict:
         """``loss_cls`` and ``loss_distill`` (``sum_i lambda_i * d_i``).
 
@@ -519,13 +541,9 @@ class DistillRecognizer3D(Recognizer3D):
         if cls_weight != 1.0:
             # scaled, not dropped: every parameter keeps a gradient (DDP)
             losses['loss_cls'] = losses['loss_cls'] * cls_weight
-        student_feats = self.student_features(maps, cls_scores)
-        teacher_feats = self.teacher_features(clips)
         distill = clips.new_zeros(())
-        for term, pair, key in zip(self.loss_distill, self.distill_pairs,
-                                   self._log_keys):
-            student, teacher = self.matched_pair(pair, student_feats,
-                                                 teacher_feats)
+        for term, key, student, teacher in self.distillation_terms(
+                maps, cls_scores, clips):
             value = term.distance(student, teacher)
             losses[key] = value.detach()
             # lambda_i * d_i(F_rgb, F_flow)
