@@ -122,10 +122,11 @@ def test_gpu_projection_arithmetic():
         pairs_per_video=3,
         batch_pairs=2,
         io_seconds_per_video=0.5,
-        bandwidth_gbs=1000.0,
-        efficiency=1.0,
-        overhead_us=10.0,
-        pcie_gbs=1e9)  # no transfer time
+        gpu=dict(
+            bandwidth_gbs=1000.0,
+            efficiency=1.0,
+            overhead_us=10.0,
+            pcie_gbs=1e9))  # no transfer time
     # 1 ms of memory traffic per pair + 10 ms of overhead per forward
     assert projection['ms_per_pair']['1'] == pytest.approx(11.0)
     assert projection['ms_per_pair']['10'] == pytest.approx(2.0)

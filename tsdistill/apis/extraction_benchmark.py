@@ -407,11 +407,7 @@ def gpu_projection(traffic: Dict[str, float],
                    pairs_per_video: int,
                    batch_pairs: int,
                    io_seconds_per_video: float,
-                   bandwidth_gbs: float = GPU_DEFAULTS['bandwidth_gbs'],
-                   efficiency: float = GPU_DEFAULTS['efficiency'],
-                   overhead_us: float = GPU_DEFAULTS['overhead_us'],
-                   pcie_gbs: float = GPU_DEFAULTS['pcie_gbs'],
-                   name: str = GPU_DEFAULTS['name']) -> Dict[str, object]:
+                   gpu: Optional[dict] = None) -> Dict[str, object]:
     """The roofline projection of M1 and of extraction on a GPU.
 
     Per forward of ``B`` pairs (``B + 1`` frames)::
@@ -422,20 +418,24 @@ def gpu_projection(traffic: Dict[str, float],
 
     (uint8 frames in, float32 flow out). A video of ``P`` pairs runs in
     windows of ``batch_pairs`` pairs, after ``io_seconds_per_video`` of
-    decoding and JPEG writing on the CPU.
+    decoding and JPEG writing on the CPU. ``gpu`` overrides
+    :data:`GPU_DEFAULTS` (``name``, ``bandwidth_gbs``, ``efficiency``,
+    ``overhead_us``, ``pcie_gbs``).
 
     Returns:
         dict: ``assumptions``, ``ms_per_pair`` (``{str(B): ms}``),
         ``seconds_per_video`` and ``videos_per_second``.
     """
-    bandwidth = bandwidth_gbs * 1e9 * efficiency
+    gpu = {**GPU_DEFAULTS, **(gpu or {})}
+    bandwidth = gpu['bandwidth_gbs'] * 1e9 * gpu['efficiency']
 
     def forward_seconds(batch: int) -> float:
         # uint8 frames in, float32 flow out
         pcie_bytes = height * width * ((batch + 1) * 3 + batch * 2 * 4)
-        pcie = pcie_bytes / (pcie_gbs * 1e9)
+        pcie = pcie_bytes / (gpu['pcie_gbs'] * 1e9)
         return (batch * traffic['bytes_per_pair'] / bandwidth +
-                traffic['kernels_per_forward'] * overhead_us * 1e-6 + pcie)
+                traffic['kernels_per_forward'] * gpu['overhead_us'] * 1e-6 +
+                pcie)
 
     windows = [batch_pairs] * (pairs_per_video // batch_pairs)
     if pairs_per_video % batch_pairs:
@@ -443,13 +443,8 @@ def gpu_projection(traffic: Dict[str, float],
     per_video = io_seconds_per_video + sum(map(forward_seconds, windows))
     return dict(
         assumptions=dict(
-            name=name,
-            bandwidth_gbs=bandwidth_gbs,
-            efficiency=efficiency,
-            overhead_us=overhead_us,
-            pcie_gbs=pcie_gbs,
-            kernels_per_forward=traffic['kernels_per_forward'],
-            bytes_per_pair=traffic['bytes_per_pair'],
+            gpu,
+            **traffic,
             io_seconds_per_video=io_seconds_per_video,
             batch_pairs=batch_pairs),
         ms_per_pair={
@@ -673,11 +668,7 @@ def extraction_benchmark(work_dir: str = 'work_dirs/benchmarks/extraction',
         pairs_per_video=len(first) - 1,
         batch_pairs=gpu_batch_pairs,
         io_seconds_per_video=io['decode'] + io['write'],
-        bandwidth_gbs=gpu['bandwidth_gbs'],
-        efficiency=gpu['efficiency'],
-        overhead_us=gpu['overhead_us'],
-        pcie_gbs=gpu['pcie_gbs'],
-        name=gpu['name'])
+        gpu=gpu)
     report['seconds'] = time.perf_counter() - start_all
     # JSON's types (tuples as lists), so the file reads back equal
     report = json.loads(json.dumps(report))
