@@ -333,6 +333,44 @@ def test_combination_fitnets_and_logit_kd(wide_ckpt):
     assert all(not torch.equal(before[k], after[k]) for k in before)
 
 
+def test_flow_hint_regresses_m1_flow_without_running_m2(teacher_ckpt):
+    """The teacher feature 'flow' is M1's flow in pixels (clipped at the
+    bound, as M2 sees it); with no other teacher feature M2 does not run."""
+    hint = dict(
+        type='FitNetsLoss',
+        loss_weight=1.0,
+        pairs=[('layer1', 'flow')],
+        hint_fraction=0.5)
+    model = build(student_cfg(teacher_ckpt, loss_distill=hint))
+    assert model._teacher_depth == 0
+    assert model.loss_distill[0].connector.out_channels == 2
+    data = model.data_preprocessor(batch(), training=True)
+    clips = data['inputs'].flatten(0, 1)
+    m2_calls = []
+    handle = model.teacher.backbone.conv1.register_forward_hook(
+        lambda *args: m2_calls.append(1))
+    feats = model.teacher_features(clips)
+    handle.remove()
+    assert set(feats) == {'flow'} and not m2_calls
+    bound = model.teacher.flow_bound
+    with torch.no_grad():
+        flow = model.teacher.flow(model.teacher.raw_rgb(clips))
+    assert flow.abs().max() > 0.1  # random frames: a flow to predict
+    torch.testing.assert_close(feats['flow'], flow.clamp(-bound, bound))
+    losses = model(**data, mode='loss')
+    assert 'distill_fitnets_layer1_flow' in losses
+    before = params_copy(model.loss_distill)
+    model.train_step(batch(), sgd(model))
+    after = params_copy(model.loss_distill)
+    assert all(not torch.equal(before[k], after[k]) for k in before)
+    # the student has no flow
+    with pytest.raises(ValueError, match="unknown student feature 'flow'"):
+        build(
+            student_cfg(
+                teacher_ckpt,
+                loss_distill=dict(hint, pairs=[('flow', 'flow')])))
+
+
 def test_fitnets_connector_export(wide_ckpt, tmp_path):
     """Connector weights are loss_distill.* keys; export strips them."""
     student = build(

@@ -25,6 +25,7 @@ from .stage_features import (check_resnet3d, resnet3d_stage_outputs,
 
 POOLED = 'pooled'
 LOGITS = 'logits'
+FLOW = 'flow'
 
 #: The distillation term when ``loss_distill`` is not given; the
 #: experiments take theirs from ``configs/_base_/models/r3d18_distill.py``.
@@ -137,6 +138,8 @@ def _feature_spec(name: str, model: Recognizer3D, who: str) -> Tuple[str, int]:
     Returns:
         tuple: ``('map' | 'pooled' | 'logits', channels)``.
     """
+    if name == FLOW and isinstance(model, FlowRecognizer3D):
+        return 'map', 2
     channels = stage_channels(model.backbone)
     num_stages = len(channels)
     if name == POOLED:
@@ -148,9 +151,10 @@ def _feature_spec(name: str, model: Recognizer3D, who: str) -> Tuple[str, int]:
     if isinstance(name, str) and name.startswith('layer') and \
             name[5:].isdigit() and 1 <= int(name[5:]) <= num_stages:
         return 'map', channels[int(name[5:]) - 1]
-    raise ValueError(f'unknown {who} feature {name!r}: use '
-                     f"'layer1' ... 'layer{num_stages}', '{POOLED}' or "
-                     f"'{LOGITS}'")
+    known = f"'layer1' ... 'layer{num_stages}', '{POOLED}', '{LOGITS}'"
+    if isinstance(model, FlowRecognizer3D):
+        known += f" or '{FLOW}'"
+    raise ValueError(f'unknown {who} feature {name!r}: use {known}')
 
 
 def _check_pairs(pairs, loss_name: str) -> List[Pair]:
@@ -202,8 +206,12 @@ class DistillRecognizer3D(Recognizer3D):
     ``default_pairs`` if omitted): ``'layer1'`` ... ``'layerK'`` stage
     MAPS ``(N, C, T, H, W)``, ``'pooled'`` the globally averaged last stage
     (MARS), ``'logits'`` the head's class scores before softmax (the
-    teacher's from its own head). The recognizer builds one loss module per
-    pair, passing the pair's channel counts, and keeps them in the
+    teacher's from its own head), and for the teacher only ``'flow'``, M1's
+    flow ``(N, 2, T-1, H, W)`` in pixels per frame, the input of M2 before
+    its normalisation (a student map paired with it is asked to predict the
+    flow from RGB, as in ActionFlowNet, Ng et al., WACV 2018). The
+    recognizer builds one loss module per pair, passing the pair's channel
+    counts, and keeps them in the
     ``nn.ModuleList`` :attr:`loss_distill`: a trainable connector (e.g.
     ``FitNetsLoss``) is thus a student parameter from construction on,
     optimised, DDP-wrapped and checkpointed (``loss_distill.*`` keys, which
@@ -374,10 +382,13 @@ class DistillRecognizer3D(Recognizer3D):
                 self._log_keys.append(key)
         teacher_names = {t for _, t in self.distill_pairs}
         stages = [
-            int(n[5:]) for n in teacher_names if n not in (POOLED, LOGITS)
+            int(n[5:]) for n in teacher_names
+            if n not in (POOLED, LOGITS, FLOW)
         ]
+        # 0 for 'flow' alone: M1 runs, M2 does not
+        depth = max(stages, default=0)
         self._teacher_depth = None if teacher_names & {POOLED, LOGITS
-                                                       } else max(stages)
+                                                       } else depth
 
     @property
     def teacher(self) -> FlowRecognizer3D:
@@ -485,11 +496,17 @@ class DistillRecognizer3D(Recognizer3D):
             :attr:`distill_pairs`, from ``T-1`` flow frames.
         """
         flow = self.teacher.flow_inputs(self.teacher_clips(clips))
-        maps = resnet3d_stage_outputs(self.teacher.backbone, flow,
-                                      self._teacher_depth)
-        return self._named_features({t
-                                     for _, t in self.distill_pairs}, maps,
-                                    self.teacher.cls_head)
+        names = {t for _, t in self.distill_pairs}
+        maps = []
+        if self._teacher_depth != 0:
+            maps = resnet3d_stage_outputs(self.teacher.backbone, flow,
+                                          self._teacher_depth)
+        feats = self._named_features(names - {FLOW}, maps,
+                                     self.teacher.cls_head)
+        if FLOW in names:
+            # M2's input in pixels (clipped at the bound, as M2 sees it)
+            feats[FLOW] = flow * self.teacher.flow_bound
+        return feats
 
     def matched_pair(
             self, pair: Pair, student_feats: Dict[str, Tensor],
