@@ -563,7 +563,6 @@ def extraction_benchmark(work_dir: str = 'work_dirs/benchmarks/extraction',
         opencv_clips = num_clips
     if opencv_clips < 1:
         raise ValueError(f'opencv_clips must be >= 1, got {opencv_clips}')
-    gpu = {**GPU_DEFAULTS, **(gpu or {})}
     settings = dict(
         num_clips=num_clips,
         width=width,

@@ -385,10 +385,10 @@ class DistillRecognizer3D(Recognizer3D):
             int(n[5:]) for n in teacher_names
             if n not in (POOLED, LOGITS, FLOW)
         ]
-        # 0 for 'flow' alone: M1 runs, M2 does not
-        depth = max(stages, default=0)
-        self._teacher_depth = None if teacher_names & {POOLED, LOGITS
-                                                       } else depth
+        # the whole teacher for pooled features or logits; 0 stages (M1
+        # alone) for 'flow' alone
+        needs_all = bool(teacher_names & {POOLED, LOGITS})
+        self._teacher_depth = None if needs_all else max(stages, default=0)
 
     @property
     def teacher(self) -> FlowRecognizer3D:
@@ -497,10 +497,8 @@ class DistillRecognizer3D(Recognizer3D):
         """
         flow = self.teacher.flow_inputs(self.teacher_clips(clips))
         names = {t for _, t in self.distill_pairs}
-        maps = []
-        if self._teacher_depth != 0:
-            maps = resnet3d_stage_outputs(self.teacher.backbone, flow,
-                                          self._teacher_depth)
+        maps = resnet3d_stage_outputs(self.teacher.backbone, flow,
+                                      self._teacher_depth)
         feats = self._named_features(names - {FLOW}, maps,
                                      self.teacher.cls_head)
         if FLOW in names:

@@ -54,12 +54,15 @@ def resnet3d_stage_outputs(backbone: ResNet3d,
         backbone (ResNet3d): Backbone checked by :func:`check_resnet3d`.
         x (Tensor): ``(N, C, T, H, W)`` clip (RGB or flow).
         num_stages (int, optional): Stop after this many stages (the
-            teacher only needs the deepest matched one). Defaults to all.
+            teacher only needs the deepest matched one; ``0``: nothing
+            runs, not even the stem). Defaults to all.
 
     Returns:
         list[Tensor]: ``[layer1(x), ..., layerK(x)]``, each
         ``(N, C_k, T_k, H_k, W_k)``.
     """
+    if num_stages == 0:
+        return []
     x = backbone.conv1(x)
     if backbone.with_pool1:
         x = backbone.maxpool(x)
