@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tsdistill.apis.extraction_benchmark import (_TrafficCounter,
+from tsdistill.apis.extraction_benchmark import (ClipSpec, _TrafficCounter,
                                                  generate_clips,
                                                  gpu_projection,
                                                  memory_traffic)
@@ -17,12 +17,12 @@ from tsdistill.apis.flow_extraction import read_video
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: 2 clips of 64x40 (decord reads MJPG of width 64), 5 frames each
-TINY = dict(num_clips=2, width=64, height=40, seconds=0.2, fps=25)
+TINY = ClipSpec(num_clips=2, width=64, height=40, seconds=0.2, fps=25)
 
 
 def test_generate_clips_size_list_and_reuse(tmp_path):
     root = str(tmp_path / 'clips')
-    ann = generate_clips(root, **TINY, progress=False)
+    ann = generate_clips(root, TINY, progress=False)
     lines = Path(ann).read_text().split('\n')
     assert lines[:2] == [
         'move_left/move_left_0000.avi 0', 'move_right/move_right_0001.avi 1'
@@ -31,9 +31,9 @@ def test_generate_clips_size_list_and_reuse(tmp_path):
     assert read_video(path).shape == (5, 40, 64, 3)
     mtime = os.stat(path).st_mtime_ns
     # the same settings: nothing written; other settings: written again
-    generate_clips(root, **TINY, progress=False)
+    generate_clips(root, TINY, progress=False)
     assert os.stat(path).st_mtime_ns == mtime
-    generate_clips(root, **dict(TINY, seconds=0.24), progress=False)
+    generate_clips(root, TINY._replace(seconds=0.24), progress=False)
     assert read_video(path).shape == (6, 40, 64, 3)
 
 

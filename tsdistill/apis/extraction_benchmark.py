@@ -68,7 +68,7 @@ import os.path as osp
 import shutil
 import statistics
 import time
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence
 
 import numpy as np
 import torch
@@ -106,30 +106,34 @@ CLIPS_MARKER = 'clips.json'
 BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64)
 
 
+class ClipSpec(NamedTuple):
+    """The benchmark's clips, as :func:`generate_clips` records them.
+
+    ``num_clips`` videos of ``width x height`` pixels, ``seconds`` long at
+    ``fps``; clip ``i`` is drawn from ``default_rng([seed, i])``. Defaults:
+    100 clips of 320x240, 3 s at 25 fps, seed 0.
+    """
+    num_clips: int = 100
+    width: int = 320
+    height: int = 240
+    seconds: float = 3.0
+    fps: int = 25
+    seed: int = 0
+
+
 def generate_clips(root: str,
-                   num_clips: int = 100,
-                   width: int = 320,
-                   height: int = 240,
-                   seconds: float = 3.0,
-                   fps: int = 25,
-                   seed: int = 0,
+                   spec: ClipSpec = ClipSpec(),
                    progress: bool = True) -> str:
     """Write the benchmark's clips and their ``VideoDataset`` list.
 
     Clip ``i`` shows motion ``DEFAULT_CLASSES[i % 8]`` (label ``i % 8``),
     rendered at ``max(width, height)`` square and centre-cropped, as
     ``<root>/<motion>/<motion>_<i>.avi`` (MJPG). If ``<root>/clips.json``
-    records the same settings and every clip exists, nothing is written.
+    records the same spec and every clip exists, nothing is written.
 
     Args:
         root (str): Output folder.
-        num_clips (int): Number of clips. Defaults to ``100``.
-        width (int): Frame width. Defaults to ``320``.
-        height (int): Frame height. Defaults to ``240``.
-        seconds (float): Clip length. Defaults to ``3.0``.
-        fps (int): Frame rate. Defaults to ``25``.
-        seed (int): Clip ``i`` is drawn from ``default_rng([seed, i])``.
-            Defaults to ``0``.
+        spec (ClipSpec): The clips. Defaults to ``ClipSpec()``.
         progress (bool): Show a progress bar. Defaults to ``True``.
 
     Returns:
@@ -139,17 +143,12 @@ def generate_clips(root: str,
         ValueError: decord does not read the first clip back at the size
             written (the message names the file and the size).
     """
+    num_clips, width, height, seconds, fps, seed = spec
     num_frames = int(round(seconds * fps))
     if num_frames < 2:
         raise ValueError(f'{seconds} s at {fps} fps is {num_frames} frame(s);'
                          ' flow needs at least 2')
-    settings = dict(
-        num_clips=num_clips,
-        width=width,
-        height=height,
-        num_frames=num_frames,
-        fps=fps,
-        seed=seed)
+    settings = spec._asdict()
     videos = [
         f'{DEFAULT_CLASSES[i % len(DEFAULT_CLASSES)]}/'
         f'{DEFAULT_CLASSES[i % len(DEFAULT_CLASSES)]}_{i:04d}.avi'
@@ -563,12 +562,9 @@ def extraction_benchmark(work_dir: str = 'work_dirs/benchmarks/extraction',
         opencv_clips = num_clips
     if opencv_clips < 1:
         raise ValueError(f'opencv_clips must be >= 1, got {opencv_clips}')
+    spec = ClipSpec(num_clips, width, height, seconds, fps, seed)
     settings = dict(
-        num_clips=num_clips,
-        width=width,
-        height=height,
-        seconds=seconds,
-        fps=fps,
+        spec._asdict(),
         opencv_clips=opencv_clips,
         opencv_workers=workers,
         presets=list(presets),
@@ -579,8 +575,7 @@ def extraction_benchmark(work_dir: str = 'work_dirs/benchmarks/extraction',
         batch_pairs=batch_pairs,
         batch_sizes=list(batch_sizes),
         repeats=repeats,
-        accuracy_pairs=accuracy_pairs,
-        seed=seed)
+        accuracy_pairs=accuracy_pairs)
     report = dict(
         settings=settings,
         environment=dict(environment(), cpus=os.cpu_count()),
@@ -593,8 +588,7 @@ def extraction_benchmark(work_dir: str = 'work_dirs/benchmarks/extraction',
         f'{fps} fps')
     clips = osp.join(work_dir, 'clips')
     start = time.perf_counter()
-    ann_file = generate_clips(clips, num_clips, width, height, seconds, fps,
-                              seed, progress)
+    ann_file = generate_clips(clips, spec, progress)
     report['clips_seconds'] = time.perf_counter() - start
 
     if accuracy_pairs > 0:
