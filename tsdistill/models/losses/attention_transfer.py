@@ -6,8 +6,6 @@ Performance of Convolutional Neural Networks via Attention Transfer", ICLR
 2017, applied to the 3D maps of the student (M3) and the flow teacher
 (M1 + M2).
 """
-from typing import Optional
-
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 from torch import Tensor
@@ -49,11 +47,9 @@ class AttentionTransferLoss(BaseDistillLoss):
     equal ``(T, H, W)`` (the recognizer aligns them).
 
     Args:
-        loss_weight (float): ``lambda``. Defaults to ``1.0``.
         p (float): Exponent of ``|F|``. Defaults to ``2.0`` (the paper's).
-        student_channels (int, optional): See :class:`BaseDistillLoss`.
-            Defaults to ``None``.
-        teacher_channels (int, optional): Defaults to ``None``.
+        **kwargs: ``loss_weight`` (``lambda``), ``student_channels`` and
+            ``teacher_channels`` of :class:`BaseDistillLoss`.
     """
 
     default_pairs = (('layer3', 'layer3'), )
@@ -61,15 +57,9 @@ class AttentionTransferLoss(BaseDistillLoss):
     accepts = ('map', )
     same_channels = False
 
-    def __init__(self,
-                 loss_weight: float = 1.0,
-                 p: float = 2.0,
-                 student_channels: Optional[int] = None,
-                 teacher_channels: Optional[int] = None) -> None:
-        super().__init__(loss_weight, student_channels, teacher_channels)
-        if p <= 0:
-            raise ValueError(f'p must be > 0, got {p}')
-        self.p = float(p)
+    def __init__(self, p: float = 2.0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.p = self.positive('p', p)
 
     def distance(self, student: Tensor, teacher: Tensor) -> Tensor:
         """``mean_n ||Q_rgb,n - Q_flow,n||_2^2``.

@@ -63,6 +63,13 @@ class BaseDistillLoss(nn.Module):
                 f'{teacher_channels}; use FitNetsLoss (a trainable '
                 'connector) or AttentionTransferLoss')
 
+    @staticmethod
+    def positive(name: str, value: float) -> float:
+        """``float(value)``; a ``ValueError`` naming ``name`` unless > 0."""
+        if value <= 0:
+            raise ValueError(f'{name} must be > 0, got {value}')
+        return float(value)
+
     def distance(self, student: Tensor, teacher: Tensor) -> Tensor:
         """The unweighted distance ``d(F_s, F_t)``, a scalar.
 

@@ -56,23 +56,17 @@ class FeatureMSELoss(BaseDistillLoss):
     equal channels.
 
     Args:
-        loss_weight (float): ``lambda``. Defaults to ``1.0``.
         feature_norm (str, optional): See :func:`normalize_feature`.
             Defaults to ``None``.
-        student_channels (int, optional): See :class:`BaseDistillLoss`.
-            Defaults to ``None``.
-        teacher_channels (int, optional): Defaults to ``None``.
+        **kwargs: ``loss_weight`` (``lambda``), ``student_channels`` and
+            ``teacher_channels`` of :class:`BaseDistillLoss`.
     """
 
     default_pairs = (('layer3', 'layer3'), )
     log_name = 'mse'
 
-    def __init__(self,
-                 loss_weight: float = 1.0,
-                 feature_norm: Optional[str] = None,
-                 student_channels: Optional[int] = None,
-                 teacher_channels: Optional[int] = None) -> None:
-        super().__init__(loss_weight, student_channels, teacher_channels)
+    def __init__(self, feature_norm: Optional[str] = None, **kwargs) -> None:
+        super().__init__(**kwargs)
         if feature_norm not in FEATURE_NORMS:
             raise ValueError(f'feature_norm must be one of {FEATURE_NORMS}, '
                              f'got {feature_norm!r}')
@@ -113,12 +107,10 @@ class PooledFeatureMSELoss(FeatureMSELoss):
     the default pair ``('pooled', 'pooled')`` comes pooled already.
 
     Args:
-        loss_weight (float): ``lambda``. Defaults to ``1.0``.
         feature_norm (str, optional): See :func:`normalize_feature`, applied
             after pooling. Defaults to ``None``.
-        student_channels (int, optional): See :class:`BaseDistillLoss`.
-            Defaults to ``None``.
-        teacher_channels (int, optional): Defaults to ``None``.
+        **kwargs: ``loss_weight`` (``lambda``), ``student_channels`` and
+            ``teacher_channels`` of :class:`BaseDistillLoss`.
     """
 
     default_pairs = (('pooled', 'pooled'), )

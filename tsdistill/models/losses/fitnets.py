@@ -5,7 +5,6 @@ Romero et al., "FitNets: Hints for Thin Deep Nets", ICLR 2015, applied to
 the 3D maps of the student (M3) and the flow teacher (M1 + M2).
 """
 import math
-from typing import Optional
 
 import torch.nn.functional as F
 from mmaction.registry import MODELS
@@ -36,11 +35,11 @@ class FitNetsLoss(BaseDistillLoss):
     checkpoint; ``tools/misc/export_student.py`` strips them.
 
     Args:
-        loss_weight (float): ``lambda``. Defaults to ``1.0``.
-        student_channels (int): Channels of ``F_rgb``. Required.
-        teacher_channels (int): Channels of ``F_flow``. Required.
         hint_fraction (float): Fraction of ``F_rgb``'s channels (the first
             ones) that ``r`` reads, in ``(0, 1]``. Defaults to ``1.0``.
+        **kwargs: ``loss_weight`` (``lambda``), ``student_channels`` and
+            ``teacher_channels`` of :class:`BaseDistillLoss`: the channels
+            of ``F_rgb`` and ``F_flow``, required here.
     """
 
     default_pairs = (('layer3', 'layer3'), )
@@ -48,12 +47,10 @@ class FitNetsLoss(BaseDistillLoss):
     accepts = ('map', 'pooled')
     same_channels = False
 
-    def __init__(self,
-                 loss_weight: float = 1.0,
-                 student_channels: Optional[int] = None,
-                 teacher_channels: Optional[int] = None,
-                 hint_fraction: float = 1.0) -> None:
-        super().__init__(loss_weight, student_channels, teacher_channels)
+    def __init__(self, hint_fraction: float = 1.0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        student_channels = self.student_channels
+        teacher_channels = self.teacher_channels
         if student_channels is None or teacher_channels is None:
             raise ValueError('FitNetsLoss needs student_channels and '
                              'teacher_channels to build its connector '

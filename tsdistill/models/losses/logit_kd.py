@@ -5,8 +5,6 @@ Hinton, Vinyals and Dean, "Distilling the Knowledge in a Neural Network",
 NIPS 2014 Deep Learning Workshop (arXiv:1503.02531, 2015): the student (M3)
 matches the softened class distribution of the flow teacher (M1 + M2).
 """
-from typing import Optional
-
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 from torch import Tensor
@@ -26,27 +24,19 @@ class LogitKDLoss(BaseDistillLoss):
     need the same classes.
 
     Args:
-        loss_weight (float): ``lambda``. Defaults to ``1.0``.
         temperature (float): ``T``. Defaults to ``4.0``.
-        student_channels (int, optional): Number of student classes, see
-            :class:`BaseDistillLoss`. Defaults to ``None``.
-        teacher_channels (int, optional): Number of teacher classes.
-            Defaults to ``None``.
+        **kwargs: ``loss_weight`` (``lambda``), ``student_channels`` and
+            ``teacher_channels`` (numbers of classes) of
+            :class:`BaseDistillLoss`.
     """
 
     default_pairs = (('logits', 'logits'), )
     log_name = 'kd'
     accepts = ('logits', )
 
-    def __init__(self,
-                 loss_weight: float = 1.0,
-                 temperature: float = 4.0,
-                 student_channels: Optional[int] = None,
-                 teacher_channels: Optional[int] = None) -> None:
-        super().__init__(loss_weight, student_channels, teacher_channels)
-        if temperature <= 0:
-            raise ValueError(f'temperature must be > 0, got {temperature}')
-        self.temperature = float(temperature)
+    def __init__(self, temperature: float = 4.0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.temperature = self.positive('temperature', temperature)
 
     def distance(self, student: Tensor, teacher: Tensor) -> Tensor:
         """``T^2 * KL(p_t || p_s)``, ``batchmean``.
