@@ -1,11 +1,13 @@
 # mmaction2 1.2.0's default runtime (its configs/_base_/default_runtime.py)
-# with two differences: at most 3 epoch checkpoints kept (max_keep_ckpts)
-# and the TensorBoard switch below. A copy, not `_base_ =
+# with three differences: the plugin's custom_imports (so no config that
+# inherits this runtime repeats it), at most 3 epoch checkpoints kept
+# (max_keep_ckpts) and the TensorBoard switch below. A copy, not `_base_ =
 # 'mmaction::_base_/default_runtime.py'`: mmengine 0.10.7 finds a package's
 # configs through pkg_resources, which setuptools 82 and later no longer
 # ship, so that base would not load. tests/engine/test_default_runtime.py
 # checks that the rest is mmaction2's.
 default_scope = 'mmaction'
+custom_imports = dict(imports=['tsdistill'], allow_failed_imports=False)
 
 default_hooks = dict(
     runtime_info=dict(type='RuntimeInfoHook'),

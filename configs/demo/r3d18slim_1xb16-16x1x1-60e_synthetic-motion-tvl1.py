@@ -8,7 +8,6 @@ _base_ = [
     '../_base_/models/r3d18_tvl1_flow.py',
     './_base_/synthetic_motion_16x32_cpu_60e.py'
 ]
-custom_imports = dict(imports=['tsdistill'], allow_failed_imports=False)
 # the slim R3D-18 of the demo
 model = dict(
     Config.fromfile('{{ fileDirname }}/_base_/r3d18slim.py').model,

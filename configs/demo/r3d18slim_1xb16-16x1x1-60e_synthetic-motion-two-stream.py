@@ -7,7 +7,6 @@ _base_ = [
     '../_base_/models/r3d18_two_stream.py',
     './_base_/synthetic_motion_16x32_cpu.py'
 ]
-custom_imports = dict(imports=['tsdistill'], allow_failed_imports=False)
 model = dict(
     rgb_stream=Config.fromfile(
         '{{ fileDirname }}/'

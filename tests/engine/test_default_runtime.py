@@ -1,5 +1,5 @@
 # Copyright (c) tsdistill authors. All rights reserved.
-"""configs/_base_/default_runtime.py: mmaction2's plus a TensorBoard switch."""
+"""configs/_base_/default_runtime.py: mmaction2's, the plugin and a switch."""
 import glob
 import importlib.util
 import os.path as osp
@@ -37,6 +37,8 @@ def test_mmaction2_runtime_but_the_stated_differences(monkeypatch):
     ours = Config.fromfile(RUNTIME).to_dict()
     theirs = Config.fromfile(MMACTION_RUNTIME).to_dict()
     assert ours['default_hooks']['checkpoint'].pop('max_keep_ckpts') == 3
+    assert ours.pop('custom_imports') == dict(
+        imports=['tsdistill'], allow_failed_imports=False)
     assert ours == theirs
 
 

@@ -25,7 +25,6 @@ _base_ = [
     '../../_base_/schedules/sgd_100e.py', '../../_base_/default_runtime.py'
 ]
 
-custom_imports = dict(imports=['tsdistill'], allow_failed_imports=False)
 model = dict(
     flow_cfg=None,
     data_preprocessor=dict(mean=[127.0, 127.0], std=[127.5, 127.5]))

@@ -17,8 +17,6 @@ _base_ = [
     '../../_base_/schedules/sgd_100e.py', '../../_base_/default_runtime.py'
 ]
 
-custom_imports = dict(imports=['tsdistill'], allow_failed_imports=False)
-
 model = dict(
     teacher_cfg='configs/_base_/models/r3d18_tvl1_flow.py',
     # the work dir of the row-2 run (its `last_checkpoint`), or a .pth file;

@@ -5,5 +5,3 @@ _base_ = [
     '../../_base_/datasets/hmdb51_video.py',
     '../../_base_/schedules/sgd_100e.py', '../../_base_/default_runtime.py'
 ]
-
-custom_imports = dict(imports=['tsdistill'], allow_failed_imports=False)

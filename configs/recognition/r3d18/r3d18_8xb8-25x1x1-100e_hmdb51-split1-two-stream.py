@@ -8,8 +8,6 @@ _base_ = [
     '../../_base_/schedules/sgd_100e.py', '../../_base_/default_runtime.py'
 ]
 
-custom_imports = dict(imports=['tsdistill'], allow_failed_imports=False)
-
 model = dict(
     fusion_weights=(1.0, 1.0),
     # work directories of the two runs (their `last_checkpoint` is loaded),
