@@ -12,7 +12,7 @@ from mmengine.config import Config
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 RUNTIME = osp.join(REPO, 'configs', '_base_', 'default_runtime.py')
 DEMO_RGB = osp.join(REPO, 'configs', 'demo',
-                    'r3d18slim_1xb16-16x1x1-60e_synthetic-motion-rgb.py')
+                    'r3d18slim_1xb16-16x1x1-120e_synthetic-motion-rgb.py')
 MMACTION_RUNTIME = osp.join(
     osp.dirname(mmaction.__file__), '.mim', 'configs', '_base_',
     'default_runtime.py')

@@ -130,7 +130,7 @@ def test_experiment_configs_parse(path):
 
 
 def demo_model(kind):
-    name = f'r3d18slim_1xb16-16x1x1-60e_synthetic-motion-{kind}.py'
+    name = f'r3d18slim_1xb16-16x1x1-120e_synthetic-motion-{kind}.py'
     return Config.fromfile(osp.join(DEMO, name)).model.to_dict()
 
 

@@ -123,7 +123,7 @@ def test_seeds_splits_and_reuse_of_finished_runs(tmp_path, monkeypatch):
     assert not any(r.reused for r in results)
     # the training seed reaches the Runner: other seed, other weights
     ckpt = 'work/split1_seed{}/' \
-        'r3d18slim_1xb16-16x1x1-60e_synthetic-motion-rgb/epoch_2.pth'
+        'r3d18slim_1xb16-16x1x1-120e_synthetic-motion-rgb/epoch_2.pth'
     import torch
     w0, w1 = (
         torch.load(ckpt.format(k),

@@ -21,7 +21,7 @@ from tsdistill.apis.flow_curl import flow_curl_by_class
 from tsdistill.utils.paths import REPO_ROOT
 
 DEMO_TEACHER = osp.join(REPO_ROOT, 'configs', 'demo',
-                        'r3d18slim_1xb16-16x1x1-60e_synthetic-motion-tvl1.py')
+                        'r3d18slim_1xb16-16x1x1-120e_synthetic-motion-tvl1.py')
 
 
 def parse_args(argv=None):

@@ -48,16 +48,16 @@ class Table1Row:
 _PAPER = 'configs/recognition/r3d18/r3d18_8xb8-25x1x1-100e_hmdb51-split1-{}.py'
 _DEMO = 'configs/demo/r3d18slim_1xb16-16x1x1-{}_synthetic-motion-{}.py'
 TABLE1_ROWS = (
-    Table1Row('rgb', 'R3D-18', 'RGB', ('60e', 'rgb'), 'rgb'),
+    Table1Row('rgb', 'R3D-18', 'RGB', ('120e', 'rgb'), 'rgb'),
     Table1Row('tvl1', 'R3D-18 TV-L1 teacher (M1 + M2)', 'RGB -> flow',
-              ('60e', 'tvl1'), 'tvl1'),
+              ('120e', 'tvl1'), 'tvl1'),
     Table1Row(
         'two-stream',
         'two-stream (late fusion)',
-        'RGB + flow', ('60e', 'two-stream'),
+        'RGB + flow', ('120e', 'two-stream'),
         'two-stream',
         trains=False),
-    Table1Row('distill', 'distilled student (M3)', 'RGB', ('60e', 'distill'),
+    Table1Row('distill', 'distilled student (M3)', 'RGB', ('120e', 'distill'),
               'distill'),
 )
 

@@ -4,5 +4,5 @@
 # the hints at stages 1 and 2 stayed at the loss of predicting the teacher's
 # average map, the same for every clip, while stage 3 went below it in
 # proportion to the motion the student learned (README, "The transfer").
-_base_ = ['../r3d18slim_1xb16-16x1x1-60e_synthetic-motion-distill.py']
+_base_ = ['../r3d18slim_1xb16-16x1x1-120e_synthetic-motion-distill.py']
 model = dict(loss_distill=dict(pairs=[('layer3', 'layer3')]))

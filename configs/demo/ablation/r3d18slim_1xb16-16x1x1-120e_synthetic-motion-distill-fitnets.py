@@ -4,5 +4,5 @@
 # the student's stage-3 map and the teacher's. Only the projection has to
 # match the flow features, so the student's other directions stay free for
 # appearance.
-_base_ = ['./r3d18slim_1xb16-16x1x1-60e_synthetic-motion-distill-mse.py']
+_base_ = ['./r3d18slim_1xb16-16x1x1-120e_synthetic-motion-distill-mse.py']
 model = dict(loss_distill=dict(type='FitNetsLoss'))

@@ -4,6 +4,6 @@
 # channels. On the stage3-half runs the stage-3 hint generalised to the test
 # clips (hint_diagnosis on the test list) while the head got the motion
 # wrong on many of them: the head, trained by CE alone, did not read it.
-_base_ = ['../r3d18slim_1xb16-16x1x1-60e_synthetic-motion-distill.py']
+_base_ = ['../r3d18slim_1xb16-16x1x1-120e_synthetic-motion-distill.py']
 model = dict(
     loss_distill=dict(pairs=[('layer3', 'layer3'), ('layer4', 'layer4')]))

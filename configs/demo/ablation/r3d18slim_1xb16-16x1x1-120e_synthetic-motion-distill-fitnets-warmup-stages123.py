@@ -5,7 +5,7 @@
 # for 10 to 40 epochs depending on the seed, before the student found the
 # motion (seed 2: not within 60 epochs); hints at the shallower stages
 # give the early layers a target of their own.
-_base_ = ['./r3d18slim_1xb16-16x1x1-60e_synthetic-motion-distill-fitnets.py']
+_base_ = ['./r3d18slim_1xb16-16x1x1-120e_synthetic-motion-distill-fitnets.py']
 model = dict(
     loss_distill=dict(
         pairs=[('layer1', 'layer1'), ('layer2', 'layer2'),

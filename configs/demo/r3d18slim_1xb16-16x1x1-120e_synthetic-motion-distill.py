@@ -7,13 +7,13 @@ from mmengine import Config
 
 _base_ = [
     '../_base_/models/r3d18_distill.py',
-    './_base_/synthetic_motion_16x32_cpu_60e.py'
+    './_base_/synthetic_motion_16x32_cpu_120e.py'
 ]
 # the slim R3D-18 of the demo
 model = dict(
     Config.fromfile('{{ fileDirname }}/_base_/r3d18slim.py').model,
     teacher_cfg='configs/demo/'
-    'r3d18slim_1xb16-16x1x1-60e_synthetic-motion-tvl1.py',
+    'r3d18slim_1xb16-16x1x1-120e_synthetic-motion-tvl1.py',
     teacher_ckpt='work_dirs/'
-    'r3d18slim_1xb16-16x1x1-60e_synthetic-motion-tvl1')
+    'r3d18slim_1xb16-16x1x1-120e_synthetic-motion-tvl1')
 del Config

@@ -2,7 +2,7 @@
 # the paper's term, MSE between the stage-3 feature maps, lambda 10.
 from mmengine import Config
 
-_base_ = ['../r3d18slim_1xb16-16x1x1-60e_synthetic-motion-distill.py']
+_base_ = ['../r3d18slim_1xb16-16x1x1-120e_synthetic-motion-distill.py']
 model = dict(
     Config.fromfile('{{ fileDirname }}/../../_base_/models/'
                     'r3d18_distill_mse.py').model,

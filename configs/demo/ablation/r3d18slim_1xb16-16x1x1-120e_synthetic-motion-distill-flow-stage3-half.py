@@ -8,7 +8,7 @@
 # mixed-cue training clips, the size of the stage-3 term) the gradient norm
 # sat at the clipping bound (40) and the flow loss rose during the first
 # stage instead of falling (a run of seed 0, stopped at epoch 16).
-_base_ = ['../r3d18slim_1xb16-16x1x1-60e_synthetic-motion-distill.py']
+_base_ = ['../r3d18slim_1xb16-16x1x1-120e_synthetic-motion-distill.py']
 model = dict(loss_distill=[
     dict(
         type='FitNetsLoss',

@@ -5,5 +5,5 @@
 # tools/analysis/flow_curl.py): the object's grey texture is faint against
 # the background's, and the TV term spreads the background's drift over
 # it; lambda_=1.0 raises the curl to 0.034.
-_base_ = ['../r3d18slim_1xb16-16x1x1-60e_synthetic-motion-tvl1.py']
+_base_ = ['../r3d18slim_1xb16-16x1x1-120e_synthetic-motion-tvl1.py']
 model = dict(flow_cfg=dict(lambda_=1.0))

@@ -4,5 +4,5 @@
 # linearly to 0 over training (LossSchedule's distill_end_factor), so that
 # CE alone shapes the last epochs: the hints lay down the motion features
 # first, then the cross-entropy combines them with the appearance.
-_base_ = ['../r3d18slim_1xb16-16x1x1-60e_synthetic-motion-distill.py']
+_base_ = ['../r3d18slim_1xb16-16x1x1-120e_synthetic-motion-distill.py']
 model = dict(loss_schedule=dict(distill_end_factor=0.0))

@@ -10,15 +10,15 @@ _base_ = [
 model = dict(
     rgb_stream=Config.fromfile(
         '{{ fileDirname }}/'
-        'r3d18slim_1xb16-16x1x1-60e_synthetic-motion-rgb.py').model,
+        'r3d18slim_1xb16-16x1x1-120e_synthetic-motion-rgb.py').model,
     flow_stream=Config.fromfile(
         '{{ fileDirname }}/'
-        'r3d18slim_1xb16-16x1x1-60e_synthetic-motion-tvl1.py').model,
+        'r3d18slim_1xb16-16x1x1-120e_synthetic-motion-tvl1.py').model,
     # product rule (weighted geometric mean, equal weights fixed before any
     # run): the streams see independent cues (colour, motion) on the
     # mixed-cue data; the mean of probabilities let the over-confident RGB
     # stream outvote the flow stream (README, "The main job")
     fusion='product',
-    rgb_ckpt='work_dirs/r3d18slim_1xb16-16x1x1-60e_synthetic-motion-rgb',
-    flow_ckpt='work_dirs/r3d18slim_1xb16-16x1x1-60e_synthetic-motion-tvl1')
+    rgb_ckpt='work_dirs/r3d18slim_1xb16-16x1x1-120e_synthetic-motion-rgb',
+    flow_ckpt='work_dirs/r3d18slim_1xb16-16x1x1-120e_synthetic-motion-tvl1')
 del Config

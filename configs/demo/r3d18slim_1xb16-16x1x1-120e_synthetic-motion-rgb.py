@@ -3,7 +3,7 @@ from mmengine import Config
 
 _base_ = [
     '../_base_/models/r3d18_rgb.py',
-    './_base_/synthetic_motion_16x32_cpu_60e.py'
+    './_base_/synthetic_motion_16x32_cpu_120e.py'
 ]
 # the slim R3D-18 of the demo
 model = Config.fromfile('{{ fileDirname }}/_base_/r3d18slim.py').model

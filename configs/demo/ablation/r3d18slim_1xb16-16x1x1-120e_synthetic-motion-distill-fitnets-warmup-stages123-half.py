@@ -8,7 +8,7 @@
 # (52.3 %, chance 50 %); the stage-3 hint alone kept the colour and found
 # the motion late or not at all.
 _base_ = [
-    './r3d18slim_1xb16-16x1x1-60e_synthetic-motion-distill-fitnets-warmup-'
+    './r3d18slim_1xb16-16x1x1-120e_synthetic-motion-distill-fitnets-warmup-'
     'stages123.py'
 ]
 model = dict(loss_distill=dict(hint_fraction=0.5))
