@@ -11,7 +11,10 @@ the number of classes is read from the data.
 
 ``--splits 1 2 3 --seeds 0 1 2`` runs every row once per split and seed
 and reports mean +- std. Writes ``<work-dir>/<table-name>.{md,json}`` and
-``flow_visualization.png``. See :mod:`tsdistill.apis.table1`.
+``flow_visualization.png``. ``--quick`` runs the quick check instead: all
+four rows on a small slice of the embedded data in minutes, a smoke run
+(:func:`tsdistill.apis.table1.run_quick_check`). See
+:mod:`tsdistill.apis.table1`.
 """
 import argparse
 
@@ -19,13 +22,15 @@ from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
 import tsdistill  # noqa: F401
-from tsdistill.apis.table1 import TABLE1_ROWS, run_table1
+from tsdistill.apis.table1 import TABLE1_ROWS, run_quick_check, run_table1
+
+DEFAULT_WORK_DIR = 'work_dirs/table1'
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--data-root', default=None)
-    parser.add_argument('--work-dir', default='work_dirs/table1')
+    parser.add_argument('--work-dir', default=DEFAULT_WORK_DIR)
     parser.add_argument(
         '--splits', type=int, nargs='+', default=[1], choices=(1, 2, 3))
     parser.add_argument(
@@ -73,12 +78,27 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=None,
         help='overrides for every config, e.g. train_cfg.max_epochs=2')
     parser.add_argument('--no-visualize', action='store_true')
+    parser.add_argument(
+        '--quick',
+        action='store_true',
+        help='the quick check: all four rows on a small slice of the '
+        'embedded data in minutes (work_dirs/quick); a smoke run, not '
+        'the result')
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
     init_default_scope('mmaction')
+    if args.quick:
+        run_quick_check(
+            'work_dirs/quick'
+            if args.work_dir == DEFAULT_WORK_DIR else args.work_dir,
+            seeds=args.seeds,
+            cfg_options=args.cfg_options,
+            visualize=not args.no_visualize,
+            reuse=not args.retrain)
+        return
     run_table1(
         args.data_root,
         args.work_dir,

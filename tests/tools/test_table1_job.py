@@ -166,3 +166,97 @@ def test_cpu_configs_on_own_data_read_the_class_count(tmp_path, monkeypatch):
 def torch_load(path):
     import torch
     return torch.load(path, weights_only=False)
+
+
+def _student_dir(run_dir):
+    return osp.join(
+        run_dir, 'r3d18slim_1xb16-16x1x1-120e_synthetic-motion-distill')
+
+
+def test_student_retrained_when_its_teacher_changes_in_place(
+        tmp_path, monkeypatch):
+    """Reuse is keyed on what a run read: a teacher retrained in place (new
+    checkpoint content, same config) makes the student train again."""
+    monkeypatch.chdir(tmp_path)
+    kwargs = dict(
+        work_dir='work',
+        videos_per_class=3,
+        cfg_options=TINY,
+        rows=['tvl1', 'distill'],
+        mode='motion',
+        visualize=False)
+    first = run_table1(**kwargs)
+    teacher, student = first
+    assert student.inputs['model.teacher_ckpt']
+    again = run_table1(**kwargs)
+    assert [r.reused for r in again] == [True, True]
+    # the teacher retrained in place: same path, other weights
+    import torch
+    ckpt_path = osp.join(teacher.work_dir, 'epoch_2.pth')
+    ckpt = torch.load(ckpt_path, weights_only=False)
+    for value in ckpt['state_dict'].values():
+        if value.is_floating_point():
+            value.add_(0.01)
+    torch.save(ckpt, ckpt_path)
+    third = run_table1(**kwargs)
+    assert [r.reused for r in third] == [True, False]
+    assert (third[1].inputs['model.teacher_ckpt'] !=
+            student.inputs['model.teacher_ckpt'])
+    table = json.loads(open('work/table1.json').read())
+    assert table['rows'][1]['inputs'] == third[1].inputs
+    stamp = json.loads(
+        open(osp.join(third[1].work_dir, 'table1_row.json')).read())
+    assert stamp['inputs'] == third[1].inputs
+
+
+def _swap_train_and_test(split_dir):
+    """Swap the ids 1 (train) and 2 (test) in every split-1 file."""
+    import glob
+    for path in glob.glob(osp.join(split_dir, '*_test_split1.txt')):
+        lines = []
+        for line in open(path):
+            name, ident = line.split()
+            ident = {'1': '2', '2': '1'}.get(ident, ident)
+            lines.append(f'{name} {ident}\n')
+        with open(path, 'w') as f:
+            f.writelines(lines)
+
+
+def test_rows_retrained_when_the_splits_change_and_change_back(
+        tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    kwargs = dict(
+        work_dir='work',
+        videos_per_class=3,
+        cfg_options=TINY,
+        rows=['rgb'],
+        mode='motion',
+        visualize=False)
+    first, = run_table1(**kwargs)
+    splits = 'data/synthetic_motion/testTrainMulti_7030_splits'
+    _swap_train_and_test(splits)
+    swapped, = run_table1(**kwargs)
+    assert not swapped.reused
+    assert (swapped.inputs['train_dataloader.ann_file'] !=
+            first.inputs['train_dataloader.ann_file'])
+    _swap_train_and_test(splits)  # restored
+    restored, = run_table1(**kwargs)
+    assert not restored.reused
+    assert restored.inputs == first.inputs
+    assert run_table1(**kwargs)[0].reused
+
+
+def test_rows_without_the_rows_they_read_are_refused(tmp_path, monkeypatch):
+    from tsdistill.apis.table1 import check_rows
+    with pytest.raises(ValueError, match=r"'distill'.*\['tvl1'\]"):
+        check_rows(['distill'])
+    with pytest.raises(ValueError, match=r"'two-stream'.*\['rgb'\]"):
+        check_rows(['tvl1', 'two-stream'])
+    with pytest.raises(ValueError, match='unknown rows'):
+        check_rows(['rgb', 'student'])
+    check_rows(['tvl1', 'distill'])
+    monkeypatch.chdir(tmp_path)
+    # before any data is generated or any row trained
+    with pytest.raises(ValueError, match="'distill'"):
+        run_table1(work_dir='work', rows=['distill'], videos_per_class=3)
+    assert not osp.exists('work')

@@ -28,9 +28,10 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from tsdistill.apis.results_table import mean_std
+from tsdistill.utils.file_digest import file_digest
 from tsdistill.utils.json_report import write_json_report
 from tsdistill.utils.markdown import markdown_table
-from tsdistill.utils.paths import REPO_ROOT
+from tsdistill.utils.paths import MIM_ROOT, shipped_path
 from tsdistill.utils.timing import interleaved_times
 
 
@@ -45,8 +46,10 @@ class Table1Row:
     trains: bool = True
 
 
-_PAPER = 'configs/recognition/r3d18/r3d18_8xb8-25x1x1-100e_hmdb51-split1-{}.py'
-_DEMO = 'configs/demo/r3d18slim_1xb16-16x1x1-{}_synthetic-motion-{}.py'
+_PAPER = 'recognition/r3d18/r3d18_8xb8-25x1x1-100e_hmdb51-split1-{}.py'
+_DEMO = 'demo/r3d18slim_1xb16-16x1x1-{}_synthetic-motion-{}.py'
+#: the rows each row needs in the same run: their checkpoints are its input
+ROW_NEEDS = {'two-stream': ('rgb', 'tvl1'), 'distill': ('tvl1', )}
 TABLE1_ROWS = (
     Table1Row('rgb', 'R3D-18', 'RGB', ('120e', 'rgb'), 'rgb'),
     Table1Row('tvl1', 'R3D-18 TV-L1 teacher (M1 + M2)', 'RGB -> flow',
@@ -77,6 +80,8 @@ class Table1Result:
     split: int = 1
     seed: int = 0
     reused: bool = False
+    #: content digest of every file the run read (:func:`run_inputs`)
+    inputs: Dict[str, str] = field(default_factory=dict)
     #: top-1 % per class name and per ``attribute_<name>``
     #: (:class:`tsdistill.evaluation.PerClassAccuracy`)
     per_class: Dict[str, float] = field(default_factory=dict)
@@ -143,6 +148,65 @@ def _config_digest(cfg: Config) -> str:
     return hashlib.sha1(text.encode()).hexdigest()
 
 
+def run_inputs(cfg: Config) -> Dict[str, str]:
+    """Content digests of what a resolved row config reads.
+
+    A finished run is reused only when these and its config are unchanged
+    (:func:`run_row`): the annotation list of every dataloader, the
+    checkpoints it loads (``load_from``, the teacher's ``teacher_ckpt``
+    for M3, the streams' ``rgb_ckpt`` / ``flow_ckpt`` for two-stream
+    fusion) and, for the videos the lists name, their sizes and
+    modification times (a regenerated dataset has new ones).
+
+    Args:
+        cfg (Config): The row's resolved config.
+
+    Returns:
+        dict: ``{what: digest}``, e.g. ``'train_dataloader.ann_file'``,
+        ``'model.teacher_ckpt'``, ``'videos'``.
+    """
+    inputs = {}
+    videos = hashlib.sha256()
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        if not cfg.get(loader):
+            continue
+        dataset = cfg[loader]['dataset']
+        ann_file = dataset['ann_file']
+        inputs[f'{loader}.ann_file'] = file_digest(ann_file)
+        prefix = (dataset.get('data_prefix') or {}).get('video', '')
+        with open(ann_file) as f:
+            for line in f:
+                name = (line.split() or [''])[0]
+                path = osp.join(prefix, name)
+                if name and osp.isfile(path):
+                    stat = os.stat(path)
+                    videos.update(
+                        f'{name} {stat.st_size} {stat.st_mtime_ns}\n'.encode())
+    inputs['videos'] = videos.hexdigest()
+    checkpoints = {'load_from': cfg.get('load_from')}
+    for key in ('teacher_ckpt', 'rgb_ckpt', 'flow_ckpt'):
+        checkpoints[f'model.{key}'] = cfg.model.get(key)
+    for key, path in checkpoints.items():
+        if path and osp.isfile(path):
+            inputs[key] = file_digest(path)
+        elif path:
+            inputs[key] = f'not a file: {path}'
+    return inputs
+
+
+def _reuse_verdict(stamp: dict, digest: str, inputs: dict) -> List[str]:
+    """Why a finished run's stamp does not match today's row; ``[]``: it
+    does."""
+    why = []
+    if stamp.get('config_digest') != digest:
+        why.append('the resolved config changed')
+    before = stamp.get('inputs', {})
+    for key in sorted(set(before) | set(inputs)):
+        if before.get(key) != inputs.get(key):
+            why.append(f'{key} changed')
+    return why
+
+
 def run_row(row: Table1Row,
             config: str,
             work_dir: str,
@@ -161,7 +225,9 @@ def run_row(row: Table1Row,
     their checkpoints (and ``'tvl1_model'`` to the teacher's model config);
     a trained row adds its own. With ``reuse``, a row whose work dir holds
     the final checkpoint of the same resolved config is tested, not
-    trained again (an interrupted job loses no finished row). With
+    trained again (an interrupted job loses no finished row), if what it
+    read is unchanged too (:func:`run_inputs`); otherwise it is trained
+    again and the log says why. With
     ``classes`` (names in label order) the test also reports the accuracy
     per class and, for the mixed-cue names ``<colour>_<motion>``, per cue.
     """
@@ -192,6 +258,7 @@ def run_row(row: Table1Row,
         f'{config}', 'current')
     stamp_path = osp.join(work_dir, 'table1_row.json')
     digest = _config_digest(cfg)
+    inputs = run_inputs(cfg)
     reused = False
     train_minutes = 0.0
     if row.trains:
@@ -199,11 +266,16 @@ def run_row(row: Table1Row,
         if reuse and osp.isfile(final) and osp.isfile(stamp_path):
             with open(stamp_path) as f:
                 stamp = json.load(f)
-            if stamp.get('config_digest') == digest:
+            why = _reuse_verdict(stamp, digest, inputs)
+            if not why:
                 reused = True
                 train_minutes = stamp['train_minutes']
                 cfg.load_from = final
                 print_log(f'reusing the finished run in {work_dir}', 'current')
+            else:
+                print_log(
+                    f'training again, not reusing the run in {work_dir}: ' +
+                    '; '.join(why), 'current')
     if classes:
         # after the digest: a test-only addition, the same trained run
         evaluators = cfg.test_evaluator
@@ -222,7 +294,10 @@ def run_row(row: Table1Row,
         train_minutes = (time.perf_counter() - start) / 60
         with open(stamp_path, 'w') as f:
             json.dump(
-                dict(config_digest=digest, train_minutes=train_minutes), f)
+                dict(
+                    config_digest=digest,
+                    inputs=inputs,
+                    train_minutes=train_minutes), f)
     if row.trains:
         checkpoints[row.key] = final
     metrics = runner.test()
@@ -235,15 +310,24 @@ def run_row(row: Table1Row,
         mean_class_acc=100 * float(metrics['acc/mean1']),
         ms_per_clip=ms,
         train_minutes=train_minutes,
-        config=osp.relpath(config, REPO_ROOT),
+        config=_config_name(config),
         work_dir=work_dir,
         split=split,
         seed=seed,
         reused=reused,
+        inputs=inputs,
         per_class={
             k.split('/', 1)[1]: 100 * float(v)
             for k, v in metrics.items() if k.startswith('per_class/')
         })
+
+
+def _config_name(config: str) -> str:
+    """A shipped config as ``configs/...``, any other as given."""
+    path = osp.abspath(config)
+    if path.startswith(MIM_ROOT + os.sep):
+        return osp.relpath(path, MIM_ROOT)
+    return config
 
 
 def class_attributes(classes: Sequence[str]) -> Dict[str, List[str]]:
@@ -419,12 +503,34 @@ def annotate_data(data_root: str, splits: Sequence[int] = (1, )):
 
 
 def row_config(row: Table1Row, configs: str) -> str:
-    """The repository's config of a row for ``configs='demo'|'paper'``."""
+    """The shipped config of a row for ``configs='demo'|'paper'``."""
     if configs == 'demo':
-        return osp.join(REPO_ROOT, _DEMO.format(*row.demo_config))
+        return shipped_path('configs', _DEMO.format(*row.demo_config))
     if configs == 'paper':
-        return osp.join(REPO_ROOT, _PAPER.format(row.hmdb51_config))
+        return shipped_path('configs', _PAPER.format(row.hmdb51_config))
     raise ValueError(f"configs must be 'demo' or 'paper', got {configs!r}")
+
+
+def check_rows(rows: Sequence[str]) -> None:
+    """Refuse unknown rows and rows without the rows they read.
+
+    Raises:
+        ValueError: Naming the row and what is missing: two-stream fusion
+            needs the RGB and teacher rows, the student M3 the teacher row
+            (M1 + M2), in the same run (a finished run of them is reused,
+            not trained again).
+    """
+    known = [row.key for row in TABLE1_ROWS]
+    unknown = [key for key in rows if key not in known]
+    if unknown:
+        raise ValueError(f'unknown rows {unknown}; the rows are {known}')
+    for key in rows:
+        missing = [need for need in ROW_NEEDS.get(key, ()) if need not in rows]
+        if missing:
+            raise ValueError(
+                f'row {key!r} reads the checkpoints of rows {missing}: '
+                f'run them too, e.g. --rows {" ".join(missing)} {key} (a '
+                'finished run of them is reused, not trained again)')
 
 
 def run_table1(data_root: Optional[str] = None,
@@ -440,7 +546,8 @@ def run_table1(data_root: Optional[str] = None,
                configs: Optional[str] = None,
                row_configs: Optional[Dict[str, str]] = None,
                table_name: str = 'table1',
-               reuse: bool = True) -> List[Table1Result]:
+               reuse: bool = True,
+               note: Optional[str] = None) -> List[Table1Result]:
     """Train and test the rows of Table 1; write JSON, Markdown and PNGs.
 
     Every (split, seed) pair is one run of every row, in
@@ -484,13 +591,17 @@ def run_table1(data_root: Optional[str] = None,
         table_name (str): Basename of the ``.md`` / ``.json`` written to
             ``work_dir``. Defaults to ``'table1'``.
         reuse (bool): Test, not retrain, rows whose run directory holds the
-            final checkpoint of the same resolved config. Defaults to
-            ``True``.
+            final checkpoint of the same resolved config and inputs
+            (:func:`run_row`). Defaults to ``True``.
+        note (str, optional): A line written above the tables (e.g. that
+            this is a smoke run). Defaults to ``None``.
 
     Returns:
         list[Table1Result]: One per row and run, runs in (split, seed)
         order.
     """
+    wanted = list(rows or [row.key for row in TABLE1_ROWS])
+    check_rows(wanted)
     embedded = data_root is None
     if configs is None:
         configs = 'demo' if embedded else 'paper'
@@ -502,7 +613,6 @@ def run_table1(data_root: Optional[str] = None,
     summary = annotate_data(data_root, splits)
     print_log(summary.format(), 'current')
     num_classes = len(summary.classes)
-    wanted = list(rows or [row.key for row in TABLE1_ROWS])
     row_configs = dict(row_configs or {})
     unknown = sorted(set(row_configs) - {row.key for row in TABLE1_ROWS})
     if unknown:
@@ -543,11 +653,14 @@ def run_table1(data_root: Optional[str] = None,
     ) + f' Configs: {configs}.'
     os.makedirs(work_dir, exist_ok=True)
     markdown = format_markdown(results, protocol)
+    if note:
+        markdown = f'{note}\n\n{markdown}'
     with open(osp.join(work_dir, f'{table_name}.md'), 'w') as f:
         f.write(markdown)
     write_json_report(
         osp.join(work_dir, f'{table_name}.json'),
         dict(
+            note=note,
             protocol=protocol,
             summary=summarize(results),
             rows=[asdict(r) for r in results]))
@@ -562,6 +675,88 @@ def run_table1(data_root: Optional[str] = None,
         f', split(s) {", ".join(map(str, splits))}')
     if visualize:
         _visualize_one(videos, ann_dir, splits[0], work_dir)
+    return results
+
+
+#: the quick check's banner: what it is and what it is not
+QUICK_BANNER = (
+    'QUICK CHECK: a smoke run of all four rows on a small slice of the '
+    'embedded data ({videos} videos per class, {epochs} epochs): it shows '
+    'that the job runs end to end on this machine. Its accuracies are NOT '
+    'the result; the result is the main job: python tools/run_table1.py')
+
+
+def quick_check_options(epochs: int) -> dict:
+    """``cfg_options`` of the quick check: ``epochs`` epochs, a 1-epoch
+    warm-up then a cosine, validated and checkpointed at the end only."""
+    return {
+        'train_cfg.max_epochs':
+        epochs,
+        'train_cfg.val_interval':
+        epochs,
+        'param_scheduler': [
+            dict(
+                type='LinearLR',
+                start_factor=0.1,
+                by_epoch=True,
+                begin=0,
+                end=1,
+                convert_to_iter_based=True),
+            dict(
+                type='CosineAnnealingLR',
+                T_max=max(epochs - 1, 1),
+                by_epoch=True,
+                begin=1,
+                end=max(epochs, 2),
+                convert_to_iter_based=True)
+        ],
+        'default_hooks.checkpoint.interval':
+        epochs,
+    }
+
+
+def run_quick_check(work_dir: str = 'work_dirs/quick',
+                    data_root: str = 'data/synthetic_mixed_quick',
+                    videos_per_class: int = 8,
+                    epochs: int = 6,
+                    cfg_options: Optional[dict] = None,
+                    **kwargs) -> List[Table1Result]:
+    """All four rows of Table 1 in minutes: a smoke run, not the result.
+
+    The demo configs on a small slice of the embedded mixed-cue data (its
+    own folder, so the main job's data is left alone), trained for a few
+    epochs; the table is printed and written between two banners that say
+    it is a smoke run (:data:`QUICK_BANNER`).
+
+    Args:
+        work_dir (str): Where its runs and tables go. Defaults to
+            ``'work_dirs/quick'``.
+        data_root (str): Where its slice of the embedded data goes.
+            Defaults to ``'data/synthetic_mixed_quick'``.
+        videos_per_class (int): Size of the slice. Defaults to ``8``.
+        epochs (int): Training epochs of every trained row. Defaults to
+            ``6``.
+        cfg_options (dict, optional): More overrides, merged after the
+            quick check's own. Defaults to ``None``.
+        **kwargs: Passed to :func:`run_table1` (e.g. ``seeds``).
+
+    Returns:
+        list[Table1Result]: As :func:`run_table1`.
+    """
+    banner = QUICK_BANNER.format(videos=videos_per_class, epochs=epochs)
+    print_log(banner, 'current')
+    prepare_embedded_data(data_root, videos_per_class, 0, 'mixed')
+    options = quick_check_options(epochs)
+    options.update(cfg_options or {})
+    kwargs.setdefault('table_name', 'quick_check')
+    results = run_table1(
+        data_root,
+        work_dir,
+        configs='demo',
+        cfg_options=options,
+        note=banner,
+        **kwargs)
+    print_log(banner, 'current')
     return results
 
 
