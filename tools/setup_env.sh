@@ -29,7 +29,15 @@ pip_install() {
 }
 pip_install "$TORCH_SPEC"
 echo "[setup] installing tsdistill and its dependencies"
-pip_install -e '.[tests]'
+# mmcv: tsdistill requires neither full mmcv nor mmcv-lite (both install
+# the `mmcv` package); the lite extra only where the venv has neither, so a
+# full mmcv installed by hand stays
+if "$PY" -c 'import importlib.util as u, sys; sys.exit(u.find_spec("mmcv") is None)'
+then
+  pip_install -e '.[tests]'
+else
+  pip_install -e '.[tests,lite]'
+fi
 # mmengine/mmcv pull opencv-python, mmaction2 pulls opencv-contrib-python:
 # both unpack into cv2/, and the last one wins. TV-L1 needs the contrib one.
 if ! "$PY" -c 'import cv2, sys; sys.exit(0 if hasattr(cv2, "optflow") else 1)'
@@ -42,7 +50,7 @@ fi
 # compile M1's fused CPU kernel now rather than in the first job (about a
 # minute); without a C++ compiler M1 uses its eager torch ops: not an error
 echo "[setup] building M1's fused TV-L1 kernel"
-"$PY" -W ignore::UserWarning -m tsdistill.models.flow.fused \
+"$PY" -W ignore::UserWarning -m tsdistill.models.flow.build_kernel \
   || echo "[setup] (continuing: M1 will use its eager torch ops)"
 echo "$want" > "$stamp"
 echo "[setup] done: $("$PY" -c 'import torch, mmaction, tsdistill; print("torch", torch.__version__, "mmaction2", mmaction.__version__, "tsdistill", tsdistill.__version__)' 2>/dev/null)"

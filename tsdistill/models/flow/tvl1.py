@@ -7,6 +7,7 @@ from mmaction.registry import MODELS
 from torch import Tensor, nn
 
 from ...utils.replaced_arguments import refuse_unknown_arguments
+from . import fused
 from .differences import (backward_difference_kernel, centred_gradient_kernel,
                           divergence, forward_difference_kernel,
                           forward_gradient, image_gradients)
@@ -332,9 +333,6 @@ class TVL1OpticalFlow(nn.Module):
         """
         if self.backend == 'eager':
             return 'eager'
-        # imported here, not at the top: `python -m ...flow.fused` would
-        # otherwise find it imported (by the package) before running it
-        from . import fused
         reasons = self.fused_obstacles(*tensors)
         if self.backend == 'auto':
             if reasons or not fused.fused_iterate_available():
@@ -471,7 +469,6 @@ class TVL1OpticalFlow(nn.Module):
         Returns:
             Tensor: ``(B, 2, h, w)`` the refined flow.
         """
-        from . import fused
         u = u.clone(memory_format=torch.contiguous_format)
         q_x = torch.zeros_like(u)
         q_y = torch.zeros_like(u)
