@@ -731,3 +731,67 @@ def test_pairs_per_forward_default_to_the_device(tmp_path, monkeypatch):
     extract_flow(
         str(ann), str(root), str(tmp_path / 'given'), max_pairs=5, **kwargs)
     assert windows == [5, 5, 5, 4]
+
+
+def test_a_marked_folder_that_lost_files_is_extracted_again(
+        five_videos, tmp_path, capsys):
+    """The re-run checks each marker against the files, as
+    prepare_annotations does, instead of trusting it."""
+    root, ann, out, videos = five_videos
+    _extract(ann, root, out, task='both')
+    folders = [_folder(out, v) for v in videos]
+    os.remove(osp.join(folders[0], FLOW_TMPL.format('x', 3)))
+    os.remove(osp.join(folders[1], RGB_TMPL.format(2)))
+    untouched = [_snapshot(f) for f in folders[2:]]
+    # prepare_annotations' view of the two folders
+    assert flow_frames(folders[0])[1] == (
+        'incomplete flow', f'{folders[0]} holds 2 x_ and 3 y_ flow files, '
+        f'its {DONE_MARKER} says 3')
+    assert rgb_frames(folders[1])[1] == (
+        'incomplete rgb frames',
+        f'{folders[1]} holds 3 img_ files, its {DONE_MARKER} says 4')
+
+    report = _extract(ann, root, out, task='both')
+    assert sorted(report['done']) == sorted(videos[:2])
+    assert report['skipped'] == videos[2:]
+    assert sorted(report['incomplete']) == sorted(videos[:2])
+    assert report['incomplete'][videos[0]] == (
+        f'{folders[0]} holds 2 x_ and 3 y_ flow files, its {DONE_MARKER} '
+        'says 3: extracting the flow again')
+    text = format_report(report)
+    assert 'incomplete against their marker (files missing or added ' \
+        'since): 2' in text
+    assert f'  INCOMPLETE {videos[1]}: {folders[1]} holds 3 img_' in text
+    assert [_snapshot(f) for f in folders[2:]] == untouched
+    clean = str(tmp_path / 'clean')
+    _extract(ann, root, clean, task='both')
+    for video, folder in zip(videos, folders):
+        assert flow_frames(folder)[0] == 3 and rgb_frames(folder)[0] == 4
+        assert _hashes(folder) == _hashes(_folder(clean, video)), video
+    # a further run has nothing to do
+    assert _extract(ann, root, out, task='both')['skipped'] == videos
+
+
+def test_a_lost_part_the_task_does_not_write_is_unmarked(
+        five_videos, monkeypatch, capsys):
+    root, ann, out, videos = five_videos
+    _extract(ann, root, out, task='both')
+    folder = _folder(out, videos[0])
+    os.remove(osp.join(folder, FLOW_TMPL.format('y', 1)))
+    frames = _snapshot(folder, 'img_')
+    _no_flow_computed(monkeypatch)
+    report = _extract(ann, root, out, task='rgb')
+    assert report['skipped'] == videos and report['done'] == []
+    assert 'taking the flow off its .flow_done.json (this run\'s task ' \
+        'does not write it; run with --task both to extract it again)' in \
+        report['incomplete'][videos[0]]
+    # the marker no longer lists the flow; the RGB frames are kept
+    assert read_done_marker(folder)['task'] == 'rgb'
+    assert _snapshot(folder, 'img_') == frames
+    assert rgb_frames(folder) == (4, None)
+    kind, message = flow_frames(folder)[1]
+    assert kind == 'incomplete flow' and 'lists RGB frames only' in message
+    monkeypatch.undo()
+    report = _extract(ann, root, out, task='both')
+    assert report['completed'] == report['done'] == [videos[0]]
+    assert flow_frames(folder)[0] == 3

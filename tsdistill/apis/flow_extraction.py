@@ -26,6 +26,12 @@ before tasks were recorded lists the flow only.
 
 Resuming compares each folder's marker with the run:
 
+- a part the marker lists whose files are not as many as the marker
+  counts (some deleted since, ...;
+  :func:`~tsdistill.utils.rawframe_marker.count_mismatches`, the check
+  ``prepare_annotations`` makes too) is not done: it is written again if
+  the task asks for it, else taken off the marker; a warning names the
+  folder and the counts;
 - everything the task asks for is done, with the same short side and (for
   the flow) the same settings: skipped, untouched;
 - done for another task (e.g. ``'flow'`` when the run asks for
@@ -52,6 +58,7 @@ the ``r``-th (:func:`shard`): the shards are disjoint and together hold the
 whole list, so no rank writes or checks another's folders.
 """
 import inspect
+import logging
 import multiprocessing
 import os
 import os.path as osp
@@ -61,6 +68,7 @@ from typing import (Any, Dict, Iterable, List, NamedTuple, Optional, Sequence,
 
 import cv2
 import numpy as np
+from mmengine.logging import print_log
 
 from ..models.flow.opencv_tvl1 import dual_tvl1_flow
 from ..utils.flow_io import (FLOW_FILE, OLD_FLOW_FILE, RGB_FILE,
@@ -68,9 +76,9 @@ from ..utils.flow_io import (FLOW_FILE, OLD_FLOW_FILE, RGB_FILE,
                              old_flow_names_message, rename_old_flow_files,
                              write_flow_jpegs, write_rgb_jpegs)
 from ..utils.progress import progress_bar
-from ..utils.rawframe_marker import (DONE_MARKER, TASK_PARTS, marker_parts,
-                                     read_done_marker, settings_diff,
-                                     write_done_marker)
+from ..utils.rawframe_marker import (DONE_MARKER, TASK_PARTS, count_mismatches,
+                                     marker_parts, read_done_marker,
+                                     settings_diff, write_done_marker)
 from ..utils.video_check import container_problem
 
 
@@ -585,7 +593,11 @@ def extract_flow(ann_file: str,
         part was written, the rest kept), ``redone`` (complete with other
         settings or old names, computed again; with ``overwrite``),
         ``renamed`` (complete with old names, renamed; with
-        ``rename_old_names``), ``failed`` (``{video: message}``), ``rank``
+        ``rename_old_names``), ``incomplete`` (``{video: message}``:
+        marked parts whose files disagree with the marker's counts,
+        :func:`~tsdistill.utils.rawframe_marker.count_mismatches`; written
+        again if the task asks for them, else taken off the marker; also
+        logged as warnings), ``failed`` (``{video: message}``), ``rank``
         and ``world_size``.
 
     Raises:
@@ -631,6 +643,7 @@ def extract_flow(ann_file: str,
         completed=[],
         redone=[],
         renamed=[],
+        incomplete={},
         failed={},
         rank=rank,
         world_size=world_size)
@@ -642,6 +655,18 @@ def extract_flow(ann_file: str,
         except ValueError:
             marker = None  # interrupted while writing it: redo
         done = marker_parts(marker)
+        # a part whose files disagree with the marker (deleted since, ...)
+        # is not done: written again if the task asks for it, else taken
+        # off the marker
+        mismatches = count_mismatches(out_dir, marker)
+        if mismatches:
+            done = tuple(p for p in done if p not in mismatches)
+            _report_mismatches(report, video, mismatches, parts)
+            if not done:
+                marker = None  # nothing kept: no settings to compare
+            elif all(p in done for p in parts):
+                write_done_marker(out_dir, done, *_counts(marker, done),
+                                  marker['settings'])
         old = None if marker is None else _without_retired(marker['settings'])
         redo, renaming = set(), False
         if marker is not None and (old is None or old.get('short_side')
@@ -672,7 +697,7 @@ def extract_flow(ann_file: str,
             if (p in parts or p in redo) and p not in keep)
         if redo:
             report['redone'].append(video)
-        elif write and done:
+        elif write and done and video not in report['incomplete']:
             report['completed'].append(video)
         elif not write and not renaming:
             report['skipped'].append(video)
@@ -734,6 +759,27 @@ def extract_flow(ann_file: str,
     return report
 
 
+def _report_mismatches(report: Dict[str, object], video: str,
+                       mismatches: Dict[str, str], parts: Sequence[str]):
+    """Record and log the parts of a finished folder that lost files."""
+    redo = [p for p in ('rgb', 'flow') if p in mismatches and p in parts]
+    drop = [p for p in ('rgb', 'flow') if p in mismatches and p not in parts]
+    names = dict(rgb='RGB frames', flow='flow')
+    actions = []
+    if redo:
+        actions.append('extracting the ' +
+                       ' and '.join(names[p] for p in redo) + ' again')
+    if drop:
+        them = 'them' if drop == ['rgb'] else 'it'
+        actions.append(f'taking the {names[drop[0]]} off its {DONE_MARKER} '
+                       f'(this run\'s task does not write {them}; run with '
+                       f'--task both to extract {them} again)')
+    reason = '; '.join(mismatches[p] for p in ('rgb', 'flow')
+                       if p in mismatches) + ': ' + ', '.join(actions)
+    report['incomplete'][video] = reason
+    print_log(f'{video}: {reason}', logger='current', level=logging.WARNING)
+
+
 def _first_lines(lines: List[str], limit: int = 20) -> str:
     return '\n'.join(lines[:limit]) + (f'\n  ... ({len(lines)} in all)'
                                        if len(lines) > limit else '')
@@ -749,8 +795,9 @@ def _run_pool(tasks: list, num_workers: int) -> Iterable[Tuple[str, str]]:
 
 
 def format_report(report: Dict[str, object]) -> str:
-    """Human-readable summary, failed videos listed by name."""
+    """Human-readable summary; failed and incomplete videos listed by name."""
     redone = report.get('redone', [])
+    incomplete = report.get('incomplete', {})
     completed = report.get('completed', [])
     renamed = report.get('renamed', [])
     world_size = report.get('world_size', 1)
@@ -769,10 +816,15 @@ def format_report(report: Dict[str, object]) -> str:
                  f'{len(completed)}')
     if renamed:
         head += f', renamed to x_/y_ names: {len(renamed)}'
+    if incomplete:
+        head += (', incomplete against their marker (files missing or '
+                 f'added since): {len(incomplete)}')
     lines = [
         f"{head}, skipped (already complete): {len(report['skipped'])}, "
         f"failed: {len(report['failed'])}"
     ]
+    for video, reason in sorted(incomplete.items()):
+        lines.append(f'  INCOMPLETE {video}: {reason}')
     for video, error in sorted(report['failed'].items()):
         lines.append(f'  FAILED {video}: {error.splitlines()[0]}')
     return os.linesep.join(lines)

@@ -65,8 +65,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from ..utils import video_check
 from ..utils.flow_io import (count_flow_files, count_rgb_files,
                              old_flow_names_message)
-from ..utils.rawframe_marker import (DONE_MARKER, marker_parts,
-                                     read_done_marker, settings_diff)
+from ..utils.rawframe_marker import (DONE_MARKER, count_mismatches,
+                                     marker_parts, read_done_marker,
+                                     settings_diff)
 from ..utils.video_check import container_problem
 
 SPLIT_FILE = re.compile(r'^(?P<cls>.+)_test_split(?P<split>[123])\.txt$')
@@ -279,12 +280,10 @@ def flow_frames(
                       f'{flow_dir} holds {num_x} x_ and {num_y} y_ flow '
                       f'files {marked}: tools/extract_flow.py did not '
                       'finish it (run it again to complete it)'), None
-    num = marker['num_pairs']
-    if num_x != num or num_y != num:
-        return None, ('incomplete flow',
-                      f'{flow_dir} holds {num_x} x_ and {num_y} y_ flow '
-                      f'files, its {DONE_MARKER} says {num}'), None
-    return num, None, marker['settings']
+    mismatch = count_mismatches(flow_dir, marker).get('flow')
+    if mismatch is not None:
+        return None, ('incomplete flow', mismatch), None
+    return marker['num_pairs'], None, marker['settings']
 
 
 def rgb_frames(frame_dir: str) -> Tuple[Optional[int], Optional[tuple]]:
@@ -313,12 +312,10 @@ def rgb_frames(frame_dir: str) -> Tuple[Optional[int], Optional[tuple]]:
                       f'{frame_dir} holds {num_img} img_ files {marked}: '
                       'tools/extract_flow.py did not finish them (run it '
                       'again with --task rgb or both to complete them)')
-    num = marker['num_frames']
-    if num_img != num:
-        return None, ('incomplete rgb frames',
-                      f'{frame_dir} holds {num_img} img_ files, its '
-                      f'{DONE_MARKER} says {num}')
-    return num, None
+    mismatch = count_mismatches(frame_dir, marker).get('rgb')
+    if mismatch is not None:
+        return None, ('incomplete rgb frames', mismatch)
+    return marker['num_frames'], None
 
 
 def prepare_annotations(videos_root: str,

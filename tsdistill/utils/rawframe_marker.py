@@ -7,14 +7,19 @@ atomically into each ``<out_root>/<video without extension>/`` folder;
 done (which parts, ``'rgb'`` and / or ``'flow'``, the folder holds), the
 numbers of RGB frames and flow pairs, and the settings the folder was
 written with (:func:`tsdistill.apis.flow_extraction.flow_settings`). A
-part counts as done only if the marker lists it; a folder without the
-marker is unfinished. A marker written before tasks were recorded lists
-the flow only.
+part counts as done only if the marker lists it and the folder
+holds as many files of that part as the marker counts
+(:func:`count_mismatches`, the one check ``extract_flow`` and
+``prepare_annotations`` both make); a folder without the marker is
+unfinished. A marker written before tasks were recorded lists the flow
+only.
 """
 import json
 import os
 import os.path as osp
-from typing import Iterable, Optional, Tuple
+from typing import Dict, Iterable, Optional, Tuple
+
+from .flow_io import count_flow_files, count_rgb_files
 
 DONE_MARKER = '.flow_done.json'
 #: version of the marker's content (1: no settings; 2: no task, flow only)
@@ -72,6 +77,42 @@ def read_done_marker(out_dir: str) -> Optional[dict]:
 def marker_parts(marker: Optional[dict]) -> Tuple[str, ...]:
     """The parts a marker lists as done: ``'rgb'`` and / or ``'flow'``."""
     return () if marker is None else TASK_PARTS[marker['task']]
+
+
+def count_mismatches(out_dir: str, marker: Optional[dict]) -> Dict[str, str]:
+    """The parts a marker lists whose files disagree with its counts.
+
+    A file deleted (or added) after the marker was written makes the part
+    unfinished: ``extract_flow`` writes it again, ``prepare_annotations``
+    reports it as incomplete. Flow files of the old names
+    (``flow_{x,y}_%05d.jpg``) count with the current ones, so a folder of
+    old names (or one renamed halfway) is reported as such by the callers,
+    not as incomplete.
+
+    Args:
+        out_dir (str): ``<out_root>/<video without extension>``.
+        marker (dict, optional): Its :func:`read_done_marker`.
+
+    Returns:
+        dict[str, str]: ``{part: message}`` for ``'rgb'`` and / or
+        ``'flow'``, the message naming the folder, the files found and the
+        marker's count; empty if every listed part is complete.
+    """
+    found = {}
+    parts = marker_parts(marker)
+    if 'flow' in parts:
+        new, old = count_flow_files(out_dir)
+        num_x, num_y = new['x'] + old['x'], new['y'] + old['y']
+        num = marker['num_pairs']
+        if num_x != num or num_y != num:
+            found['flow'] = (f'{out_dir} holds {num_x} x_ and {num_y} y_ '
+                             f'flow files, its {DONE_MARKER} says {num}')
+    if 'rgb' in parts:
+        num_img, num = count_rgb_files(out_dir), marker['num_frames']
+        if num_img != num:
+            found['rgb'] = (f'{out_dir} holds {num_img} img_ files, its '
+                            f'{DONE_MARKER} says {num}')
+    return found
 
 
 def task_of(parts: Iterable[str]) -> str:
