@@ -2,6 +2,7 @@
 """Tests of :mod:`tsdistill.compat`, one per patch."""
 import os.path as osp
 import pickle
+import subprocess
 import sys
 
 import pytest
@@ -221,3 +222,31 @@ def test_restricted_pickle_load_keeps_the_checkpoint_allow_list(tmp_path):
         pickle.dump([dict(pred_score=torch.ones(3), gt_label=1)], f, 2)
     assert compat.load_pickle_restricted(path)[0]['gt_label'] == 1
     assert torch.serialization.get_safe_globals() == before
+
+
+def test_import_without_mmcv_names_the_pip_command(tmp_path):
+    """tsdistill requires no mmcv (extras lite / full): importing it where
+    neither mmcv nor mmcv-lite is installed says what to install."""
+    # None in sys.modules: importlib finds no mmcv, as if not installed
+    code = "import sys; sys.modules['mmcv'] = None; import tsdistill"
+    proc = subprocess.run([sys.executable, '-c', code],
+                          cwd=str(tmp_path),
+                          capture_output=True,
+                          text=True,
+                          timeout=120)
+    assert proc.returncode != 0
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith('ImportError: tsdistill needs mmcv '
+                           '>=2.0.0,<2.2.0'), proc.stderr[-2000:]
+    assert 'pip install "mmcv-lite>=2.0.0,<2.2.0"' in last
+    assert 'pip install "tsdistill[lite]"' in last
+    assert sys.executable in last
+
+
+def test_require_mmcv(monkeypatch):
+    compat.require_mmcv()  # installed here: no error
+    monkeypatch.setitem(sys.modules, 'mmcv', None)
+    with pytest.raises(ImportError, match='neither mmcv nor mmcv-lite'):
+        compat.require_mmcv()
+    with pytest.raises(ImportError, match='neither mmcv nor mmcv-lite'):
+        compat.apply_all()

@@ -1,9 +1,12 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """Compatibility layer for mmaction2 1.2.0 / mmengine 0.10.7 on current torch.
 
-``import tsdistill`` calls :func:`apply_all` once. Every patch checks whether
-the installed version still has the problem and does nothing otherwise; none
-of them edits site-packages.
+``import tsdistill`` calls :func:`apply_all` once. It first checks that
+mmcv is installed (:func:`require_mmcv`): tsdistill, like mmaction2, does
+not require it unconditionally, and without it ``import tsdistill`` stops
+with the pip command to run. Every patch checks whether the installed
+version still has the problem and does nothing otherwise; none of them edits
+site-packages.
 
 1. ``mmaction2==1.2.0`` is published without ``mmaction/models/localizers/drn``
    although ``mmaction/models/localizers/__init__.py`` imports it, so
@@ -49,12 +52,36 @@ from typing import Any, Callable, List, Tuple
 
 import torch
 
+#: mmaction2 1.2.0 asserts this range of mmcv at import.
+MMCV_RANGE = '>=2.0.0,<2.2.0'
 _DRN_MODULE = 'mmaction.models.localizers.drn'
 _DRN_MESSAGE = (
     'DRN is unavailable: the published mmaction2 1.2.0 package does not '
     'contain mmaction/models/localizers/drn, so tsdistill registered a '
     'placeholder to let `import mmaction.models` work. Install mmaction2 '
     'from a source checkout to use DRN.')
+
+
+def require_mmcv() -> None:
+    """Stop with the pip command to run when no mmcv is installed.
+
+    Full mmcv and the pure-Python ``mmcv-lite`` both install the ``mmcv``
+    package; tsdistill requires neither (setup.py's extras ``lite`` and
+    ``full`` choose one), so that pip never installs one over the other.
+
+    Raises:
+        ImportError: Neither is installed; the message names the commands.
+    """
+    if importlib.util.find_spec('mmcv') is not None:
+        return
+    raise ImportError(
+        f'tsdistill needs mmcv {MMCV_RANGE} (mmaction2 1.2.0 asserts the '
+        f'range), and {sys.executable} has neither mmcv nor mmcv-lite. '
+        f'Install the pure-Python build, enough for tsdistill\'s 3D CNNs: '
+        f'`pip install "mmcv-lite{MMCV_RANGE}"` (or install tsdistill with '
+        f'its extra: `pip install "tsdistill[lite]"`, from a checkout '
+        f'`pip install -e ".[lite]"`); or full mmcv built for your torch: '
+        f'`pip install "mmcv{MMCV_RANGE}"` (extra `[full]`).')
 
 
 def _mmaction_has_drn() -> bool:
@@ -375,7 +402,12 @@ def _source(function: Callable) -> str:
 
 
 def apply_all() -> Tuple[bool, bool, bool, bool, bool]:
-    """Apply every patch; returns which ones were needed."""
+    """Check for mmcv, apply every patch; returns which ones were needed.
+
+    Raises:
+        ImportError: No mmcv is installed (:func:`require_mmcv`).
+    """
+    require_mmcv()
     return (patch_importlib_metadata(), patch_missing_drn(),
             patch_checkpoint_loading(), patch_cpu_distributed(),
             patch_flow_flip())
