@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from tsdistill.apis.flow_curl import central_curl, curl, flow_curl_by_class
-from tsdistill.utils.paths import REPO_ROOT
+from tsdistill.utils.paths import shipped_path
 
-TEACHER = (f'{REPO_ROOT}/configs/demo/'
-           'r3d18slim_1xb16-16x1x1-120e_synthetic-motion-tvl1.py')
+TEACHER = shipped_path('configs', 'demo',
+                       'r3d18slim_1xb16-16x1x1-120e_synthetic-motion-tvl1.py')
 
 
 def _rotation_flow(omega, size=20):

@@ -624,12 +624,15 @@ def test_schedule_scales_the_logged_losses(teacher_ckpt, no_runner_iter):
 
 def test_teacher_cfg_relative_to_the_repository(teacher_ckpt, tmp_path,
                                                 monkeypatch):
-    """A config path relative to the repository works from any directory."""
+    """A config path relative to the repository works from any directory:
+    it names the shipped copy (tsdistill/.mim), with or without configs/."""
     from tsdistill.models.recognizers.distill_recognizer import \
         resolve_config_path
+    from tsdistill.utils.paths import shipped_path
     name = 'configs/_base_/models/r3d18_tvl1_flow.py'
     monkeypatch.chdir(tmp_path)
-    assert resolve_config_path(name) == os.path.join(REPO, name)
+    assert resolve_config_path(name) == shipped_path(name)
+    assert resolve_config_path(name[len('configs/'):]) == shipped_path(name)
     local = tmp_path / 'configs' / 'teacher.py'
     local.parent.mkdir()
     local.write_text(f'model = {teacher_cfg()!r}\n')

@@ -12,21 +12,24 @@ A rotation of w degrees per frame has a curl of 2 w pi / 180 per frame
 :func:`tsdistill.apis.flow_curl.flow_curl_by_class`.
 """
 import argparse
-import os.path as osp
 
 from mmengine.config import DictAction
 
 import tsdistill  # noqa: F401
 from tsdistill.apis.flow_curl import flow_curl_by_class
-from tsdistill.utils.paths import REPO_ROOT
+from tsdistill.utils.paths import shipped_path
 
-DEMO_TEACHER = osp.join(REPO_ROOT, 'configs', 'demo',
-                        'r3d18slim_1xb16-16x1x1-120e_synthetic-motion-tvl1.py')
+#: The demo teacher's config, below the shipped configs.
+DEMO_TEACHER = ('demo', 'r3d18slim_1xb16-16x1x1-120e_synthetic-motion-tvl1.py')
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--config', default=DEMO_TEACHER)
+    parser.add_argument(
+        '--config',
+        default=None,
+        help='the teacher config whose M1 runs (default: the demo '
+        "teacher's, configs/" + '/'.join(DEMO_TEACHER) + ' as shipped)')
     parser.add_argument('--data-root', default='data/synthetic_motion')
     parser.add_argument('--split', type=int, default=1)
     parser.add_argument(
@@ -41,7 +44,8 @@ def parse_args(argv=None):
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    stats = flow_curl_by_class(args.config, args.data_root, args.split,
+    config = args.config or shipped_path('configs', *DEMO_TEACHER)
+    stats = flow_curl_by_class(config, args.data_root, args.split,
                                args.flow_cfg, args.side)
     print(f'{"class":<16} {"mean curl":>10} {"std":>8} videos')
     for name, row in stats.items():

@@ -2,6 +2,7 @@
 """The student M3: RGB R3D-18 distilled from the frozen flow teacher."""
 import copy
 import functools
+import os
 import os.path as osp
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -12,7 +13,7 @@ from mmaction.utils import ConfigType, OptConfigType, SampleList
 from mmengine.config import Config
 from torch import Tensor, nn
 
-from ...utils.paths import REPO_ROOT
+from ...utils.paths import MIM_ROOT
 from ...utils.replaced_arguments import refuse_unknown_arguments
 from ..losses import BaseDistillLoss
 from .checkpoint import load_checkpoint_strict
@@ -62,23 +63,35 @@ def _always_eval(module: nn.Module, mode: bool = True) -> nn.Module:
 
 
 def resolve_config_path(path: str, what: str = 'config') -> str:
-    """Find a config file given as is or relative to the repository.
+    """Find a config file given as is or among the shipped configs.
 
-    Configs name files relative to the repository root, so a run started
-    from another working directory still finds them.
+    A relative path is tried as given (from the working directory), then
+    under the configs shipped with the package (``tsdistill/.mim/configs``,
+    :func:`~tsdistill.utils.paths.shipped_path`), with or without a leading
+    ``configs/``: configs name each other as in the repository (e.g. the
+    student's ``teacher_cfg='configs/demo/...-tvl1.py'``), so a run started
+    from any directory, with tsdistill installed from a wheel, finds them.
 
     Args:
         path (str): The file as given.
         what (str): Used in the error message. Defaults to ``'config'``.
 
     Returns:
-        str: ``path`` if it exists, else ``REPO_ROOT/path``.
+        str: ``path`` if it is a file, else the shipped config.
+
+    Raises:
+        FileNotFoundError: Neither exists; the message names every path
+            tried.
     """
     tried = [path]
     if osp.isfile(path):
         return path
-    if not osp.isabs(path):
-        candidate = osp.join(REPO_ROOT, path)
+    relative = osp.normpath(path)
+    if not osp.isabs(path) and not relative.startswith(os.pardir):
+        first, _, rest = relative.partition(os.sep)
+        if first == 'configs' and rest:
+            relative = rest
+        candidate = osp.join(MIM_ROOT, 'configs', relative)
         if osp.isfile(candidate):
             return candidate
         tried.append(candidate)
@@ -93,8 +106,8 @@ def build_teacher(teacher_cfg: Union[str, ConfigType],
     Args:
         teacher_cfg (str | dict): The teacher model config, or the path of
             a config file whose ``model`` is the teacher (e.g. the TV-L1
-            experiment config it was trained with), as given or relative to
-            the repository root.
+            experiment config it was trained with), as given or among the
+            shipped configs (:func:`resolve_config_path`).
         teacher_ckpt (str): Its checkpoint: a file, URL or work directory
             (then its ``last_checkpoint``). Every key must match; a
             checkpoint without any ``flow.*`` key (a teacher trained on
