@@ -222,6 +222,36 @@ def test_flow_to_color_middlebury_wheel():
     assert half[0, 0, 1] == pytest.approx(127, abs=1)
 
 
+def test_flow_to_color_is_mmcv_flow2rgb():
+    from mmcv import flow2rgb
+    rng = np.random.default_rng(0)
+    flow = rng.normal(size=(9, 11, 2)) * 3
+    expected = np.floor(255 * flow2rgb(flow)).astype(np.uint8)
+    np.testing.assert_array_equal(flow_to_color(flow), expected)
+    # a fixed scale at the field's own maximum is the same picture
+    top = float(np.hypot(flow[..., 0], flow[..., 1]).max())
+    np.testing.assert_array_equal(flow_to_color(flow, top), expected)
+    # twice the maximum: every pixel half as saturated (closer to white)
+    assert (flow_to_color(flow, 2 * top) >= expected).all()
+
+
+def test_flow_to_color_beyond_max_flow_and_unknown():
+    flow = np.zeros((2, 3, 2))
+    flow[0, 0] = (1.0, 0.0)  # at the scale: full red
+    flow[0, 1] = (4.0, 0.0)  # beyond it: red, darkened as Middlebury does
+    flow[0, 2] = (np.nan, 0.0)  # unknown: black
+    flow[1, 0] = (2e6, 0.0)  # unknown too
+    rgb = flow_to_color(flow, max_flow=1.0)
+    assert rgb[0, 0].tolist() == [255, 0, 0]
+    assert rgb[0, 1].tolist() == [191, 0, 0]
+    assert rgb[0, 2].tolist() == [0, 0, 0] == rgb[1, 0].tolist()
+    assert (rgb[1, 1:] == 255).all()
+    # unknown flow does not set the scale when none is given
+    assert flow_to_color(flow)[0, 1].tolist() == [255, 0, 0]
+    with pytest.raises(ValueError, match='max_flow must be positive, got 0'):
+        flow_to_color(flow, max_flow=0)
+
+
 def test_flow_grid_layout():
     frames = np.zeros((3, 10, 12, 3), np.uint8)
     grid = flow_grid(frames, _smooth_flow(3, 10, 12), gap=2)
@@ -229,3 +259,6 @@ def test_flow_grid_layout():
     assert (grid[2:12, 2:14] == 0).all()  # first frame, top left
     with pytest.raises(ValueError, match='3 frames but 2 flows'):
         flow_grid(frames, _smooth_flow(2, 10, 12))
+    # no motion at all: white flow tiles, no error
+    still = flow_grid(frames, np.zeros((3, 10, 12, 2)), gap=2)
+    assert (still[14:24, 2:14] == 255).all()

@@ -6,65 +6,64 @@ from typing import Optional, Sequence
 
 import cv2
 import numpy as np
+from mmcv import flow2rgb, make_color_wheel
+
+#: Flow components above this (or NaN) are unknown, as Middlebury marks them
+#: (mmcv's ``flow2rgb`` default): drawn black, left out of the scale
+UNKNOWN_FLOW = 1e6
 
 
-def make_colorwheel() -> np.ndarray:
-    """The Middlebury colour wheel (Baker et al., IJCV 2011).
-
-    Six hue segments (red-yellow 15, yellow-green 6, green-cyan 4,
-    cyan-blue 11, blue-magenta 13, magenta-red 6 steps).
-
-    Returns:
-        np.ndarray: ``(55, 3)`` float RGB in ``0..255``.
-    """
-    segments = [(15, (255, 0, 0), (255, 255, 0)),
-                (6, (255, 255, 0), (0, 255, 0)),
-                (4, (0, 255, 0), (0, 255, 255)),
-                (11, (0, 255, 255), (0, 0, 255)),
-                (13, (0, 0, 255), (255, 0, 255)),
-                (6, (255, 0, 255), (255, 0, 0))]
-    rows = []
-    for n, start, end in segments:
-        t = np.arange(n)[:, None] / n
-        rows.append((1 - t) * np.array(start) + t * np.array(end))
-    return np.concatenate(rows).astype(np.float64)
+def _unknown(flow: np.ndarray) -> np.ndarray:
+    """Where ``(..., 2)`` flow is unknown (as :func:`mmcv.flow2rgb` says)."""
+    return (np.isnan(flow) | (np.abs(flow) > UNKNOWN_FLOW)).any(axis=-1)
 
 
 def flow_to_color(flow: np.ndarray,
                   max_flow: Optional[float] = None) -> np.ndarray:
     """Colour-code a flow field: hue = direction, saturation = magnitude.
 
+    The Middlebury colour coding (Baker et al., IJCV 2011) of mmcv's
+    :func:`mmcv.flow2rgb` and :func:`mmcv.make_color_wheel`, as ``uint8``.
+
     Args:
         flow (np.ndarray): ``(H, W, 2)`` flow in pixels (x, y).
         max_flow (float, optional): Magnitude shown at full saturation;
-            ``None`` uses the field's maximum. Larger magnitudes are
-            darkened, as in the Middlebury code. Defaults to ``None``.
+            ``None`` uses the field's largest known magnitude (as
+            ``flow2rgb``). Larger magnitudes are shown at full saturation
+            and darkened, as in the Middlebury code. Defaults to ``None``.
 
     Returns:
-        np.ndarray: ``(H, W, 3)`` uint8 RGB; zero flow is white.
+        np.ndarray: ``(H, W, 3)`` uint8 RGB; zero flow is white, unknown
+        flow (NaN, or a component above :data:`UNKNOWN_FLOW`) black.
+
+    Raises:
+        ValueError: ``flow`` is not ``(H, W, 2)``, or ``max_flow`` is not
+            positive.
     """
-    flow = np.nan_to_num(np.asarray(flow, dtype=np.float64))
+    flow = np.array(flow, dtype=np.float64)
     if flow.ndim != 3 or flow.shape[2] != 2:
         raise ValueError(f'flow must be (H, W, 2), got {flow.shape}')
-    u, v = flow[..., 0], flow[..., 1]
-    mag = np.hypot(u, v)
     if max_flow is None:
-        max_flow = mag.max()
-    max_flow = max(float(max_flow), np.finfo(np.float32).eps)
-    u, v, mag = u / max_flow, v / max_flow, mag / max_flow
-
-    wheel = make_colorwheel()
-    ncols = len(wheel)
-    angle = np.arctan2(-v, -u) / np.pi  # in [-1, 1]
-    fk = (angle + 1) / 2 * (ncols - 1)
-    k0 = np.floor(fk).astype(int)
-    k1 = (k0 + 1) % ncols
-    f = (fk - k0)[..., None]
-    col = (1 - f) * wheel[k0] / 255 + f * wheel[k1] / 255
-    small = (mag <= 1)[..., None]
-    # saturation grows with magnitude from white; beyond max_flow darken
-    col = np.where(small, 1 - mag[..., None] * (1 - col), col * 0.75)
-    return np.clip(np.floor(255 * col), 0, 255).astype(np.uint8)
+        rgb = flow2rgb(flow, make_color_wheel(), UNKNOWN_FLOW)
+        return np.clip(np.floor(255 * rgb), 0, 255).astype(np.uint8)
+    max_flow = float(max_flow)
+    if not max_flow > 0:
+        raise ValueError(f'max_flow must be positive, got {max_flow}')
+    h, w = flow.shape[:2]
+    unknown = _unknown(flow)
+    flow[unknown] = np.nan
+    mag = np.hypot(flow[..., 0], flow[..., 1])
+    over = ~unknown & (mag > max_flow)
+    # beyond max_flow: the direction at (just under) full saturation ...
+    flow[over] *= (max_flow * (1 - 1e-9) / mag[over])[:, None]
+    # ... on a scale fixed at max_flow by one extra pixel of that
+    # magnitude (flow2rgb scales by the field's largest magnitude)
+    column = np.concatenate([flow.reshape(-1, 2), [[max_flow, 0.0]]])
+    rgb = flow2rgb(column[:, None], make_color_wheel(), UNKNOWN_FLOW)
+    rgb = rgb[:-1, 0].reshape(h, w, 3)
+    # ... then darkened, as the Middlebury code does
+    rgb[over] *= 0.75
+    return np.clip(np.floor(255 * rgb), 0, 255).astype(np.uint8)
 
 
 def flow_grid(frames: np.ndarray,
@@ -80,7 +79,7 @@ def flow_grid(frames: np.ndarray,
         frames (np.ndarray): ``(K, H, W, 3)`` uint8 RGB frames.
         flows (np.ndarray): ``(K, H, W, 2)`` flow of each frame to its next.
         max_flow (float, optional): Common colour scale; ``None`` uses the
-            largest magnitude over all flows. Defaults to ``None``.
+            largest known magnitude over all flows. Defaults to ``None``.
         gap (int): White pixels between tiles. Defaults to ``4``.
 
     Returns:
@@ -90,7 +89,12 @@ def flow_grid(frames: np.ndarray,
         raise ValueError(f'{len(frames)} frames but {len(flows)} flows')
     k, h, w = frames.shape[:3]
     if max_flow is None:
-        max_flow = float(np.hypot(flows[..., 0], flows[..., 1]).max())
+        flows = np.asarray(flows, dtype=np.float64)
+        mag = np.hypot(flows[..., 0], flows[..., 1])
+        known = ~_unknown(flows)
+        # no known motion at all: nothing to scale (zero flow is white)
+        max_flow = float(mag[known].max()) if known.any() else 0.0
+        max_flow = max_flow or None
     grid = np.full((2 * h + 3 * gap, k * (w + gap) + gap, 3), 255, np.uint8)
     for i in range(k):
         x0 = gap + i * (w + gap)
@@ -109,6 +113,4 @@ def save_png(path: str, rgb: np.ndarray) -> None:
         raise OSError(f'{path}: could not write image')
 
 
-__all__: Sequence[str] = [
-    'make_colorwheel', 'flow_to_color', 'flow_grid', 'save_png'
-]
+__all__: Sequence[str] = ['flow_to_color', 'flow_grid', 'save_png']
