@@ -7,7 +7,12 @@ float32 rounding (torch fuses some multiply-adds, takes MKL's square root
 and samples through grid_sample's normalised coordinates), which the
 iterations and warps then carry along.
 """
+import json
 import os
+import re
+import shutil
+import subprocess
+import sys
 import time
 import warnings
 
@@ -449,6 +454,7 @@ def test_build_folder_and_stale_lock(monkeypatch, tmp_path):
     monkeypatch.setenv(fused.EXT_DIR_ENV, str(tmp_path / 'ext'))
     folder = fused._build_directory()
     assert folder == str(tmp_path / 'ext' / fused.extension_name())
+    assert fused.build_directory() == folder  # where the kernel is built
     assert torch.__version__.replace('.', '_').replace('+', '_') in folder
     lock = tmp_path / 'lock'
     lock.write_text('')
@@ -458,4 +464,105 @@ def test_build_folder_and_stale_lock(monkeypatch, tmp_path):
     os.utime(lock, (old, old))
     with pytest.warns(UserWarning, match='stale build lock'):
         fused._remove_stale_lock(str(tmp_path))
+    assert not lock.exists()
+
+
+def _copy_build(tmp_path):
+    """The built kernel's folder copied under ``tmp_path/ext`` (mtimes kept,
+    so that ninja finds the object file up to date): ``(root, folder)``."""
+    root = tmp_path / 'ext'
+    folder = root / fused.extension_name()
+    shutil.copytree(
+        fused.build_directory(),
+        folder,
+        ignore=shutil.ignore_patterns('lock', fused.LOCK_NAME, '*.tmp'))
+    return root, str(folder)
+
+
+#: M1 with the fused backend in a fresh process (the library is loaded once
+#: per process): prints the flow's shape and whether it is finite.
+RUN_M1 = '''
+import torch
+from tsdistill.models.flow import TVL1OpticalFlow
+x = torch.linspace(0, 255, 2 * 16 * 16 * 3).view(1, 3, 2, 16, 16)
+module = TVL1OpticalFlow(backend='fused', num_scales=2, num_iters=2)
+with torch.no_grad():
+    flow = module(x)
+print('flow', tuple(flow.shape), bool(torch.isfinite(flow).all()),
+      module.last_backend)
+'''
+
+
+@pytest.mark.parametrize('record', ['kept', 'missing'])
+def test_a_truncated_library_is_built_again_not_loaded(kernel, tmp_path,
+                                                       record):
+    """A library cut short (ELF header intact, ninja's log unchanged).
+
+    Loading it would kill the process with SIGBUS, printing nothing: it is
+    checked against the size and sha256 recorded at its build instead, and
+    built again with a warning that names the folder.
+    """
+    root, folder = _copy_build(tmp_path)
+    library = fused.library_path(folder)
+    size = os.path.getsize(library)
+    assert size > 100_000 and fused.check_library(folder) is None
+    os.truncate(library, 100_000)
+    if record == 'missing':  # e.g. a folder built before the records
+        os.remove(fused.record_path(folder))
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    env[fused.EXT_DIR_ENV] = str(root)
+    proc = subprocess.run([sys.executable, '-c', RUN_M1],
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=540)
+    assert proc.returncode == 0, (proc.returncode, proc.stderr[-3000:])
+    assert 'flow (1, 2, 1, 16, 16) True fused' in proc.stdout
+    warning = re.search(
+        r'RuntimeWarning: tsdistill: the fused TV-L1 kernel '
+        r'of M1 in (\S+) (.*); building it again', proc.stderr)
+    assert warning, proc.stderr[-3000:]
+    assert warning.group(1) == folder
+    expected = ('holds 100000 bytes, {} were built'.format(size)
+                if record == 'kept' else 'has no build record')
+    assert expected in warning.group(2)
+    # built again, and recorded
+    assert os.path.getsize(library) == size
+    assert fused.check_library(folder) is None
+
+
+def test_the_build_record_is_checked(tmp_path):
+    folder = str(tmp_path)
+    library = fused.library_path(folder)
+    assert fused.check_library(folder) is None  # nothing built yet
+    with open(library, 'wb') as f:
+        f.write(b'\x7fELF' + bytes(1000))
+    assert fused.check_library(folder) == (
+        f'has no build record ({os.path.basename(library)}.json)')
+    fused.write_record(folder)
+    with open(fused.record_path(folder)) as f:
+        record = json.load(f)
+    assert record['size'] == 1004 and len(record['sha256']) == 64
+    assert fused.check_library(folder) is None
+    # same size, other bytes
+    with open(library, 'r+b') as f:
+        f.seek(500)
+        f.write(b'\x01')
+    assert 'the sha256 of' in fused.check_library(folder)
+    os.truncate(library, 10)
+    assert fused.check_library(folder).endswith(
+        'holds 10 bytes, 1004 were built')
+    with open(fused.record_path(folder), 'w') as f:
+        f.write('{"size": ')
+    assert 'unreadable build record' in fused.check_library(folder)
+
+
+def test_the_folder_lock_waits_for_another_holder(tmp_path):
+    lock = tmp_path / fused.LOCK_NAME
+    lock.write_text('')
+    old = time.time() - fused.STALE_LOCK_SECONDS - 60
+    os.utime(lock, (old, old))  # left by a killed process
+    with pytest.warns(UserWarning, match='stale build lock'):
+        with fused._folder_lock(str(tmp_path)):
+            assert lock.exists()
     assert not lock.exists()

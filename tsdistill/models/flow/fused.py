@@ -14,10 +14,20 @@ under ``TSDISTILL_EXT_DIR`` if set. If it cannot be built (no C++
 compiler, no ninja, a failed build), one warning names the reason and M1
 keeps its eager torch ops.
 
+The library's size and sha256 are recorded beside it (``<library>.json``,
+:func:`write_record`) and checked before it is loaded
+(:func:`check_library`): a library that does not match, or has no record,
+is built again, with a warning naming the folder, rather than loaded (a
+library cut short crashes the process that loads it with SIGBUS, and
+ninja sees nothing to rebuild while it is newer than its object file).
+
 Warm the build (e.g. after installing) and check the kernel::
 
     python -m tsdistill.models.flow.build_kernel
 """
+import contextlib
+import hashlib
+import json
 import os
 import os.path as osp
 import re
@@ -26,10 +36,11 @@ import sys
 import threading
 import time
 import warnings
-from typing import Optional
+from typing import Iterator, Optional, Tuple
 
 import torch
 from torch import Tensor
+from torch.utils.file_baton import FileBaton
 
 #: The C++ sources, shipped with the package (setup.py's package_data).
 SOURCES = (osp.join(
@@ -47,6 +58,8 @@ EXT_DIR_ENV = 'TSDISTILL_EXT_DIR'
 #: A build lock older than this (seconds) was left by a killed build;
 #: torch would wait for it forever.
 STALE_LOCK_SECONDS = 600
+#: tsdistill's lock in the build folder, around torch's (see _folder_lock).
+LOCK_NAME = 'tsdistill.lock'
 
 _lock = threading.Lock()
 _module = None
@@ -71,8 +84,112 @@ def _build_directory() -> Optional[str]:
     return path
 
 
-def _remove_stale_lock(build_dir: str) -> None:
-    lock = osp.join(build_dir, 'lock')
+def build_directory() -> str:
+    """The folder the kernel is built in and loaded from (created).
+
+    ``TSDISTILL_EXT_DIR/<name>`` if the variable is set, otherwise torch's
+    folder for the extension (``TORCH_EXTENSIONS_DIR``, by default under
+    ``~/.cache/torch_extensions``).
+
+    Returns:
+        str: The folder.
+    """
+    path = _build_directory()
+    if path is not None:
+        return path
+    from torch.utils import cpp_extension
+    name = extension_name()
+    try:  # the folder torch picks when given none (a private function)
+        path = cpp_extension._get_build_directory(name, verbose=False)
+    except Exception:
+        path = osp.join(cpp_extension.get_default_build_root(), name)
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def library_path(build_dir: str) -> str:
+    """The compiled library in ``build_dir`` (torch's file name)."""
+    from torch.utils import cpp_extension
+    return osp.join(
+        build_dir,
+        extension_name() + getattr(cpp_extension, 'LIB_EXT', '.so'))
+
+
+def record_path(build_dir: str) -> str:
+    """The build record beside the library: its size and sha256 (JSON)."""
+    return library_path(build_dir) + '.json'
+
+
+def _digest(path: str) -> Tuple[int, str]:
+    """``(size in bytes, sha256 hex digest)`` of a file."""
+    sha = hashlib.sha256()
+    size = 0
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            sha.update(block)
+            size += len(block)
+    return size, sha.hexdigest()
+
+
+def write_record(build_dir: str) -> None:
+    """Record the library's size and sha256 beside it (atomically).
+
+    Args:
+        build_dir (str): The build folder.
+    """
+    library = library_path(build_dir)
+    size, sha256 = _digest(library)
+    record = dict(
+        library=osp.basename(library),
+        size=size,
+        sha256=sha256,
+        torch=torch.__version__)
+    path = record_path(build_dir)
+    tmp = f'{path}.{os.getpid()}.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(record, f, indent=1)
+    os.replace(tmp, path)
+
+
+def check_library(build_dir: str) -> Optional[str]:
+    """What is wrong with the built library, checked before it is loaded.
+
+    A library that does not match its record (e.g. cut short by a full
+    disk or a killed copy) would crash the process that loads it (SIGBUS),
+    and ninja does not rebuild it while it is newer than its object file.
+
+    Args:
+        build_dir (str): The build folder.
+
+    Returns:
+        str | None: The problem, or ``None`` if the library matches its
+        record or does not exist (then there is nothing to load yet).
+    """
+    library = library_path(build_dir)
+    if not osp.exists(library):
+        return None
+    path = record_path(build_dir)
+    try:
+        with open(path) as f:
+            record = json.load(f)
+        size, sha256 = int(record['size']), str(record['sha256'])
+    except FileNotFoundError:
+        return f'has no build record ({osp.basename(path)})'
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        return (f'has an unreadable build record ({osp.basename(path)}: '
+                f'{_short(error)})')
+    actual_size, actual_sha256 = _digest(library)
+    if actual_size != size:
+        return (f'does not match its build record: {osp.basename(library)} '
+                f'holds {actual_size} bytes, {size} were built')
+    if actual_sha256 != sha256:
+        return (f'does not match its build record: the sha256 of '
+                f'{osp.basename(library)} differs from the built one')
+    return None
+
+
+def _remove_stale_lock(build_dir: str, name: str = 'lock') -> None:
+    lock = osp.join(build_dir, name)
     try:
         age = time.time() - os.stat(lock).st_mtime
     except OSError:
@@ -84,6 +201,27 @@ def _remove_stale_lock(build_dir: str) -> None:
             os.remove(lock)
         except OSError:
             pass
+
+
+@contextlib.contextmanager
+def _folder_lock(build_dir: str) -> Iterator[None]:
+    """Hold :data:`LOCK_NAME` in ``build_dir`` (waits for it).
+
+    One process at a time checks, builds, loads and records the library:
+    torch's own lock covers the build only, so a library could otherwise
+    be removed or linked again while another process loads it.
+
+    Args:
+        build_dir (str): The build folder.
+    """
+    baton = FileBaton(osp.join(build_dir, LOCK_NAME))
+    while not baton.try_acquire():
+        _remove_stale_lock(build_dir, LOCK_NAME)
+        time.sleep(0.1)
+    try:
+        yield
+    finally:
+        baton.release()
 
 
 def _missing_tool() -> Optional[str]:
@@ -106,26 +244,44 @@ def _missing_tool() -> Optional[str]:
 
 
 def _build(verbose: bool = False):
-    """Compile (or reuse) and import the extension; raises on failure."""
+    """Compile (or reuse) and import the extension; raises on failure.
+
+    Before the library is loaded it is checked against its build record
+    (:func:`check_library`); one that does not match is removed, with a
+    warning naming the folder, so that ninja builds it again. After the
+    load the record is written (:func:`write_record`).
+    """
     from torch.utils import cpp_extension
     missing = _missing_tool()
     if missing:
         raise RuntimeError(missing)
-    build_dir = _build_directory()
-    name = extension_name()
-    try:  # best effort: torch's default folder is a private function
-        _remove_stale_lock(
-            build_dir
-            or cpp_extension._get_build_directory(name, verbose=False))
-    except Exception:
-        pass
-    return cpp_extension.load(
-        name=name,
-        sources=list(SOURCES),
-        extra_cflags=list(EXTRA_CFLAGS),
-        extra_ldflags=list(EXTRA_LDFLAGS),
-        build_directory=build_dir,
-        verbose=verbose)
+    build_dir = build_directory()
+    _remove_stale_lock(build_dir)
+    with _folder_lock(build_dir):
+        problem = check_library(build_dir)
+        if problem:
+            warnings.warn(
+                f'tsdistill: the fused TV-L1 kernel of M1 in {build_dir} '
+                f'{problem}; building it again instead of loading it',
+                RuntimeWarning,
+                stacklevel=3)
+            os.remove(library_path(build_dir))
+        module = cpp_extension.load(
+            name=extension_name(),
+            sources=list(SOURCES),
+            extra_cflags=list(EXTRA_CFLAGS),
+            extra_ldflags=list(EXTRA_LDFLAGS),
+            build_directory=build_dir,
+            verbose=verbose)
+        try:
+            write_record(build_dir)
+        except OSError as error:  # the next process builds it again
+            warnings.warn(
+                'tsdistill: cannot write the build record of the fused '
+                f'TV-L1 kernel in {build_dir} ({_short(error)})',
+                RuntimeWarning,
+                stacklevel=3)
+    return module
 
 
 def _short(error: BaseException) -> str:
