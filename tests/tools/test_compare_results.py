@@ -77,14 +77,17 @@ def test_dumped_predictions(tmp_path):
     for label in [0, 0, 1, 1, 2, 2, 2, 2]:
         score = rng.random(6)
         if label != 2:
-            score[label] = 2.0  # classes 0 and 1 right, class 2 wrong
+            score[label] = 2.0  # classes 0 and 1 right
         else:
-            score[2] = -1.0
+            score[3] = 2.0  # class 2 taken for class 3
+            score[2] = -1.0  # and ranked last: not in the top 5
         preds.append(dict(pred_score=score, gt_label=np.array([label])))
     top1, top5, mean1 = accuracies_from_predictions(preds)
     assert top1 == pytest.approx(50.0)
-    assert mean1 == pytest.approx(100 * 2 / 3)
-    assert top5 <= 100.0
+    assert top5 == pytest.approx(50.0)
+    # mmaction2's mean class accuracy (AccMetric's acc/mean1): classes 0
+    # and 1 right, 2 wrong, and 3, predicted but never a label, counts 0
+    assert mean1 == pytest.approx(50.0)
     path = str(tmp_path / 'preds.pkl')
     with open(path, 'wb') as f:
         pickle.dump(preds, f, protocol=2)  # as mmengine's dump
@@ -209,3 +212,24 @@ def test_mmengine_dump_with_tensors(tmp_path):
     run = load_run('dump', path)
     assert run.top1 == pytest.approx(100 * 2 / 3)
     assert run.mean_class == pytest.approx(75.0)
+
+
+def test_dump_gives_the_numbers_of_mmaction2_acc_metric():
+    """A dump's accuracies equal those its test run logged (AccMetric)."""
+    from mmaction.evaluation import AccMetric
+    from mmaction.structures import ActionDataSample
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 7, 40)
+    scores = rng.random((40, 9))
+    scores[np.arange(20), labels[:20]] += 0.5  # half of them mostly right
+    samples = [
+        ActionDataSample().set_gt_label(int(label)).set_pred_score(
+            torch.tensor(score)).to_dict()
+        for label, score in zip(labels, scores)
+    ]
+    metric = AccMetric()
+    metric.process(None, samples)
+    logged = metric.compute_metrics(metric.results)
+    got = accuracies_from_predictions(samples)
+    assert got == pytest.approx(
+        [100 * logged[k] for k in ('top1', 'top5', 'mean1')])

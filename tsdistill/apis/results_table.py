@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+from mmaction.evaluation import mean_class_accuracy, top_k_accuracy
 
 from ..utils.markdown import markdown_table
 
@@ -115,6 +116,14 @@ def accuracies_from_predictions(
         predictions: Sequence[dict]) -> Tuple[float, float, float]:
     """Top-1, top-5 and mean class accuracy (%) from dumped predictions.
 
+    Computed by the functions with which mmaction2's ``AccMetric``
+    computes ``acc/top1``, ``acc/top5`` and ``acc/mean1``
+    (``mmaction.evaluation.top_k_accuracy`` and ``mean_class_accuracy``),
+    so a dump gives the numbers of its test run's metrics json. The mean
+    class accuracy is mmaction2's: the mean over the classes that occur as
+    labels or as predictions, a predicted class without test samples
+    counting 0.
+
     Args:
         predictions (Sequence[dict]): Items with ``pred_score`` (class
             scores) and ``gt_label``, as written by ``tools/test.py --dump``.
@@ -124,15 +133,11 @@ def accuracies_from_predictions(
     """
     scores = np.stack([np.asarray(p['pred_score']) for p in predictions])
     labels = np.array(
-        [int(np.asarray(p['gt_label']).reshape(-1)[0]) for p in predictions])
-    ranked = np.argsort(-scores, axis=1)
-    top1 = float(np.mean(ranked[:, 0] == labels))
-    k = min(5, scores.shape[1])
-    top5 = float(np.mean((ranked[:, :k] == labels[:, None]).any(axis=1)))
-    per_class = [
-        np.mean(ranked[labels == c, 0] == c) for c in np.unique(labels)
-    ]
-    return 100 * top1, 100 * top5, 100 * float(np.mean(per_class))
+        [int(np.asarray(p['gt_label']).reshape(-1)[0]) for p in predictions],
+        dtype=np.int64)
+    top1, top5 = top_k_accuracy(scores, labels, topk=(1, 5))
+    mean_class = mean_class_accuracy(scores, labels)
+    return 100 * float(top1), 100 * float(top5), 100 * float(mean_class)
 
 
 def load_run(name: str, path: str) -> RunResult:
