@@ -744,9 +744,10 @@ def test_a_marked_folder_that_lost_files_is_extracted_again(
     os.remove(osp.join(folders[1], RGB_TMPL.format(2)))
     untouched = [_snapshot(f) for f in folders[2:]]
     # prepare_annotations' view of the two folders
-    assert flow_frames(folders[0])[1] == (
-        'incomplete flow', f'{folders[0]} holds 2 x_ and 3 y_ flow files, '
-        f'its {DONE_MARKER} says 3')
+    assert flow_frames(
+        folders[0])[1] == ('incomplete flow',
+                           f'{folders[0]} holds 2 x_ and 3 y_ flow files, '
+                           f'its {DONE_MARKER} says 3')
     assert rgb_frames(folders[1])[1] == (
         'incomplete rgb frames',
         f'{folders[1]} holds 3 img_ files, its {DONE_MARKER} says 4')

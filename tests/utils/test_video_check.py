@@ -108,3 +108,50 @@ def test_check_videos_tool(clips, tmp_path, capsys):
         f'{ann}:3: truncated video: {clips["half1"]}: ' +
         container_problem(clips['half1']), '2 videos checked, 1 broken'
     ]
+
+
+def test_one_minimum_frame_count_in_all_three_tools(tmp_path, capsys):
+    """A 1-frame video was listed by prepare_annotations and passed
+    check_videos, then failed in extract_flow; a 2-frame one passes all."""
+    from _helpers.videos import write_tiny_video
+
+    from tsdistill.apis.flow_extraction import extract_flow
+    from tsdistill.datasets.hmdb51_annotations import prepare_annotations
+    from tsdistill.utils.video_check import MIN_FRAMES
+    assert MIN_FRAMES == 2  # one pair of frames for the flow
+    videos, splits = tmp_path / 'videos', tmp_path / 'splits'
+    splits.mkdir()
+    for name, num in (('short', MIN_FRAMES - 1), ('pair', MIN_FRAMES)):
+        write_tiny_video(str(videos / 'wave' / f'{name}.avi'), num_frames=num)
+    (splits / 'wave_test_split1.txt').write_text('short.avi 1 \npair.avi 1 \n')
+    short = str(videos / 'wave' / 'short.avi')
+    message = (f'{short}: decord finds 1 frame(s); at least 2 are needed '
+               '(flow is computed between consecutive frames)')
+    # prepare_annotations: named with its split-file line, not listed
+    summary = prepare_annotations(
+        str(videos), str(splits), str(tmp_path / 'ann'), splits=(1, ))
+    train = [i for i in summary.issues if i.kind != 'empty list']
+    assert [str(i) for i in train] == [
+        f'{splits / "wave_test_split1.txt"}:1: too short video: {message}'
+    ]
+    ann = tmp_path / 'ann' / 'hmdb51_train_split_1_videos.txt'
+    assert ann.read_text() == 'wave/pair.avi 0\n'
+    # check_videos: broken
+    both = tmp_path / 'both.txt'
+    both.write_text('wave/short.avi 0\nwave/pair.avi 0\n')
+    main = runpy.run_path(osp.join(REPO, 'tools', 'data',
+                                   'check_videos.py'))['main']
+    assert main([str(both), '--data-root', str(videos)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f'{both}:1: too short video: {message}', '2 videos checked, 1 broken'
+    ]
+    # extract_flow: fails with the same figure
+    report = extract_flow(
+        str(both),
+        str(videos),
+        str(tmp_path / 'flow'),
+        device='cpu',
+        progress=False,
+        flow_cfg=dict(num_scales=1, num_warps=1, num_iters=1))
+    assert report['done'] == ['wave/pair.avi']
+    assert report['failed'] == {'wave/short.avi': message}

@@ -12,7 +12,10 @@ fail, hang or crash (SIGSEGV) is named here instead of killing a run::
         --data-root data/hmdb51/videos --workers 4
 
 Prints one line per broken video (``<list>:<line>: <kind>: <message>``)
-and a count; exit status 1 if any video is broken.
+and a count; exit status 1 if any video is broken. A video of fewer than
+``tsdistill.utils.video_check.MIN_FRAMES`` (2) frames is broken too (``too
+short``): no flow can be computed from it, and ``tools/extract_flow.py``
+refuses it.
 ``tools/data/hmdb51/prepare_annotations.py`` runs the same check while it
 writes the lists.
 """

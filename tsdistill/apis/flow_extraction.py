@@ -79,7 +79,7 @@ from ..utils.progress import progress_bar
 from ..utils.rawframe_marker import (DONE_MARKER, TASK_PARTS, count_mismatches,
                                      marker_parts, read_done_marker,
                                      settings_diff, write_done_marker)
-from ..utils.video_check import container_problem
+from ..utils.video_check import MIN_FRAMES, container_problem
 
 
 class VideoReadError(RuntimeError):
@@ -416,14 +416,18 @@ def _extract_video(job: _Job, settings: dict, short_side: Optional[int],
     that is not complete.
 
     Raises:
-        VideoReadError: The video cannot be decoded, has fewer than 2
-            frames for flow, or decodes to another number of frames than
+        VideoReadError: The video cannot be decoded, has fewer than
+            :data:`~tsdistill.utils.video_check.MIN_FRAMES` frames for
+            flow, or decodes to another number of frames than
             the kept part holds.
     """
     frames = read_video(job.path, short_side=short_side)
     num = len(frames)
-    if 'flow' in job.write and num < 2:
-        raise VideoReadError(f'{job.path}: fewer than 2 frames')
+    if 'flow' in job.write and num < MIN_FRAMES:
+        raise VideoReadError(
+            f'{job.path}: decord finds {num} frame(s); at least '
+            f'{MIN_FRAMES} are needed (flow is computed between consecutive '
+            'frames)')
     old = job.marker
     expected = dict(
         rgb=(old and old['num_frames'], num, 'RGB frames'),

@@ -48,11 +48,17 @@ malformed line, a class without a split file (or split files without a
 video folder), a split without any split file, a truncated or unreadable
 video, missing, incomplete or mixed-settings flow, missing or incomplete
 RGB frames, flow files with the old names ``flow_{x,y}_%05d.jpg`` (which
-mmaction2 does not read), and a list that would be empty (it is not
-written). With ``strict=True`` any of them
+mmaction2 does not read), a video of fewer than
+:data:`~tsdistill.utils.video_check.MIN_FRAMES` frames (no flow), a class
+name no list line can hold (whitespace, which mmaction2's readers split
+lines on, or not UTF-8: :func:`unlistable_name_problem`), and a list that
+would be empty (it is not written). With ``strict=True`` any of them
 raises :class:`HMDB51AnnotationError` before anything is written; otherwise
 the affected entries are left out of the lists and the issues are returned,
-listed and counted in the summary.
+listed and counted in the summary. When no list at all is left (no class
+folder, no split file, split files without a train or test video, or an
+issue for every video), :class:`HMDB51AnnotationError` is raised in either
+mode, with a ``'nothing to write'`` issue saying which.
 """
 import json
 import os
@@ -86,7 +92,9 @@ class AnnotationIssue:
             videos'``, ``'truncated video'``, ``'unreadable video'``,
             ``'missing flow'``, ``'incomplete flow'``, ``'old flow
             names'``, ``'mixed flow settings'``, ``'missing rgb frames'``,
-            ``'incomplete rgb frames'``, ``'empty list'``).
+            ``'incomplete rgb frames'``, ``'too short video'``,
+            ``'unlistable name'``, ``'empty list'``, ``'nothing to
+            write'``).
         path (str): The file the problem is in (a split file, the missing
             file itself, or the list that was not written).
         line (int, optional): 1-based line number in ``path``.
@@ -185,6 +193,38 @@ def read_split_file(
             seen[video] = number
             entries.append((video, split_id, number))
     return entries, issues
+
+
+def unlistable_name_problem(name: str) -> Optional[str]:
+    """Why a name cannot be part of a path in an mmaction2 list line.
+
+    mmaction2 1.2's ``VideoDataset`` splits each line on its ``delimiter``
+    (a space) after stripping it, ``RawframeDataset`` on any whitespace
+    (``str.split()``), and both read the list as UTF-8 text with universal
+    newlines (mmengine's ``list_from_file``): no separator keeps a
+    whitespace character inside a path, so a name holding one cannot be
+    listed at all.
+
+    Args:
+        name (str): A class-folder or video file name.
+
+    Returns:
+        str or None: What is wrong, with a fix, or ``None`` if any list
+        line can hold the name.
+    """
+    spaces = sorted({c for c in name if c.isspace()})
+    if spaces:
+        fixed = re.sub(r'\s+', '_', name)
+        return ('holds whitespace (' + ', '.join(map(repr, spaces)) +
+                "), which mmaction2's lists cannot hold: VideoDataset and "
+                'RawframeDataset split each line on whitespace (rename it, '
+                f'e.g. to {fixed!r})')
+    try:
+        name.encode('utf-8')
+    except UnicodeEncodeError:
+        return ('is not valid UTF-8 (the encoding mmaction2 reads lists '
+                'in)')
+    return None
 
 
 def count_video_frames(path: str) -> int:
@@ -364,7 +404,10 @@ def prepare_annotations(videos_root: str,
 
     Raises:
         FileNotFoundError: ``videos_root`` or ``splits_root`` is missing.
-        HMDB51AnnotationError: With ``strict=True``, if any issue is found.
+        HMDB51AnnotationError: With ``strict=True``, if any issue is found;
+            always, if no list at all is left to write (an issue ``'nothing
+            to write'`` names the empty folder or split files); nothing is
+            written then.
     """
     for root, what in ((videos_root, 'videos'), (splits_root, 'split-file')):
         if not osp.isdir(root):
@@ -373,9 +416,24 @@ def prepare_annotations(videos_root: str,
     folders = sorted(
         d for d in os.listdir(videos_root)
         if osp.isdir(osp.join(videos_root, d)))
-    classes = sorted(set(split_files) | set(folders))
-    summary = PrepareSummary(classes=classes)
-    issues = summary.issues
+    issues = []
+    # a class name no list line can hold: one issue, the class left out
+    classes = []
+    for name in sorted(set(split_files) | set(folders)):
+        problem = unlistable_name_problem(name)
+        if problem is None:
+            classes.append(name)
+            continue
+        where = osp.join(videos_root, name)
+        if name not in folders:  # named by its split files only
+            where = min(split_files[name].values())
+        issues.append(
+            AnnotationIssue(
+                'unlistable name', where, None,
+                f'the class name {name!r} {problem}; the class is left out '
+                'of classes.txt and of every list (the other classes are '
+                'labelled without it): rename its folder and split files'))
+    summary = PrepareSummary(classes=classes, issues=issues)
     # a split without any split file: one issue, and no lists for it
     missing_splits = [
         k for k in splits if not any(k in f for f in split_files.values())
@@ -405,6 +463,7 @@ def prepare_annotations(videos_root: str,
 
     # the split files' entries whose video exists, in output order
     listed = []
+    num_read = 0  # train / test entries of the split files
     for label, name in enumerate(classes):
         for split in splits:
             path = split_files.get(name, {}).get(split)
@@ -416,6 +475,7 @@ def prepare_annotations(videos_root: str,
                 subset = SPLIT_IDS[split_id]
                 if subset is None:
                     continue
+                num_read += 1
                 rel = f'{name}/{video}'
                 if not osp.isfile(osp.join(videos_root, rel)):
                     issues.append(
@@ -513,6 +573,11 @@ def prepare_annotations(videos_root: str,
                         'list is not written' +
                         ('; the older file of that name is left unchanged'
                          if osp.exists(out) else '')))
+    if not outputs:
+        issues.append(
+            _nothing_to_write(videos_root, splits_root, out_dir, folders,
+                              split_files, classes, num_read, splits))
+        raise HMDB51AnnotationError(issues)
     if strict and issues:
         raise HMDB51AnnotationError(issues)
 
@@ -526,6 +591,37 @@ def prepare_annotations(videos_root: str,
         _write_lines(out, lines)
         summary.files.append(out)
     return summary
+
+
+def _nothing_to_write(videos_root: str, splits_root: str, out_dir: str,
+                      folders: Sequence[str], split_files: dict,
+                      classes: Sequence[str], num_read: int,
+                      splits: Sequence[int]) -> AnnotationIssue:
+    """The issue that says why no list at all is left, naming what."""
+    if not folders:
+        return AnnotationIssue(
+            'nothing to write', videos_root, None,
+            'the videos folder holds no class folder (<class>/<video>.avi): '
+            'no list is written')
+    if not split_files:
+        return AnnotationIssue(
+            'nothing to write', splits_root, None,
+            'the split-file folder holds no <class>_test_split<k>.txt file: '
+            'no list is written')
+    if not classes:
+        return AnnotationIssue(
+            'nothing to write', videos_root, None,
+            'no class name can be listed (see the issues above): no list is '
+            'written')
+    if not num_read:
+        return AnnotationIssue(
+            'nothing to write', splits_root, None,
+            f'the split files of split(s) {", ".join(map(str, splits))} '
+            'list no train (id 1) or test (id 2) video: no list is written')
+    return AnnotationIssue(
+        'nothing to write', out_dir, None,
+        'every list would be empty (each video listed has an issue above): '
+        'no list is written')
 
 
 def _rawframe_problems(flow: tuple, rgb: tuple, frame_dir: str,

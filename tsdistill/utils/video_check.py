@@ -21,7 +21,8 @@ Two checks:
   worker process (one per batch of files, ``workers`` in parallel). A
   worker killed by a signal names the file it was decoding and a new
   worker goes on with the rest; a file that takes longer than ``timeout``
-  seconds is named too.
+  seconds is named too, and so is a video of fewer than
+  :data:`MIN_FRAMES` frames (no flow can be computed from it).
 
 This module imports only the standard library at module level; the worker
 runs this very file (``runpy``), not the package, so it starts in a
@@ -43,6 +44,11 @@ from typing import BinaryIO, Dict, List, Optional, Sequence
 
 #: frames decoded per ``get_batch`` call in the worker
 DECODE_CHUNK = 16
+#: the fewest frames a usable video has: flow (M1, the TV-L1 of
+#: ``extract_flow``, M2's input) is computed between consecutive frames and
+#: needs one pair. ``probe_videos`` (so ``prepare_annotations`` and
+#: ``tools/data/check_videos.py``) and ``extract_flow`` use this value.
+MIN_FRAMES = 2
 #: run this file as ``__main__`` without importing the package
 _BOOTSTRAP = ('import runpy, sys; sys.argv = sys.argv[1:]; '
               "runpy.run_path(sys.argv[0], run_name='__main__')")
@@ -130,8 +136,10 @@ class VideoProbe:
         num_frames (int, optional): Frames decord finds (``None`` if
             broken).
         kind (str, optional): ``None`` (fine), ``'truncated'`` (found by
-            :func:`container_problem`) or ``'unreadable'`` (missing,
-            refused, crashed or timed out while decoding).
+            :func:`container_problem`), ``'unreadable'`` (missing,
+            refused, crashed or timed out while decoding) or ``'too
+            short'`` (fewer frames than ``min_frames``; ``num_frames`` is
+            set).
         message (str): What is wrong, naming the file; empty if fine.
     """
     path: str
@@ -254,7 +262,8 @@ def probe_videos(paths: Sequence[str],
                  decode: bool = True,
                  workers: int = 1,
                  timeout: float = 300.0,
-                 check_containers: bool = True) -> Dict[str, VideoProbe]:
+                 check_containers: bool = True,
+                 min_frames: int = MIN_FRAMES) -> Dict[str, VideoProbe]:
     """Check videos without risking the calling process (see module doc).
 
     Missing files and truncated AVIs (:func:`container_problem`) are found
@@ -274,10 +283,16 @@ def probe_videos(paths: Sequence[str],
             ``False`` hands truncated files to decord as well (in the
             workers; it shows what decord does with them). Defaults to
             ``True``.
+        min_frames (int): A video of fewer frames is ``'too short'``.
+            Defaults to :data:`MIN_FRAMES` (flow needs a pair of frames).
 
     Returns:
         dict[str, VideoProbe]: One entry per distinct path.
     """
+    if isinstance(min_frames, bool) or not isinstance(min_frames, int) or \
+            min_frames < 1:
+        raise ValueError(f'min_frames must be an integer >= 1, got '
+                         f'{min_frames!r}')
     paths = [os.fspath(p) for p in paths]
     results: Dict[str, VideoProbe] = {}
     todo: List[str] = []
@@ -303,6 +318,12 @@ def probe_videos(paths: Sequence[str],
         for part in pool.map(lambda b: _probe_batch(b, decode, timeout),
                              batches):
             results.update(part)
+    for probe in results.values():
+        if probe.ok and probe.num_frames < min_frames:
+            probe.kind = 'too short'
+            probe.message = (f'{probe.path}: decord finds {probe.num_frames} '
+                             f'frame(s); at least {min_frames} are needed '
+                             '(flow is computed between consecutive frames)')
     return {path: results[path] for path in dict.fromkeys(paths)}
 
 

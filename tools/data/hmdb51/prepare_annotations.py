@@ -15,9 +15,11 @@ video that would crash decord during training is named here.
 
 Exit status: 0 when the lists were written (issues, if any, are listed and
 counted; a list that would be empty is not written and is an issue), 1
-with ``--strict`` and any issue (nothing is written) or when a folder is
-missing. See :mod:`tsdistill.datasets.hmdb51_annotations` and this folder's
-README.md.
+with ``--strict`` and any issue (nothing is written), when a folder is
+missing, or when no list at all is left to write (no class folder, no
+split file, split files without a train or test video, or an issue for
+every video; the error says which). See
+:mod:`tsdistill.datasets.hmdb51_annotations` and this folder's README.md.
 """
 import argparse
 import sys
@@ -43,10 +45,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--rawframes-root',
         default=None,
-        help='precomputed flow <class>/<video>/flow_{x,y}_%%05d.jpg '
-        '(tools/extract_flow.py); the rawframe lists then hold the folders '
-        'it marked complete, with their flow counts (others are reported '
-        'as incomplete), otherwise the video frames minus one')
+        help='rawframes of tools/extract_flow.py, <class>/<video>/'
+        'x_%%05d.jpg and y_%%05d.jpg (flow) and img_%%05d.jpg (RGB '
+        'frames); the rawframe lists then hold the folders it marked '
+        'complete, with their counts (others are reported as incomplete), '
+        'otherwise the counts come from the videos (frames; minus one for '
+        'the flow)')
     parser.add_argument(
         '--splits', type=int, nargs='+', choices=(1, 2, 3), default=[1, 2, 3])
     parser.add_argument(
