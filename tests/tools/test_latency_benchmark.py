@@ -6,6 +6,7 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from tsdistill.apis.latency import (ROW_NAMES, LatencyBenchmark,
@@ -55,6 +56,7 @@ def test_latency_script_produces_every_row(tmp_path):
         assert 0 < share['ms_per_clip'] < results['two_stream_opencv'][batch]
         assert abs(share['ms_per_pair'] * 3 - share['ms_per_clip']) < 1e-6
     assert report['gflops']['cpu']['rgb'] > report['gflops']['cpu']['flow']
+    assert '1 FLOP per multiply-add' in report['flops_count']
     for description in ('two-stream, OpenCV DualTVL1 flow',
                         'distilled student M3 at test time'):
         assert description in proc.stdout
@@ -123,3 +125,25 @@ def test_backbone_overrides_reach_every_r3d18():
             bench is pooled)
     flops, more = pooled.gflops(), unpooled.gflops()
     assert more['rgb'] > 2 * flops['rgb'] and more['flow'] > 2 * flops['flow']
+
+
+def test_gflops_count_one_per_multiply_add():
+    """The model zoo's unit: mmengine's count, a multiply-add is 1 FLOP."""
+    from mmengine.analysis import FlopAnalyzer, get_model_complexity_info
+    from torch.utils.flop_counter import FlopCounterMode
+    bench = LatencyBenchmark(
+        frames=5, size=32, num_classes=3, backbone=dict(base_channels=8))
+    flops = bench.gflops()
+    for name, model, shape in (('rgb', bench.rgb, (1, 3, 5, 32, 32)),
+                               ('flow', bench.teacher, (1, 2, 4, 32, 32))):
+        clip = torch.zeros(shape)
+        info = get_model_complexity_info(
+            model.backbone, inputs=(clip, ), show_table=False, show_arch=False)
+        assert flops[name] == pytest.approx(info['flops'] / 1e9)
+        # its convolutions: half of torch's count, which counts 2 FLOPs
+        # per multiply-add
+        conv = FlopAnalyzer(model.backbone, (clip, )).by_operator()['conv']
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            model.backbone(clip)
+        assert conv == counter.get_total_flops() / 2
+        assert 0 < flops[name] - conv / 1e9 < 0.01 * flops[name]

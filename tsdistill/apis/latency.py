@@ -33,19 +33,24 @@ import numpy as np
 import torch
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
+from mmengine.analysis import FlopAnalyzer
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import save_checkpoint
-from torch.utils.flop_counter import FlopCounterMode
 
 from ..models.flow.opencv_tvl1 import dual_tvl1_flow
 from ..utils.json_report import write_json_report
 from ..utils.markdown import markdown_table
-from ..utils.paths import REPO_ROOT
+from ..utils.paths import shipped_path
 from ..utils.timing import interleaved_times
 
-MODEL_CONFIGS = osp.join(REPO_ROOT, 'configs', '_base_', 'models')
+#: How :meth:`LatencyBenchmark.gflops` counts, as the report records it
+FLOPS_COUNT = ('mmengine get_model_complexity_info (FlopAnalyzer), as in '
+               'mmaction2\'s model zoo: 1 FLOP per multiply-add of the '
+               'convolutions (as torchvision; torch.utils.flop_counter '
+               'counts 2), plus batch norm; the R3D-18 backbones only, M1 '
+               'and the heads not counted')
 
 
 def synthetic_clips(batch: int,
@@ -91,7 +96,8 @@ def opencv_tvl1_flow(clips: torch.Tensor) -> torch.Tensor:
 
 
 def _model_cfg(name: str, num_classes: int) -> Config:
-    cfg = Config.fromfile(osp.join(MODEL_CONFIGS, name)).model
+    cfg = Config.fromfile(shipped_path('configs', '_base_', 'models',
+                                       name)).model
     for head in _find_heads(cfg):
         head['num_classes'] = num_classes
     return cfg
@@ -224,8 +230,12 @@ class LatencyBenchmark:
     def gflops(self) -> Dict[str, float]:
         """GFLOPs of one clip through the RGB and the flow R3D-18 (M3, M2).
 
-        Counted by ``torch.utils.flop_counter`` (2 per multiply-add) on the
-        backbones; M1, pooling and the heads are left out.
+        Counted as mmengine's ``get_model_complexity_info`` counts (its
+        ``FlopAnalyzer``; the figures of mmaction2's model zoo and of its
+        ``get_flops`` tool): 1 FLOP per multiply-add of a convolution, as
+        torchvision counts too (``torch.utils.flop_counter`` counts 2),
+        plus batch norm. Backbones only (:data:`FLOPS_COUNT`): M1 and the
+        heads are left out.
         """
         t, size = self.frames, self.size
         shapes = dict(
@@ -233,9 +243,13 @@ class LatencyBenchmark:
             flow=(self.teacher, (1, 2, t - 1, size, size)))
         flops = {}
         for name, (model, shape) in shapes.items():
-            with torch.no_grad(), FlopCounterMode(display=False) as counter:
-                model.backbone(torch.zeros(shape, device=self.device))
-            flops[name] = counter.get_total_flops() / 1e9
+            clip = torch.zeros(shape, device=self.device)
+            analyzer = FlopAnalyzer(model.backbone, (clip, ))
+            # the ops it does not count (pooling, additions, batch norm in
+            # eval mode) are left out as get_model_complexity_info does
+            analyzer.unsupported_ops_warnings(False)
+            analyzer.uncalled_modules_warnings(False)
+            flops[name] = analyzer.total() / 1e9
         return flops
 
     def run(self,
@@ -417,8 +431,8 @@ def latency_benchmark(frames: int = 25,
     Returns:
         dict: ``settings`` (these arguments, ``devices`` resolved),
         ``environment``, and per device ``results`` (``{row: {batch:
-        value}}``), ``samples``, ``opencv_flow``, ``gflops`` and
-        ``ratios``.
+        value}}``), ``samples``, ``opencv_flow``, ``gflops`` (counted as
+        ``flops_count`` says: :data:`FLOPS_COUNT`) and ``ratios``.
 
     Raises:
         ValueError: ``repeats`` or ``repeats_larger`` below 1, or
@@ -449,6 +463,7 @@ def latency_benchmark(frames: int = 25,
         samples={},
         opencv_flow={},
         gflops={},
+        flops_count=FLOPS_COUNT,
         ratios={})
     log(f'environment: {report["environment"]}')
     backbone = dict(backbone or {})
@@ -460,7 +475,8 @@ def latency_benchmark(frames: int = 25,
                                  or None)
         gflops = bench.gflops()
         report['gflops'][device] = gflops
-        log(f'  R3D-18 backbone GFLOPs per clip: RGB {gflops["rgb"]:.1f}, '
+        log('  R3D-18 backbone GFLOPs per clip (1 per multiply-add, '
+            f'mmengine\'s count): RGB {gflops["rgb"]:.1f}, '
             f'flow {gflops["flow"]:.1f}')
         results = bench.run(
             batch_sizes,
