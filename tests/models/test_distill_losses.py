@@ -43,6 +43,57 @@ def test_built_by_name_with_defaults(name):
     assert loss.default_pairs and loss.log_name
 
 
+#: (value, error, message) of numbers no loss parameter takes
+NOT_NUMBERS = [
+    (float('nan'), ValueError, 'must be a finite number, got nan'),
+    (float('inf'), ValueError, 'must be a finite number, got inf'),
+    (True, TypeError, 'must be a number, got True'),
+    ('10', TypeError, "must be a number, got '10'"),
+    (None, TypeError, 'must be a number, got None'),
+]
+
+
+@pytest.mark.parametrize('name', LOSSES)
+@pytest.mark.parametrize(
+    'value, error, message',
+    NOT_NUMBERS + [(-18.4, ValueError, 'must be >= 0, got -18.4')])
+def test_loss_weight_is_checked(name, value, error, message):
+    """``lambda`` < 0 or NaN would make ``loss_distill`` negative or NaN."""
+    with pytest.raises(error, match=f'loss_weight {message}'):
+        MODELS.build(
+            dict(
+                type=name,
+                loss_weight=value,
+                student_channels=4,
+                teacher_channels=4))
+    # lambda = 0 turns the term off
+    assert MODELS.build(
+        dict(type=name, loss_weight=0, student_channels=4,
+             teacher_channels=4)).loss_weight == 0.0
+
+
+@pytest.mark.parametrize(
+    'kwargs, error, message',
+    [(dict(temperature=v), e, f'temperature {m}')
+     for v, e, m in NOT_NUMBERS + [(-2.0, ValueError, 'must be > 0')]] +
+    [(dict(type='AttentionTransferLoss', p=v), e, f'p {m}')
+     for v, e, m in NOT_NUMBERS + [(0, ValueError, 'must be > 0, got 0')]] +
+    [(dict(type='FitNetsLoss', hint_fraction=v), e, f'hint_fraction {m}')
+     for v, e, m in NOT_NUMBERS] +
+    [(dict(type='FitNetsLoss', hint_fraction=1.5), ValueError,
+      r'hint_fraction must be in \(0, 1\], got 1.5')] +
+    [(dict(student_channels=v), e, f'student_channels {m}')
+     for v, e, m in [(0, ValueError, 'must be >= 1, got 0'),
+                     (True, TypeError, 'must be an integer, got True'),
+                     (4.0, TypeError, 'must be an integer, got 4.0')]] +
+    [(dict(teacher_channels=-4), ValueError, 'teacher_channels must be >= 1')])
+def test_numeric_parameters_are_checked(kwargs, error, message):
+    cfg = dict(type='LogitKDLoss', student_channels=4, teacher_channels=4)
+    cfg.update(kwargs)
+    with pytest.raises(error, match=message):
+        MODELS.build(cfg)
+
+
 def test_feature_mse_values():
     s = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
     t = torch.tensor([[0.0, 2.0], [3.0, 0.0]])

@@ -1,7 +1,12 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """LossSchedule: CE warm-up / ramp and lambda decay read off MessageHub."""
+import re
+
 import pytest
-from _helpers.recognizers import hub_without_position
+from _helpers.recognizers import (build, hub_without_position, student_cfg,
+                                  teacher_cfg)
+from _helpers.videos import tiny_video_loader
+from mmengine.runner import Runner, save_checkpoint
 
 from tsdistill.models.recognizers.loss_schedule import (LossSchedule, Progress,
                                                         training_progress)
@@ -102,3 +107,83 @@ def test_bad_schedules():
     with pytest.raises(ValueError, match='distill_end_factor'):
         LossSchedule(distill_end_factor=-0.5)
     assert 'distill_only=3' in repr(LossSchedule(distill_only=3))
+
+
+@pytest.mark.parametrize('name',
+                         ['distill_only', 'ce_ramp', 'distill_end_factor'])
+@pytest.mark.parametrize('value, error, message', [
+    (-1, ValueError, 'must be >= 0, got -1'),
+    (float('nan'), ValueError, 'must be a finite number, got nan'),
+    (float('inf'), ValueError, 'must be a finite number, got inf'),
+    (True, TypeError, 'must be a number, got True'),
+    ('10', TypeError, "must be a number, got '10'"),
+])
+def test_numbers_are_checked(name, value, error, message):
+    with pytest.raises(error, match=f'{name} {message}'):
+        LossSchedule(**{name: value})
+
+
+@pytest.mark.parametrize('value', ['no', 'False', 0, 1, None])
+def test_by_epoch_must_be_a_bool(value):
+    """``by_epoch='no'`` is not read as True (a non-empty string)."""
+    with pytest.raises(
+            TypeError, match=f'by_epoch must be True or False, got {value!r}'):
+        LossSchedule(by_epoch=value, distill_only=2)
+    assert LossSchedule(by_epoch=False).by_epoch is False
+
+
+def test_warmup_as_long_as_training_is_refused(hub):
+    """``distill_only`` >= the length: CE weight 0 throughout."""
+    schedule = LossSchedule(distill_only=10)
+    with pytest.raises(
+            ValueError,
+            match='distill_only=10 epochs >= max_epochs=10 .*never be '
+            'trained with cross-entropy'):
+        schedule.weights(
+            at(hub, iter=0, epoch=0, max_iters=100, max_epochs=10))
+    assert schedule.weights(
+        at(hub, iter=0, epoch=0, max_iters=110, max_epochs=11)) == (0.0, 1.0)
+    by_iter = LossSchedule(by_epoch=False, distill_only=40)
+    with pytest.raises(
+            ValueError, match='distill_only=40 iterations >= max_iters=40'):
+        by_iter.weights(at(hub, iter=0, epoch=0, max_iters=40, max_epochs=4))
+    assert by_iter.weights(at(hub, iter=0, max_iters=41)) == (0.0, 1.0)
+    # the length unknown (no Runner): nothing to check against
+    hub.runtime_info.pop('max_iters')
+    hub.runtime_info.pop('max_epochs')
+    assert schedule.weights(at(hub, iter=3, epoch=0)) == (0.0, 1.0)
+
+
+@pytest.fixture
+def teacher_ckpt(tmp_path):
+    path = str(tmp_path / 'teacher.pth')
+    save_checkpoint(dict(state_dict=build(teacher_cfg()).state_dict()), path)
+    return path
+
+
+@pytest.mark.parametrize('value', [10, [('distill_only', 10)], 'epochs'])
+def test_recognizer_needs_a_dict(teacher_ckpt, value):
+    with pytest.raises(
+            TypeError,
+            match='loss_schedule must be a dict of LossSchedule arguments '
+            f'.*got {re.escape(repr(value))}'):
+        build(student_cfg(teacher_ckpt, loss_schedule=value))
+
+
+def test_runner_refuses_a_warmup_as_long_as_training(teacher_ckpt, hub,
+                                                     tiny_video_list,
+                                                     tmp_path):
+    """The Runner stops at the first iteration."""
+    root, ann = tiny_video_list
+    runner = Runner(
+        model=student_cfg(teacher_ckpt, loss_schedule=dict(distill_only=2)),
+        work_dir=str(tmp_path / 'work'),
+        train_dataloader=tiny_video_loader(root, ann, test_mode=False),
+        train_cfg=dict(by_epoch=True, max_epochs=2, val_interval=0),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1)),
+        default_scope='mmaction')
+    with pytest.raises(
+            ValueError, match='distill_only=2 epochs >= max_epochs=2'):
+        runner.train()
+    assert runner.iter == 0  # the first iteration did not complete

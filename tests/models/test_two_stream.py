@@ -1,6 +1,7 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """TwoStreamRecognizer3D: late fusion of RGB and flow (Table 1, row 3)."""
 import copy
+import re
 
 import pytest
 import torch
@@ -108,6 +109,36 @@ def test_bad_arguments(stream_ckpts):
         build(two_stream_cfg(fusion_weights=(0.0, 0.0)))
     with pytest.raises(ValueError, match="fusion must be one of.*'max'"):
         build(two_stream_cfg(fusion='max'))
+
+
+def test_streams_of_different_classes_are_refused_at_build(tmp_path):
+    """Not at test time with a raw tensor-size error: at build, naming both
+    checkpoints and their class counts."""
+    paths = {}
+    for name, cfg, classes in (('rgb', rgb_cfg(), 5), ('flow', teacher_cfg(),
+                                                       8)):
+        cfg['cls_head']['num_classes'] = classes
+        paths[name] = (str(tmp_path / f'{name}{classes}.pth'), cfg)
+        save_checkpoint(
+            dict(state_dict=build(cfg).state_dict()), paths[name][0])
+    (rgb_ckpt, rgb), (flow_ckpt, flow) = paths['rgb'], paths['flow']
+    with pytest.raises(
+            ValueError,
+            match=re.escape(f'RGB stream (rgb_ckpt {rgb_ckpt}) has 5 '
+                            f'classes, the flow stream (flow_ckpt '
+                            f'{flow_ckpt}) 8')):
+        build(
+            two_stream_cfg(
+                rgb_stream=rgb,
+                flow_stream=flow,
+                rgb_ckpt=rgb_ckpt,
+                flow_ckpt=flow_ckpt))
+    # without checkpoints (a fused checkpoint loaded later): the configs'
+    with pytest.raises(
+            ValueError,
+            match=r'RGB stream \(no checkpoint\) has 5 classes, the flow '
+            r'stream \(no checkpoint\) 8'):
+        build(two_stream_cfg(rgb_stream=rgb, flow_stream=flow))
 
 
 def test_flow_checkpoint_with_former_m1_normalisation(stream_ckpts, tmp_path):

@@ -34,7 +34,8 @@ def main(argv=None) -> int:
     try:
         sources = checkpoint.fuse_two_stream_checkpoint(cfg, args.dst)
     except (checkpoint.CheckpointReadError, FileNotFoundError,
-            pickle.UnpicklingError) as error:
+            pickle.UnpicklingError, ValueError) as error:
+        # ValueError: e.g. streams of different class counts
         print(f'error: {error}', file=sys.stderr)
         return 1
     print(f'wrote {args.dst} from {sources[0]} and {sources[1]}')

@@ -1,9 +1,10 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """Running mmaction2's training / testing flow with the plugin."""
-from .hooks import RandomStateHook, get_random_state, set_random_state
+from .hooks import (CheckpointCheckHook, RandomStateHook, get_random_state,
+                    set_random_state)
 from .mmaction_tools import load_mmaction_tool, run_mmaction_tool
 
 __all__ = [
-    'RandomStateHook', 'get_random_state', 'set_random_state',
-    'load_mmaction_tool', 'run_mmaction_tool'
+    'CheckpointCheckHook', 'RandomStateHook', 'get_random_state',
+    'set_random_state', 'load_mmaction_tool', 'run_mmaction_tool'
 ]

@@ -1,5 +1,7 @@
 # Copyright (c) tsdistill authors. All rights reserved.
-"""Hooks that make a resumed run continue exactly where the killed one was."""
+"""Hooks of the Runner: resumed runs continue exactly where the killed one
+was; the checkpoint to load or resume from is checked before it is loaded.
+"""
 import random
 from typing import Any, Dict, List, Optional
 
@@ -9,6 +11,8 @@ from mmaction.registry import HOOKS
 from mmengine.dist import all_gather_object, get_rank, get_world_size
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.logging import print_log
+
+from ..models.recognizers.checkpoint import check_checkpoint_to_load
 
 CHECKPOINT_KEY = 'random_state'
 
@@ -124,3 +128,33 @@ class RandomStateHook(Hook):
         if self._before_val is not None:
             set_random_state(self._before_val)
             self._before_val = None
+
+
+@HOOKS.register_module()
+class CheckpointCheckHook(Hook):
+    """Check ``load_from`` / the file to resume from before the Runner does.
+
+    mmengine's Runner loads ``load_from`` (also the checkpoint argument of
+    ``tools/test.py``) or the file of ``--resume`` after ``before_run``;
+    on a file that is not a checkpoint it fails with torch's error, which
+    names no file, and a dict without a state dict gives no weights at all
+    without an error (training starts from scratch). In ``before_run``
+    this hook reads that file with
+    :func:`~tsdistill.models.recognizers.checkpoint.check_checkpoint_to_load`
+    (the reader of the teacher's and the streams' checkpoints), so such a
+    file fails with an error naming it and what is wrong. The file is read
+    twice (here and by the Runner).
+
+    The plugin's ``tools/train.py`` and ``tools/test.py`` add this hook to
+    every config (:mod:`tsdistill.engine.mmaction_tools`); with mmaction2's
+    own tools, list it: ``custom_hooks = [dict(type='CheckpointCheckHook')]``.
+    """
+
+    priority = 'VERY_HIGH'
+
+    def before_run(self, runner) -> None:
+        """Check what ``Runner.load_or_resume`` is about to load."""
+        if getattr(runner, '_has_loaded', False):
+            return
+        check_checkpoint_to_load(runner._load_from, runner._resume,
+                                 runner.work_dir)

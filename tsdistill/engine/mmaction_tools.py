@@ -10,6 +10,11 @@ mmaction2's model zoo, any other) honours ``TSDISTILL_DIST_BACKEND``, and
 ``--cfg-options`` still has the last word. This is the variable's one
 home: no config reads it, and a config loaded without these tools keeps the
 backend it states.
+
+After the merge, the config gets a
+:class:`~tsdistill.engine.hooks.CheckpointCheckHook` (unless it lists one):
+a ``load_from``, the checkpoint of ``test.py`` or the file of ``--resume``
+that is not a checkpoint fails with an error naming it.
 """
 import importlib.util
 import os.path as osp
@@ -21,6 +26,7 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 
 from .dist_env import DIST_BACKEND_ENV, apply_dist_backend_env
+from .hooks import CheckpointCheckHook
 
 TOOLS = ('train', 'test')
 
@@ -33,6 +39,31 @@ def mmaction_tool_path(name: str) -> str:
         osp.dirname(mmaction.__file__), '.mim', 'tools', f'{name}.py')
 
 
+#: The hook added to every config, scoped so any ``default_scope`` finds it.
+CHECKPOINT_CHECK_HOOK = dict(type='mmaction.CheckpointCheckHook')
+
+
+def add_checkpoint_check(cfg: Config) -> Config:
+    """Append :data:`CHECKPOINT_CHECK_HOOK` to ``cfg.custom_hooks``.
+
+    Args:
+        cfg (Config): Changed in place; a config that lists the hook
+            already (with or without the scope) is left unchanged.
+
+    Returns:
+        Config: ``cfg``.
+    """
+    hooks = list(cfg.get('custom_hooks', None) or [])
+    kinds = [
+        hook.get('type') if isinstance(hook, dict) else type(hook)
+        for hook in hooks
+    ]
+    names = {getattr(k, '__name__', str(k)).split('.')[-1] for k in kinds}
+    if CheckpointCheckHook.__name__ not in names:
+        cfg.custom_hooks = hooks + [dict(CHECKPOINT_CHECK_HOOK)]
+    return cfg
+
+
 def _with_env_backend(merge_args: Callable) -> Callable:
 
     def merge_args_with_env(cfg: Config, args) -> Config:
@@ -41,7 +72,7 @@ def _with_env_backend(merge_args: Callable) -> Callable:
             print_log(
                 f'env_cfg.dist_cfg.backend={backend!r} from '
                 f'{DIST_BACKEND_ENV}', 'current')
-        return merge_args(cfg, args)
+        return add_checkpoint_check(merge_args(cfg, args))
 
     merge_args_with_env.__wrapped__ = merge_args
     return merge_args_with_env
@@ -51,7 +82,8 @@ def load_mmaction_tool(name: str) -> types.ModuleType:
     """Import mmaction2's ``tools/<name>.py`` as a module (not run).
 
     Its ``merge_args(cfg, args)`` is wrapped to apply
-    ``TSDISTILL_DIST_BACKEND`` first; ``parse_args`` and ``main`` are
+    ``TSDISTILL_DIST_BACKEND`` first and add the checkpoint check
+    (:func:`add_checkpoint_check`) last; ``parse_args`` and ``main`` are
     mmaction2's.
 
     Args:

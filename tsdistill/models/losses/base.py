@@ -4,6 +4,8 @@ from typing import Optional, Tuple
 
 from torch import Tensor, nn
 
+from ...utils import validation
+
 #: Feature kinds a pair can name: stage maps ``'layer1' ... 'layerK'``
 #: ``(N, C, T, H, W)``, the globally averaged last stage ``'pooled'``
 #: ``(N, C)`` and the head's class scores ``'logits'`` ``(N, num_classes)``.
@@ -32,11 +34,11 @@ class BaseDistillLoss(nn.Module):
       summaries).
 
     Args:
-        loss_weight (float): ``lambda``, the weight of this term. Defaults
-            to ``1.0``.
+        loss_weight (float): ``lambda``, the weight of this term, a finite
+            number >= 0 (0 turns the term off). Defaults to ``1.0``.
         student_channels (int, optional): Channels (or classes, for
-            logits) of the student feature; filled in by the recognizer.
-            Defaults to ``None`` (unchecked).
+            logits) of the student feature, >= 1; filled in by the
+            recognizer. Defaults to ``None`` (unchecked).
         teacher_channels (int, optional): Same for the teacher feature.
             Defaults to ``None``.
     """
@@ -51,9 +53,11 @@ class BaseDistillLoss(nn.Module):
                  student_channels: Optional[int] = None,
                  teacher_channels: Optional[int] = None) -> None:
         super().__init__()
-        self.loss_weight = float(loss_weight)
-        self.student_channels = student_channels
-        self.teacher_channels = teacher_channels
+        self.loss_weight = validation.non_negative('loss_weight', loss_weight)
+        self.student_channels = self._channels('student_channels',
+                                               student_channels)
+        self.teacher_channels = self._channels('teacher_channels',
+                                               teacher_channels)
         if self.same_channels and None not in (
                 student_channels,
                 teacher_channels) and student_channels != teacher_channels:
@@ -65,10 +69,16 @@ class BaseDistillLoss(nn.Module):
 
     @staticmethod
     def positive(name: str, value: float) -> float:
-        """``float(value)``; a ``ValueError`` naming ``name`` unless > 0."""
-        if value <= 0:
-            raise ValueError(f'{name} must be > 0, got {value}')
-        return float(value)
+        """``float(value)``, a finite number > 0; the error names ``name``.
+
+        See :func:`tsdistill.utils.validation.positive`.
+        """
+        return validation.positive(name, value)
+
+    @staticmethod
+    def _channels(name: str, value: Optional[int]) -> Optional[int]:
+        """``None`` or an integer >= 1; the error names ``name``."""
+        return None if value is None else validation.positive_int(name, value)
 
     def distance(self, student: Tensor, teacher: Tensor) -> Tensor:
         """The unweighted distance ``d(F_s, F_t)``, a scalar.

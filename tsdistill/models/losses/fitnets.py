@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from torch import Tensor, nn
 
+from ...utils import validation
 from .base import BaseDistillLoss
 
 
@@ -55,7 +56,7 @@ class FitNetsLoss(BaseDistillLoss):
             raise ValueError('FitNetsLoss needs student_channels and '
                              'teacher_channels to build its connector '
                              '(DistillRecognizer3D fills them in)')
-        if not 0 < hint_fraction <= 1:
+        if not 0 < validation.real_number('hint_fraction', hint_fraction) <= 1:
             raise ValueError('FitNetsLoss: hint_fraction must be in (0, 1], '
                              f'got {hint_fraction}')
         #: channels of F_rgb the connector reads (the first ones)

@@ -7,6 +7,10 @@
 * :func:`load_checkpoint_strict` loads the teacher (and two-stream streams)
   at build time and fails with an error that names the file and every
   missing, unexpected or shape-mismatched key.
+* :func:`check_checkpoint_to_load` checks, with :func:`read_checkpoint`,
+  the file mmengine's Runner is about to load (``load_from``, the
+  checkpoint of ``tools/test.py``) or resume from (``--resume``), before
+  it does (:class:`tsdistill.engine.CheckpointCheckHook`).
 * :func:`export_student_checkpoint` writes a student-only checkpoint that a
   plain mmaction2 ``Recognizer3D`` loads with ``strict=True``. The student
   (:class:`DistillRecognizer3D`) never stores its teacher, so this only
@@ -117,6 +121,82 @@ def read_checkpoint(filename: str,
         raise CheckpointReadError(
             f'{what}: {path} is not a checkpoint: it holds {held}')
     return checkpoint
+
+
+def check_resumable(checkpoint: dict, path: str, what: str = 'resume') -> None:
+    """Whether mmengine's ``Runner.resume`` finds what it reads.
+
+    It reads ``meta['epoch']``, ``meta['iter']`` and ``message_hub`` (the
+    optimizer and schedulers only if present).
+
+    Args:
+        checkpoint (dict): As returned by :func:`read_checkpoint`.
+        path (str): Its file, named in the error.
+        what (str): Used in the error message. Defaults to ``'resume'``.
+
+    Raises:
+        CheckpointReadError: Something ``Runner.resume`` needs is missing.
+    """
+    meta = checkpoint.get('meta')
+    meta = meta if isinstance(meta, dict) else {}
+    missing = [f'meta.{key}' for key in ('epoch', 'iter') if key not in meta]
+    if 'message_hub' not in checkpoint:
+        missing.append('message_hub')
+    if missing:
+        raise CheckpointReadError(
+            f'{what}: {path} cannot be resumed from: it has no '
+            f'{", ".join(missing)}, which a checkpoint saved by a training '
+            'run holds; load_from starts a new training from its weights')
+
+
+def check_checkpoint_to_load(load_from: Optional[str],
+                             resume: bool = False,
+                             work_dir: Optional[str] = None) -> Optional[str]:
+    """Check the checkpoint mmengine's Runner will load, before it does.
+
+    The file is chosen as ``Runner.load_or_resume`` chooses it: with
+    ``resume`` and no ``load_from``, the one named by ``work_dir``'s
+    ``last_checkpoint`` (none: the Runner starts from scratch, and so
+    nothing is checked). The Runner itself reports a file that is not a
+    checkpoint with torch's error, which does not name the file, and
+    loads a dict without a state dict as no weights at all.
+
+    Args:
+        load_from (str, optional): ``cfg.load_from``: the weights to start
+            from, the checkpoint of ``tools/test.py``, or the file of
+            ``--resume <file>``.
+        resume (bool): ``cfg.resume``. Defaults to ``False``.
+        work_dir (str, optional): The Runner's work directory. Defaults
+            to ``None``.
+
+    Returns:
+        str | None: The file checked, or ``None`` if nothing is loaded.
+
+    Raises:
+        FileNotFoundError: The file does not exist.
+        IsADirectoryError: ``load_from`` is a directory (the Runner loads
+            files only).
+        CheckpointReadError: It is not a checkpoint (see
+            :func:`read_checkpoint`), or, to resume from, lacks what
+            :func:`check_resumable` checks.
+    """
+    what = 'resume' if resume else 'load_from'
+    if resume and load_from is None and work_dir is not None:
+        load_from = find_latest_checkpoint(work_dir)
+        what = f'resume (last_checkpoint of {work_dir})'
+    if load_from is None:
+        return None
+    if not _is_remote(load_from) and osp.isdir(osp.expanduser(load_from)):
+        latest = find_latest_checkpoint(osp.expanduser(load_from))
+        hint = '' if latest is None else f', e.g. {latest}'
+        raise IsADirectoryError(
+            f'{what}: {load_from} is a directory; give the checkpoint '
+            f'file{hint}')
+    path = resolve_checkpoint(load_from, what)
+    checkpoint = read_checkpoint(path, what)
+    if resume:
+        check_resumable(checkpoint, path, what)
+    return path
 
 
 def _state_dict_of(checkpoint: dict) -> Dict[str, torch.Tensor]:

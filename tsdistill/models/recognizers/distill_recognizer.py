@@ -333,6 +333,11 @@ class DistillRecognizer3D(Recognizer3D):
     def _build_schedule(cfg: OptConfigType) -> Optional[LossSchedule]:
         if cfg is None:
             return None
+        if not isinstance(cfg, dict):
+            raise TypeError(
+                'loss_schedule must be a dict of LossSchedule arguments '
+                '(by_epoch, distill_only, ce_ramp, distill_end_factor), e.g. '
+                f'dict(distill_only=10), got {cfg!r}')
         try:
             return LossSchedule(**cfg)
         except TypeError as error:

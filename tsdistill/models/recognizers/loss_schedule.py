@@ -10,6 +10,8 @@ from typing import NamedTuple, Optional, Tuple
 
 from mmengine.logging import MessageHub
 
+from ...utils import validation
+
 
 class Progress(NamedTuple):
     """Where training is: the keys mmengine's ``RuntimeInfoHook`` sets.
@@ -72,15 +74,25 @@ class LossSchedule:
     max_epochs / max_iters`` (the ramp moves every iteration, and ``t <
     N`` exactly during the first ``N`` epochs), else the whole ``epoch``.
 
+    A warm-up as long as training (``distill_only >= max_epochs``, or
+    ``max_iters`` by iteration) would train the student without CE at all:
+    :meth:`weights` refuses it as soon as the hub knows the length of
+    training, i.e. at the first training iteration under a Runner.
+
     Args:
-        by_epoch (bool): Unit of ``distill_only`` and ``ce_ramp``. Defaults
-            to ``True``.
-        distill_only (int): Length of the warm-up with CE weight 0.
+        by_epoch (bool): Unit of ``distill_only`` and ``ce_ramp``, ``True``
+            or ``False``. Defaults to ``True``.
+        distill_only (int): Length of the warm-up with CE weight 0, >= 0.
             Defaults to ``0``.
-        ce_ramp (int): Length of the linear CE ramp after it. Defaults to
-            ``0``.
+        ce_ramp (int): Length of the linear CE ramp after it, >= 0.
+            Defaults to ``0``.
         distill_end_factor (float): Factor of the distillation weights at
-            the end of training. Defaults to ``1.0`` (no decay).
+            the end of training, >= 0. Defaults to ``1.0`` (no decay).
+
+    Raises:
+        TypeError: ``by_epoch`` is not a bool, or a length or the factor is
+            not a number; the error names the argument and its value.
+        ValueError: A length or the factor is negative, NaN or infinite.
     """
 
     def __init__(self,
@@ -88,16 +100,14 @@ class LossSchedule:
                  distill_only: int = 0,
                  ce_ramp: int = 0,
                  distill_end_factor: float = 1.0) -> None:
-        if distill_only < 0 or ce_ramp < 0:
-            raise ValueError('distill_only and ce_ramp must be >= 0, got '
-                             f'{distill_only} and {ce_ramp}')
-        if distill_end_factor < 0:
-            raise ValueError('distill_end_factor must be >= 0, got '
-                             f'{distill_end_factor}')
-        self.by_epoch = bool(by_epoch)
+        self.by_epoch = validation.boolean('by_epoch', by_epoch)
+        # the lengths keep their type (an int stays one in the repr)
+        validation.non_negative('distill_only', distill_only)
+        validation.non_negative('ce_ramp', ce_ramp)
         self.distill_only = distill_only
         self.ce_ramp = ce_ramp
-        self.distill_end_factor = float(distill_end_factor)
+        self.distill_end_factor = validation.non_negative(
+            'distill_end_factor', distill_end_factor)
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(by_epoch={self.by_epoch}, '
@@ -140,6 +150,32 @@ class LossSchedule:
         # f = 1 + (end - 1) * progress, progress in [0, 1]
         return 1.0 + (self.distill_end_factor - 1.0) * min(done, 1.0)
 
+    def check_length(self, progress: Progress) -> None:
+        """Refuse a warm-up that lasts the whole training.
+
+        Args:
+            progress (Progress): Its ``max_epochs`` (``by_epoch``) or
+                ``max_iters`` is the length of training; unknown (``None``),
+                nothing is checked.
+
+        Raises:
+            ValueError: ``distill_only`` is at least that length, so the
+                CE weight would be 0 throughout; the message names both.
+        """
+        unit, length = ('max_epochs',
+                        progress.max_epochs) if self.by_epoch else (
+                            'max_iters', progress.max_iters)
+        if self.distill_only and length is not None and \
+                self.distill_only >= length:
+            raise ValueError(
+                f'loss_schedule: distill_only={self.distill_only} '
+                f'{"epochs" if self.by_epoch else "iterations"} >= '
+                f'{unit}={length} of this training: the student would '
+                'never be trained with cross-entropy (CE weight 0 '
+                'throughout). Make distill_only shorter than the training '
+                '(train_cfg)')
+
     def weights(self, progress: Progress) -> Tuple[float, float]:
-        """``(w_cls, f)`` at ``progress``."""
+        """``(w_cls, f)`` at ``progress``; see :meth:`check_length`."""
+        self.check_length(progress)
         return self.cls_weight(progress), self.distill_factor(progress)

@@ -90,6 +90,33 @@ class TwoStreamRecognizer3D(BaseModel):
                 'flow stream',
                 optional_prefixes=('flow.', ),
                 dropped_keys=RETIRED_CHECKPOINT_KEYS)
+        self._check_same_classes()
+
+    def _check_same_classes(self) -> None:
+        """Both streams must score the same classes to be fused.
+
+        Checked after loading: a loaded stream's class count is its
+        checkpoint's (the loading is strict).
+
+        Raises:
+            ValueError: The heads' ``num_classes`` differ; the message
+                names both checkpoints (or the config, for a stream not
+                loaded) and both counts.
+        """
+        counts = [
+            getattr(stream.cls_head, 'num_classes', None)
+            for stream in (self.rgb_stream, self.flow_stream)
+        ]
+        if None not in counts and counts[0] != counts[1]:
+            sources = [
+                'no checkpoint' if ckpt is None else f'{key} {ckpt}'
+                for key, ckpt in (('rgb_ckpt', self.rgb_ckpt),
+                                  ('flow_ckpt', self.flow_ckpt))
+            ]
+            raise ValueError(
+                'the two streams score different classes and cannot be '
+                f'fused: the RGB stream ({sources[0]}) has {counts[0]} '
+                f'classes, the flow stream ({sources[1]}) {counts[1]}')
 
     def init_weights(self) -> None:
         """Initialise the streams that were not loaded from a checkpoint."""
