@@ -21,7 +21,8 @@ from mmengine.runner import Runner
 
 from tsdistill.datasets.synthetic_motion import generate_motion_dataset
 from tsdistill.datasets.transforms import CheckedDecordInit
-from tsdistill.datasets.video_dataset import (BrokenVideoReportHook,
+from tsdistill.datasets.video_dataset import (AnnotationListError,
+                                              BrokenVideoReportHook,
                                               CheckedVideoDataset,
                                               VideoDecodeError)
 
@@ -378,3 +379,95 @@ def test_missing_or_empty_list_named(tmp_path):
             ValueError, match=f'{re.escape(str(empty))} lists '
             'no video'):
         CheckedVideoDataset(str(empty), PIPELINE)
+
+
+def _list_with_classes(tmp_path, lines, classes=None):
+    init_default_scope('mmaction')
+    ann = tmp_path / 'hmdb51_train_split_1_videos.txt'
+    ann.write_text(''.join(line + '\n' for line in lines))
+    if classes is not None:
+        (tmp_path / 'classes.txt').write_text(''.join(f'{c}\n'
+                                                      for c in classes))
+    return str(ann)
+
+
+def test_a_label_out_of_range_of_classes_txt_is_named(tmp_path):
+    # mmaction2 builds the dataset and the loss fails later with
+    # "IndexError: Target 12 is out of bounds", naming no list or line
+    with pytest.raises(IndexError, match='Target 12 is out of bounds'):
+        torch.nn.functional.cross_entropy(
+            torch.zeros(1, 8), torch.tensor([12]))
+    classes = [f'class_{i}' for i in range(8)]
+    ann = _list_with_classes(tmp_path,
+                             ['a/x.avi 0', 'b/y.avi 12', 'c/z.avi 7'], classes)
+    with pytest.raises(AnnotationListError) as info:
+        CheckedVideoDataset(ann, PIPELINE)
+    assert str(info.value) == (
+        f'annotation list {ann}: 1 bad line(s):\n'
+        f'  {ann}:2: label 12 is out of range 0..7 (8 classes, 8 lines in '
+        f"{tmp_path / 'classes.txt'}): 'b/y.avi 12'")
+    # within range: built as mmaction2 builds it
+    ann = _list_with_classes(tmp_path, ['a/x.avi 0', 'c/z.avi 7'], classes)
+    assert len(CheckedVideoDataset(ann, PIPELINE)) == 2
+
+
+def test_labels_checked_against_the_heads_num_classes(tmp_path):
+    ann = _list_with_classes(tmp_path, ['a/x.avi 0', 'b/y.avi 2', 'c/z.avi 1'])
+    assert len(CheckedVideoDataset(ann, PIPELINE)) == 3  # no class count
+    with pytest.raises(
+            AnnotationListError,
+            match=re.escape(
+                f'{ann}:2: label 2 is out of range 0..1 (2 classes, the '
+                'num_classes argument)')):
+        CheckedVideoDataset(ann, PIPELINE, num_classes=2)
+    # classes.txt and the head disagree: named, whatever the labels
+    _list_with_classes(tmp_path, ['a/x.avi 0'], ['a', 'b', 'c'])
+    with pytest.raises(
+            ValueError,
+            match=re.escape(
+                f"{tmp_path / 'classes.txt'} names 3 classes, but num_classes "
+                'is 4')):
+        CheckedVideoDataset(ann, PIPELINE, num_classes=4)
+    assert len(CheckedVideoDataset(ann, PIPELINE, num_classes=3)) == 1
+
+
+def test_a_line_mmaction2_cannot_split_is_named(tmp_path):
+    lines = ['jump rope/a.avi 0', 'wave/b.avi 1', '', 'wave/c.avi one']
+    ann = _list_with_classes(tmp_path, lines, ['jump rope', 'wave'])
+    with pytest.raises(AnnotationListError) as info:
+        CheckedVideoDataset(ann, PIPELINE)
+    assert str(info.value).splitlines() == [
+        f'annotation list {ann}: 3 bad line(s):',
+        f"  {ann}:1: 3 fields split on ' ', expected "
+        '"<video><delimiter><label>" (a path cannot hold the delimiter): '
+        "'jump rope/a.avi 0'", f'  {ann}:3: blank line',
+        f"  {ann}:4: a label that is not an integer: 'wave/c.avi one'"
+    ]
+
+
+def test_lists_of_prepare_annotations_pass_the_checks(tmp_path):
+    from tsdistill.datasets.hmdb51_annotations import prepare_annotations
+    init_default_scope('mmaction')
+    root = str(tmp_path / 'data')
+    classes = ('static', 'move_up', 'move_left')
+    generate_motion_dataset(
+        root, videos_per_class=5, num_frames=4, size=32, classes=classes)
+    out = str(tmp_path / 'ann')
+    summary = prepare_annotations(
+        osp.join(root, 'videos'),
+        osp.join(root, 'testTrainMulti_7030_splits'),
+        out,
+        splits=(1, ),
+        probe_videos=False,
+        strict=True)
+    for subset in ('train', 'val'):
+        dataset = CheckedVideoDataset(
+            osp.join(out, f'hmdb51_{subset}_split_1_videos.txt'),
+            PIPELINE,
+            data_prefix=dict(video=osp.join(root, 'videos')),
+            num_classes=len(classes))
+        assert len(dataset) == summary.counts[(1, subset)]
+        assert {
+            dataset.get_data_info(i)['label']
+            for i in range(len(dataset))
+        } == set(range(len(classes)))

@@ -23,7 +23,11 @@ Failures anywhere else in the pipeline (a bug or a bad config, not a
 broken file) are never skipped: they propagate unchanged, with a note
 naming the file. Test-time datasets never skip either: every test video is
 evaluated or the run stops with the file's name. A missing or empty
-annotation list is an error naming it.
+annotation list is an error naming it, and so is a line mmaction2 cannot
+parse or a label out of range (:func:`check_list_lines`), with the list
+and the line: the number of classes is the dataset's ``num_classes`` (the
+model head's, when the config passes it) and that of the ``classes.txt``
+beside the list (which ``prepare_annotations`` writes), which must agree.
 
 To find broken videos before training (crash-isolated, every frame
 decoded), see :func:`tsdistill.utils.video_check.probe_videos`, used by
@@ -35,17 +39,23 @@ import os
 import os.path as osp
 import traceback
 import warnings
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from mmaction.datasets import VideoDataset
 from mmaction.datasets.transforms import DecordInit
 from mmaction.registry import DATASETS, HOOKS
 from mmengine.dist import all_gather_object, is_distributed
-from mmengine.fileio import exists
+from mmengine.fileio import exists, list_from_file
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
 from .transforms import CheckedDecordInit
+
+#: the class names beside a list, one a line (label ``i`` on line ``i + 1``),
+#: as ``prepare_annotations`` writes them
+CLASSES_FILE = 'classes.txt'
+#: bad lines quoted in one error (the error gives their number)
+MAX_LINES_SHOWN = 10
 
 #: modules whose exceptions mean "this file cannot be opened or decoded"
 DECODE_MODULES = ('mmaction.datasets.transforms.loading',
@@ -55,6 +65,100 @@ DECODE_MODULES = ('mmaction.datasets.transforms.loading',
 
 class VideoDecodeError(RuntimeError):
     """A video could not be opened or decoded; the message names it."""
+
+
+class AnnotationListError(ValueError):
+    """A list line mmaction2 cannot read, or a label out of range.
+
+    The message names the list and every bad line (the first
+    :data:`MAX_LINES_SHOWN` quoted).
+    """
+
+
+def read_classes_file(ann_file: str) -> Optional[List[str]]:
+    """The class names of the ``classes.txt`` beside a list, if any.
+
+    Args:
+        ann_file (str): An annotation list.
+
+    Returns:
+        list[str] or None: The names in label order; ``None`` without the
+        file.
+    """
+    path = osp.join(osp.dirname(ann_file), CLASSES_FILE)
+    if not osp.isfile(path):
+        return None
+    names = list_from_file(path)
+    while names and not names[-1].strip():
+        names.pop()
+    return names
+
+
+def check_list_lines(ann_file: str,
+                     lines: Sequence[str],
+                     num_classes: Optional[int] = None,
+                     delimiter: str = ' ',
+                     multi_class: bool = False,
+                     source: str = 'the num_classes argument') -> None:
+    """Check a ``VideoDataset`` list line by line, as mmaction2 splits it.
+
+    mmaction2 1.2's ``VideoDataset.load_data_list`` splits each stripped
+    line on ``delimiter`` and unpacks ``filename, label``: a path holding
+    the delimiter fails with ``too many values to unpack`` and a label out
+    of range fails in the loss (``IndexError: Target 12 is out of bounds``),
+    neither naming the list nor the line.
+
+    Args:
+        ann_file (str): The list (for the messages).
+        lines (Sequence[str]): Its lines, as ``list_from_file`` reads them.
+        num_classes (int, optional): Labels must be in
+            ``0 .. num_classes - 1``; ``None``: only ``>= 0``.
+        delimiter (str): ``VideoDataset``'s ``delimiter``. Defaults to
+            ``' '``.
+        multi_class (bool): Lines hold several labels. Defaults to
+            ``False``.
+        source (str): Where ``num_classes`` comes from (for the message).
+            Defaults to ``'the num_classes argument'``.
+
+    Raises:
+        AnnotationListError: Any bad line; the message names the list, the
+            lines and what is wrong with each.
+    """
+    bad = []
+    for number, line in enumerate(lines, 1):
+        parts = line.strip().split(delimiter)
+        if not line.strip():
+            bad.append((number, 'blank line'))
+            continue
+        if len(parts) == 1:  # mmaction2's "no label" (-1), for inference
+            continue
+        if not multi_class and len(parts) != 2:
+            bad.append(
+                (number, f'{len(parts)} fields split on {delimiter!r}, '
+                 'expected "<video><delimiter><label>" (a path cannot hold '
+                 f'the delimiter): {line!r}'))
+            continue
+        try:
+            labels = [int(x) for x in parts[1:]]
+        except ValueError:
+            bad.append((number, f'a label that is not an integer: {line!r}'))
+            continue
+        for label in labels:
+            if num_classes is not None and not 0 <= label < num_classes:
+                bad.append((number, f'label {label} is out of range '
+                            f'0..{num_classes - 1} ({num_classes} classes, '
+                            f'{source}): {line!r}'))
+                break
+            if label < 0:
+                bad.append((number, f'negative label {label}: {line!r}'))
+                break
+    if bad:
+        shown = [f'  {ann_file}:{n}: {what}' for n, what in bad]
+        more = len(shown) - MAX_LINES_SHOWN
+        raise AnnotationListError(
+            f'annotation list {ann_file}: {len(bad)} bad line(s):\n' +
+            '\n'.join(shown[:MAX_LINES_SHOWN]) +
+            (f'\n  ... and {more} more' if more > 0 else ''))
 
 
 def is_decode_error(error: BaseException) -> bool:
@@ -132,7 +236,12 @@ class CheckedVideoDataset(VideoDataset):
     Raises:
         FileNotFoundError: ``ann_file`` does not exist (the message lists
             the lists next to it).
-        ValueError: ``ann_file`` lists no video.
+        ValueError: ``ann_file`` lists no video, or ``num_classes`` (a
+            ``VideoDataset`` argument; give the model head's) differs from
+            the number of names in the ``classes.txt`` beside the list.
+        AnnotationListError: A line mmaction2 cannot parse, or a label out
+            of range for ``num_classes`` or ``classes.txt`` (the message
+            names the list and the lines).
     """
 
     def __init__(self, *args, skip_broken: bool = False, **kwargs) -> None:
@@ -149,7 +258,12 @@ class CheckedVideoDataset(VideoDataset):
         self._skips = SkipCounts(len(self))
 
     def load_data_list(self) -> List[dict]:
-        """Read the list; a missing or empty one is an error naming it."""
+        """Read the list; a missing or empty one is an error naming it.
+
+        Every line is checked first (:func:`check_list_lines`) against the
+        number of classes: ``num_classes`` and / or the ``classes.txt``
+        beside the list, which must agree.
+        """
         if not exists(self.ann_file):
             folder = osp.dirname(self.ann_file) or '.'
             found = sorted(
@@ -159,11 +273,28 @@ class CheckedVideoDataset(VideoDataset):
                 f'annotation list {self.ann_file} does not exist' +
                 (f'; {folder} holds: {", ".join(found)}'
                  if found else f'; {folder} holds no .txt list'))
+        num_classes, source = self._num_classes()
+        check_list_lines(self.ann_file, list_from_file(self.ann_file),
+                         num_classes, self.delimiter, self.multi_class, source)
         data_list = super().load_data_list()
         if not data_list:
             raise ValueError(f'annotation list {self.ann_file} lists no '
                              'video')
         return data_list
+
+    def _num_classes(self):
+        """``(number of classes or None, where it comes from)``."""
+        names = read_classes_file(self.ann_file)
+        if names is None:
+            return self.num_classes, 'the num_classes argument'
+        path = osp.join(osp.dirname(self.ann_file), CLASSES_FILE)
+        if self.num_classes is not None and self.num_classes != len(names):
+            raise ValueError(
+                f'{path} names {len(names)} classes, but num_classes is '
+                f'{self.num_classes} (the model head\'s, if the config '
+                f'passes it): the list {self.ann_file} was written for '
+                'other classes than the model has')
+        return len(names), f'{len(names)} lines in {path}'
 
     def prepare_data(self, idx: int):
         """Run the pipeline; name the file on failure (or skip it).
