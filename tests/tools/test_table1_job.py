@@ -6,39 +6,35 @@ import os.path as osp
 import pytest
 
 from tsdistill.apis.hint_diagnosis import hint_diagnosis
-from tsdistill.apis.table1 import (TABLE1_ROWS, Table1Result, mean_std,
-                                   run_table1, summarize)
+from tsdistill.apis.table1 import (QUICK_BANNER, TABLE1_ROWS, Table1Result,
+                                   mean_std, quick_check_options,
+                                   run_quick_check, run_table1, summarize)
 
-TINY = {
-    'train_cfg.max_epochs':
-    2,
-    'train_cfg.val_interval':
-    2,
-    'param_scheduler': [
-        dict(type='LinearLR', start_factor=0.5, by_epoch=True, begin=0, end=1),
-        dict(type='CosineAnnealingLR', T_max=1, by_epoch=True, begin=1, end=2)
-    ],
-    'default_hooks.checkpoint.interval':
-    2,
-    'train_dataloader.num_workers':
-    0,
-    'train_dataloader.persistent_workers':
-    False,
-    'val_dataloader.num_workers':
-    0,
-    'val_dataloader.persistent_workers':
-    False,
-    'test_dataloader.num_workers':
-    0,
-    'test_dataloader.persistent_workers':
-    False,
-}
+#: the quick check's schedule at 2 epochs, without dataloader workers
+TINY = dict(
+    quick_check_options(2), **{
+        f'{loader}_dataloader.{key}': value
+        for loader in ('train', 'val', 'test')
+        for key, value in (('num_workers', 0), ('persistent_workers', False))
+    })
+
+#: M3's first stage without CE shorter than TINY's 2 epochs
+TINY_ROWS = {'distill': {'model.loss_schedule.distill_only': 1}}
 
 
-def test_run_table1_writes_every_row(tmp_path, monkeypatch):
+def test_quick_check_writes_every_row(tmp_path, monkeypatch):
+    """The quick check (``run_table1.py --quick``) on a smaller slice."""
     monkeypatch.chdir(tmp_path)  # data/ and work_dirs/ go here
-    results = run_table1(work_dir='work', videos_per_class=3, cfg_options=TINY)
+    results = run_quick_check(
+        work_dir='work',
+        data_root='data/synthetic_mixed',
+        videos_per_class=3,
+        epochs=2,
+        cfg_options=TINY)
     assert [r.key for r in results] == [r.key for r in TABLE1_ROWS]
+    banner = QUICK_BANNER.format(videos=3, epochs=2)
+    assert open('work/quick_check.md').read().startswith(banner)
+    assert json.loads(open('work/quick_check.json').read())['note'] == banner
     for result in results:
         assert 0 <= result.top1 <= 100
         assert 0 <= result.mean_class_acc <= 100
@@ -59,15 +55,15 @@ def test_run_table1_writes_every_row(tmp_path, monkeypatch):
         # a right class is a right colour and a right motion
         assert result.top1 <= min(per_class['attribute_colour'],
                                   per_class['attribute_motion']) + 1e-6
-    table = json.loads(open('work/table1.json').read())
+    table = json.loads(open('work/quick_check.json').read())
     assert len(table['rows']) == 4
     assert 'Video-level accuracy' in table['protocol']
-    markdown = open('work/table1.md').read()
+    markdown = open('work/quick_check.md').read()
     assert 'distilled student (M3)' in markdown
     assert '| **colour right** (any class) |' in markdown
     assert osp.getsize('work/flow_visualization.png') > 0
-    assert osp.getsize('work/table1.png') > 0
-    assert osp.getsize('work/training_curves.png') > 0
+    assert osp.getsize('work/quick_check.png') > 0
+    assert osp.getsize('work/quick_check_training_curves.png') > 0
     # the student was trained against the teacher row's checkpoint
     assert osp.isfile(osp.join(results[1].work_dir, 'epoch_2.pth'))
     # tools/analysis/hint_diagnosis.py on the trained student: one row per
@@ -155,6 +151,7 @@ def test_cpu_configs_on_own_data_read_the_class_count(tmp_path, monkeypatch):
         configs='demo',
         rows=['rgb', 'tvl1', 'distill'],
         cfg_options=TINY,
+        row_cfg_options=TINY_ROWS,
         visualize=False)
     assert [r.key for r in results] == ['rgb', 'tvl1', 'distill']
     assert all('configs/demo' in r.config for r in results)
@@ -183,6 +180,7 @@ def test_student_retrained_when_its_teacher_changes_in_place(
         videos_per_class=3,
         cfg_options=TINY,
         rows=['tvl1', 'distill'],
+        row_cfg_options=TINY_ROWS,
         mode='motion',
         visualize=False)
     first = run_table1(**kwargs)
