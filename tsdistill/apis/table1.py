@@ -28,6 +28,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from tsdistill.apis.results_table import mean_std
+from tsdistill.engine.mmaction_tools import add_checkpoint_check
 from tsdistill.utils.file_digest import file_digest
 from tsdistill.utils.json_report import write_json_report
 from tsdistill.utils.markdown import markdown_table
@@ -287,7 +288,9 @@ def run_row(row: Table1Row,
                 classes=list(classes),
                 attributes=class_attributes(classes))
         ]
-    runner = Runner.from_cfg(cfg)
+    # after the digest, as in tools/train.py: checkpoints it loads are read
+    # and named before the Runner loads them
+    runner = Runner.from_cfg(add_checkpoint_check(cfg))
     if row.trains and not reused:
         start = time.perf_counter()
         runner.train()
