@@ -9,17 +9,19 @@ mapped to 0..255), both from the frames resized to ``--short-side``.
 ``--task rgb|flow|both`` (default ``both``) chooses what is written, as in
 mmaction2's ``tools/data/build_rawframes.py``. A marker with the task and
 the settings is written last. A re-run skips videos finished for the task
-with the same settings, writes only the missing part of a video finished
-for another task (e.g. the RGB frames of a ``--task flow`` folder; the
-flow is kept), and lists the videos it could not read; the exit status is
+with the same settings (and still holding as many files as the marker
+counts; a part that lost files is extracted again, with a warning),
+writes only the missing part of a video finished for another task (e.g.
+the RGB frames of a ``--task flow`` folder; the flow is kept), and lists the videos it could not read; the exit status is
 1 if there were any (unless ``--allow-failures``). Videos finished with
 other settings (``--bound``, ``--backend``, ``--flow-cfg``/``--fast`` for
 the flow; ``--short-side`` for every part) stop the run before anything is
 computed (exit status 2) unless ``--overwrite`` is given, which redoes
 them; so do finished folders whose files have the old names
 ``flow_{x,y}_%05d.jpg`` (unless ``--overwrite``, or
-``--rename-old-names``, which renames them), and a ``--device`` that is
-not available::
+``--rename-old-names``, which renames them), a ``--device`` that is not
+available, and a list line mmaction2 cannot read (e.g. a path holding
+whitespace; the line is named)::
 
     python tools/extract_flow.py data/hmdb51/hmdb51_train_split_1_videos.txt \
         --data-root data/hmdb51/videos --out-root data/hmdb51/flow_tvl1 \
@@ -39,7 +41,8 @@ import json
 import sys
 
 from tsdistill.apis.flow_extraction import (DeviceError, FlowSettingsError,
-                                            extract_flow, format_report)
+                                            ListLineError, extract_flow,
+                                            format_report)
 from tsdistill.utils.flow_io import OldFlowNamesError
 
 
@@ -131,7 +134,8 @@ def main(argv=None) -> int:
             world_size=args.world_size,
             max_pairs=args.batch_pairs,
             task=args.task)
-    except (DeviceError, FlowSettingsError, OldFlowNamesError) as error:
+    except (DeviceError, FlowSettingsError, ListLineError,
+            OldFlowNamesError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
     print(format_report(report))

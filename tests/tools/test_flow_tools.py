@@ -796,3 +796,20 @@ def test_a_lost_part_the_task_does_not_write_is_unmarked(
     report = _extract(ann, root, out, task='both')
     assert report['completed'] == report['done'] == [videos[0]]
     assert flow_frames(folder)[0] == 3
+
+
+def test_a_list_line_with_a_space_in_its_path_is_named(tmp_path, capsys):
+    # 'jump' was taken for the video and reported as a missing file
+    ann = tmp_path / 'list.txt'
+    ann.write_text('wave/a.avi 0\njump rope/b.avi 1\nwave/c.avi 0 3\n')
+    rc = tool('extract_flow.py')([
+        str(ann), '--data-root',
+        str(tmp_path), '--out-root',
+        str(tmp_path / 'out'), '--device', 'cpu'
+    ])
+    assert rc == 2
+    assert capsys.readouterr().err == (
+        f"error: {ann}:2: expected \"<video> <label>\", got 'jump rope/b.avi "
+        "1' (a path cannot hold whitespace: mmaction2's VideoDataset splits "
+        'list lines on it)\n')
+    assert not osp.exists(tmp_path / 'out')

@@ -90,6 +90,10 @@ class FlowSettingsError(ValueError):
     """Finished flow folders hold flow computed with other settings."""
 
 
+class ListLineError(ValueError):
+    """A line of the video list that mmaction2 cannot read (file:line)."""
+
+
 class DeviceError(RuntimeError):
     """The torch device asked for is not available here."""
 
@@ -103,13 +107,24 @@ def read_ann_file(ann_file: str) -> List[str]:
 
     Returns:
         list[str]: The relative video paths, in order.
+
+    Raises:
+        ListLineError: A line whose fields after the first are not all
+            integer labels, e.g. a path holding whitespace, which mmaction2
+            cannot read either (the message names the list and the line).
     """
     videos = []
-    with open(ann_file) as f:
-        for line in f:
+    with open(ann_file, encoding='utf-8') as f:
+        for number, line in enumerate(f, 1):
             parts = line.split()
-            if parts:
-                videos.append(parts[0])
+            if not parts:
+                continue
+            if not all(p.lstrip('-').isdigit() for p in parts[1:]):
+                raise ListLineError(
+                    f'{ann_file}:{number}: expected "<video> <label>", got '
+                    f'{line.strip()!r} (a path cannot hold whitespace: '
+                    "mmaction2's VideoDataset splits list lines on it)")
+            videos.append(parts[0])
     return videos
 
 
