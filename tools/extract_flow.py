@@ -12,8 +12,9 @@ the settings is written last. A re-run skips videos finished for the task
 with the same settings (and still holding as many files as the marker
 counts; a part that lost files is extracted again, with a warning),
 writes only the missing part of a video finished for another task (e.g.
-the RGB frames of a ``--task flow`` folder; the flow is kept), and lists the videos it could not read; the exit status is
-1 if there were any (unless ``--allow-failures``). Videos finished with
+the RGB frames of a ``--task flow`` folder; the flow is kept), and lists
+the videos it could not read; the exit status is 1 if there were any
+(unless ``--allow-failures``). Videos finished with
 other settings (``--bound``, ``--backend``, ``--flow-cfg``/``--fast`` for
 the flow; ``--short-side`` for every part) stop the run before anything is
 computed (exit status 2) unless ``--overwrite`` is given, which redoes
