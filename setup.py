@@ -141,7 +141,10 @@ setup(
         # full mmcv with its compiled ops, built for your torch
         'full': [f'mmcv{MMCV_RANGE}'],
         # pytest-timeout: a test that hangs fails with its stack (setup.cfg)
-        'tests': ['pytest>=7', 'pytest-timeout', 'flake8', 'isort', 'yapf'],
+        'tests': [
+            'pytest>=7', 'pytest-timeout', 'hypothesis', 'flake8', 'isort',
+            'yapf'
+        ],
         # TSDISTILL_TENSORBOARD=1 (configs/_base_/default_runtime.py); not
         # a hard dependency: it brings grpcio, protobuf and a data server
         'tensorboard': ['tensorboard'],

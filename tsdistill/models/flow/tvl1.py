@@ -1,11 +1,15 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """M1: TV-L1 optical flow as unrolled, batched, differentiable layers."""
+import math
+import numbers
+from collections import abc
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmaction.registry import MODELS
 from torch import Tensor, nn
 
+from ...utils import validation
 from ...utils.replaced_arguments import refuse_unknown_arguments
 from . import fused
 from .differences import (backward_difference_kernel, centred_gradient_kernel,
@@ -22,6 +26,23 @@ IntOrSeq = Union[int, Sequence[int]]
 #: Added to ``|grad u|^2`` before the square root (finite gradient at 0).
 NORM_EPS = 1e-12
 
+#: Upper end of ``tau``, the dual step: Chambolle's projection converges
+#: for steps up to 1/8 in theory and 1/4 in practice (Chambolle, JMIV
+#: 2004; OpenCV's DualTVL1 default is the bound).
+MAX_TAU = 0.25
+#: Range of ``lambda_`` and ``theta``: far wider than TV-L1's useful
+#: values (OpenCV's defaults 0.15 and 0.3), it keeps the products the
+#: iterations take (``lambda_ * theta``, ``tau / theta``) well inside
+#: float32's range.
+WEIGHT_RANGE = (1e-6, 1e6)
+#: Range of ``eps``: ``1 / eps`` well inside float32's range.
+EPS_RANGE = (1e-30, 1e6)
+#: Range of ``smooth_sigma`` when not 0 (no smoothing): below 0.1 px the
+#: kernel's weights beside the centre (< 2e-22) vanish in float32, so the
+#: blur does nothing; beyond 10 px (51 taps) it leaves little of the
+#: texture that TV-L1 tracks.
+SMOOTH_SIGMA_RANGE = (0.1, 10.0)
+
 #: How the TV-L1 iterations run (``TVL1OpticalFlow(backend=...)``).
 BACKENDS = ('auto', 'eager', 'fused')
 
@@ -34,6 +55,71 @@ REPLACED_ARGUMENTS = {
     name: f'{name} was removed (drop it from flow_cfg): {_RAW_RGB_INPUT}'
     for name in ('input_mean', 'input_std')
 }
+
+
+def _real(name: str,
+          value,
+          low: float,
+          high: float,
+          low_open: bool = False,
+          high_open: bool = False) -> float:
+    """``float(value)``, a number from ``low`` to ``high``; errors name both.
+
+    Args:
+        name (str): The argument.
+        value: Its value.
+        low (float): Lower end, allowed unless ``low_open``.
+        high (float): Upper end, allowed unless ``high_open``.
+        low_open (bool): Refuse ``low``. Defaults to ``False``.
+        high_open (bool): Refuse ``high``. Defaults to ``False``.
+
+    Returns:
+        float: The value.
+
+    Raises:
+        TypeError: Not a real number (a string, ``None``, a bool).
+        ValueError: Outside the interval, NaN or infinite.
+    """
+    try:
+        number = validation.real_number(name, value)  # TypeError if not one
+    except ValueError:  # NaN or infinite: named with the interval below
+        number = math.nan
+    low_ok = low < number if low_open else low <= number
+    high_ok = number < high if high_open else number <= high
+    if not (low_ok and high_ok):
+        interval = (f'{"(" if low_open else "["}{low:g}, {high:g}'
+                    f'{")" if high_open else "]"}')
+        raise ValueError(f'{name} must be in {interval}, got {value!r}')
+    return number
+
+
+def _count(name: str, value, low: int = 1) -> int:
+    """``int(value)``, an integer ``>= low`` (not a bool); errors name both.
+
+    Raises:
+        TypeError: Not an integer (``2.0`` is not), or a bool.
+        ValueError: Less than ``low``.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f'{name} must be an integer, got {value!r}')
+    if value < low:
+        raise ValueError(f'{name} must be >= {low}, got {value!r}')
+    return int(value)
+
+
+def _counts(name: str, value: IntOrSeq) -> IntOrSeq:
+    """An integer >= 1, or a non-empty sequence of them (as a tuple).
+
+    Raises:
+        TypeError: Neither an integer nor a sequence of integers.
+        ValueError: An empty sequence, or an integer < 1.
+    """
+    if not isinstance(value, abc.Sequence) or isinstance(value, str):
+        return _count(name, value)
+    if not value:
+        raise ValueError(f'{name} must be an integer >= 1 or a non-empty '
+                         f'sequence of them, got {value!r}')
+    return tuple(_count(f'{name}[{i}]', v) for i, v in enumerate(value))
 
 
 def _at_scale(value: IntOrSeq, scale: int) -> int:
@@ -123,42 +209,51 @@ class TVL1OpticalFlow(nn.Module):
     fewer of them.
 
     Args:
-        tau (float): Time step of the dual update, > 0. Defaults to
-            ``0.25``.
-        lambda_ (float): Weight of the data term (smaller: smoother flow).
-            Defaults to ``0.15``.
-        theta (float): Coupling of ``u`` and ``v``, > 0. Defaults to
-            ``0.3``.
-        num_scales (int): Maximum number of pyramid levels. Defaults to
-            ``5``.
+        tau (float): Time step of the dual update, in ``(0, 0.25]``
+            (:data:`MAX_TAU`). Defaults to ``0.25``.
+        lambda_ (float): Weight of the data term (smaller: smoother flow),
+            in ``[1e-6, 1e6]`` (:data:`WEIGHT_RANGE`). Defaults to
+            ``0.15``.
+        theta (float): Coupling of ``u`` and ``v``, in ``[1e-6, 1e6]``.
+            Defaults to ``0.3``.
+        num_scales (int): Maximum number of pyramid levels, >= 1. Defaults
+            to ``5``.
         num_warps (int | Sequence[int]): Warps (re-linearisations) per
-            level; a sequence gives them per level, finest first, its last
-            entry repeated for coarser levels. Defaults to ``5``.
+            level, >= 1; a sequence gives them per level, finest first, its
+            last entry repeated for coarser levels. Defaults to ``5``.
         num_iters (int | Sequence[int]): Unrolled iterations per warp, per
             level like ``num_warps``. Defaults to ``8``.
-        zoom_factor (float): Down-sampling factor between pyramid levels.
-            Defaults to ``0.5``.
+        zoom_factor (float): Down-sampling factor between pyramid levels,
+            in ``(0, 1)``. Defaults to ``0.5``.
         smooth_sigma (float): Sigma (pixels) of the Gaussian pre-smoothing of
-            the grey frames (5x5 for ``0.8``, as TVNet); ``0`` disables it.
-            Defaults to ``0.8``.
+            the grey frames (5x5 for ``0.8``, as TVNet), in ``[0.1, 10]``
+            (:data:`SMOOTH_SIGMA_RANGE`); ``0`` disables it. Defaults to
+            ``0.8``.
         median_size (int): Side of the median filter applied to the flow
-            after each warp, as OpenCV's DualTVL1 does; ``0`` or ``1``
-            disables it. Defaults to ``0``.
+            after each warp, as OpenCV's DualTVL1 does: odd, or ``0`` or
+            ``1`` (disabled). Defaults to ``0``.
         trainable (bool): Make TVNet's learnable parts ``nn.Parameter``s: the
             image-gradient, forward-difference and divergence kernels and an
             initial flow (``init_flow_size``, resized to the coarsest
             level). Otherwise the kernels are buffers and the initial flow is
             zero. Defaults to ``False``.
         init_flow_size (Sequence[int]): ``(h, w)`` of the learnable initial
-            flow. Defaults to ``(8, 8)``.
-        eps (float): Added to ``|grad I1|^2`` before dividing by it.
-            Defaults to ``1e-6``.
+            flow, each >= 1. Defaults to ``(8, 8)``.
+        eps (float): Added to ``|grad I1|^2`` before dividing by it, in
+            ``[1e-30, 1e6]`` (:data:`EPS_RANGE`). Defaults to ``1e-6``.
         backend (str): ``'auto'``, ``'eager'`` or ``'fused'``: how the
             iterations run (see above; the flow is the same to float32
             rounding). ``'fused'`` needs ``trainable=False``. Defaults to
             ``'auto'``.
         **kwargs: Only to name what replaced arguments of the former API
             (``input_mean``, ``input_std``) in the error.
+
+    Raises:
+        TypeError: An argument of the wrong kind (a float where an integer
+            is needed, a string, a bool for a number); the error names the
+            argument and its value.
+        ValueError: A number out of its range above (NaN and infinities
+            included); the error names the argument and its value.
     """
 
     #: The cheap setting: one warp per level, 8 iterations on the finest
@@ -198,22 +293,38 @@ class TVL1OpticalFlow(nn.Module):
                  **kwargs) -> None:
         refuse_unknown_arguments('TVL1OpticalFlow', kwargs, REPLACED_ARGUMENTS)
         super().__init__()
-        if not 0.0 < zoom_factor < 1.0:
-            raise ValueError(f'zoom_factor must be in (0, 1), got '
-                             f'{zoom_factor}')
-        for name, value in (('num_warps', num_warps), ('num_iters',
-                                                       num_iters)):
-            values = [value] if isinstance(value, int) else list(value)
-            if not values or min(values) < 1:
-                raise ValueError(f'{name} must be a positive int or a '
-                                 f'non-empty sequence of them, got {value}')
-        if num_scales < 1:
-            raise ValueError(f'num_scales must be >= 1, got {num_scales}')
+        tau = _real('tau', tau, 0.0, MAX_TAU, low_open=True)
+        lambda_ = _real('lambda_', lambda_, *WEIGHT_RANGE)
+        theta = _real('theta', theta, *WEIGHT_RANGE)
+        num_scales = _count('num_scales', num_scales)
+        num_warps = _counts('num_warps', num_warps)
+        num_iters = _counts('num_iters', num_iters)
+        zoom_factor = _real(
+            'zoom_factor',
+            zoom_factor,
+            0.0,
+            1.0,
+            low_open=True,
+            high_open=True)
+        if not (isinstance(smooth_sigma, numbers.Real)
+                and not isinstance(smooth_sigma, bool) and smooth_sigma == 0):
+            try:
+                smooth_sigma = _real('smooth_sigma', smooth_sigma,
+                                     *SMOOTH_SIGMA_RANGE)
+            except ValueError as error:  # name the other choice
+                raise ValueError(f'{error} (or 0: no smoothing)') from None
+        median_size = _count('median_size', median_size, low=0)
         if median_size > 1 and median_size % 2 == 0:
             raise ValueError(f'median_size must be odd, got {median_size}')
-        for name, value in (('tau', tau), ('theta', theta)):
-            if not value > 0:  # (also refuses NaN)
-                raise ValueError(f'{name} must be > 0, got {value}')
+        trainable = validation.boolean('trainable', trainable)
+        if not isinstance(init_flow_size, abc.Sequence) or isinstance(
+                init_flow_size, str) or len(init_flow_size) != 2:
+            raise ValueError('init_flow_size must be a sequence (h, w), got '
+                             f'{init_flow_size!r}')
+        init_flow_size = tuple(
+            _count(f'init_flow_size[{i}]', v)
+            for i, v in enumerate(init_flow_size))
+        eps = _real('eps', eps, *EPS_RANGE)
         if backend not in BACKENDS:
             raise ValueError(f'backend must be one of {BACKENDS}, got '
                              f'{backend!r}')
@@ -226,10 +337,8 @@ class TVL1OpticalFlow(nn.Module):
         self.lambda_ = lambda_
         self.theta = theta
         self.num_scales = num_scales
-        self.num_warps = num_warps if isinstance(num_warps,
-                                                 int) else tuple(num_warps)
-        self.num_iters = num_iters if isinstance(num_iters,
-                                                 int) else tuple(num_iters)
+        self.num_warps = num_warps
+        self.num_iters = num_iters
         self.zoom_factor = zoom_factor
         self.smooth_sigma = smooth_sigma
         self.median_size = median_size
