@@ -20,12 +20,13 @@ and pip would put one over the other. Choose with an extra::
 Configs and tools ship inside the package, as mmaction2 ships them in
 ``mmaction/.mim``: ``tsdistill/.mim/configs`` and ``tsdistill/.mim/tools``
 are copies of ``configs/`` and ``tools/`` in a wheel (and so in ``pip
-install .``), and links to them in an editable install (``pip install -e
-.``), so that edits in the checkout apply at once. A wheel build copies
-them into its build folder only: it never writes into the checkout, where
-the links of an editable install stay as they are. An sdist carries
-``configs/`` and ``tools/`` (MANIFEST.in); a wheel built from it copies
-them as from a checkout.
+install .``; without the scripts that set up the checkout's venv), and
+links to them in an editable install (``pip install -e .``), so that edits
+in the checkout apply at once. A wheel build copies them into its build
+folder only: it never writes into the checkout, where the links of an
+editable install stay as they are. An sdist carries ``configs/`` and
+``tools/`` (MANIFEST.in); a wheel built from it copies them as from a
+checkout.
 """
 import os
 import os.path as osp
@@ -39,6 +40,10 @@ HERE = osp.dirname(osp.abspath(__file__))
 #: The folders of the checkout shipped as ``tsdistill/.mim/<name>``.
 MIM_FOLDERS = ('configs', 'tools')
 MIM_DIR = osp.join('tsdistill', '.mim')
+#: Scripts that set up and use the checkout's venv: not in a wheel.
+CHECKOUT_ONLY = {
+    'tools': ('setup_env.sh', 'run_demo.sh', 'run_tests.sh'),
+}
 MMCV_RANGE = '>=2.0.0,<2.2.0'
 
 
@@ -58,8 +63,16 @@ def _copy_folder(name: str, package_root: str) -> None:
             f'{MIM_DIR}/{name}. Build from a checkout or an sdist.')
     target = osp.join(package_root, '.mim', name)
     _remove(target)
-    shutil.copytree(
-        source, target, ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+    caches = shutil.ignore_patterns('__pycache__', '*.pyc')
+
+    def ignore(folder, names):
+        ignored = set(caches(folder, names))
+        if folder == source:
+            ignored.update(
+                n for n in CHECKOUT_ONLY.get(name, ()) if n in names)
+        return ignored
+
+    shutil.copytree(source, target, ignore=ignore)
 
 
 def _link_mim() -> None:

@@ -156,6 +156,10 @@ def test_isolated_wheel_leaves_the_mmcv_choice_to_extras(wheel, tmp_path):
                  'tools/test.py', 'tools/extract_flow.py'):
         assert name in shipped
     assert not [n for n in shipped if '__pycache__' in n]
+    # the scripts that set up the checkout's venv stay in the checkout
+    assert 'tools/setup_env.sh' not in shipped
+    assert 'tools/run_tests.sh' not in shipped
+    assert 'tools/dist_train.sh' in shipped
     assert 'tsdistill/models/flow/csrc/tvl1_iterate.cpp' in names
 
 
