@@ -1,5 +1,5 @@
 # Copyright (c) tsdistill authors. All rights reserved.
-"""The embedded dataset in HMDB51's exact layout, in two modes.
+"""The embedded dataset in HMDB51's exact layout, in three modes.
 
 ``'motion'`` (motion-only): classes differ ONLY by the motion of an object
 (direction, rotation, zoom, periodic vs linear, none); each video gets its
@@ -18,7 +18,58 @@ mode, independently of the colour, so the colour tells nothing about the
 motion. A colour-only model tops out at ``1 / len(motions)``, a
 motion-only one at ``1 / len(colours)``; chance is one over the product.
 As in HMDB51, each stream alone gets part of the way and their fusion
-more. The layout is HMDB51's after extraction::
+more.
+
+``'binding'``: two objects of the two isoluminant colours (``red`` and
+``blue`` by default) are in every clip; exactly one of them moves, the
+other and the background stay still (a still camera: a static object that
+drifted with the camera changed pixels too, and a statistic of the colour
+of the changing pixels told which object moved in 65 to 94 % of the
+clips instead of 100 %; the background keeps 30 % of its texture's chroma
+for the same reason). Each class is the colour of the object that moves
+crossed with its motion (``red-moves_move_left``, ...): 2 x M classes for
+M motions, chance ``1 / (2 M)``. Both objects are drawn alike (luma
+texture, size, chroma amplitude, hue jitter) and their positions in the
+middle frame are two
+independent draws from one box, rejected by a criterion symmetric in the
+two (the path of the one that moves must keep clear of the other either
+way round), so swapping the two colours maps a clip of ``(c1, m)`` to one
+of ``(c2, m)`` with the same grey levels and the same distribution:
+
+- M1's flow is a function of the grey levels (:func:`rgb_to_grey`'s
+  weights are BT.601's luma ones), so a flow stream has one distribution
+  for ``(c1, m)`` and ``(c2, m)``: its Bayes posterior gives both the same
+  probability, ``p_F(c1, m | x) = p_F(c2, m | x)``. It can know the motion,
+  never which object made it: at most ``1 / 2``.
+- Appearance without motion (which colours a clip holds and how much of
+  each, the layout of the middle frame) has one distribution for both
+  classes too: ``p_A(c1, m | x) = p_A(c2, m | x)``, at most the motion
+  (both colours are in every clip, so the colour content alone is at
+  chance, ``1 / (2 M)``).
+- Late fusion by the product rule, ``p_A p_F``, scores ``(c1, m)`` and
+  ``(c2, m)`` alike for every ``m``: even with the motion always right,
+  the arg max is right on exactly one of the two classes of each motion,
+  i.e. on exactly ``1 / 2`` of a test set with as many videos per class
+  (the class order breaks the tie; any rule that reads only the two
+  posteriors is right half of the time in expectation). The cap is
+  ``1 / 2`` for every M. Trained streams only approach their Bayes
+  posteriors: scores that vary with where a colour is and with where
+  the motion is, multiplied, can still read a little of the binding.
+- A network that sees flow and colour together at each pixel can read
+  the colour where the flow is, i.e. bind the motion to the object:
+  ``100 %``.
+
+The cap is for streams that each lack the binding: an RGB network that
+follows the two coloured objects over the frames sees the motion itself
+(M1's flow is a function of the same frames) and can bind on its own, as
+an RGB network learnt the translations of the untracked mixed-cue object
+(see ``track`` in :func:`render_video`); the product rule then gains what
+it learnt. Motions that change the object's area (``zoom_in``,
+``zoom_out``) would make the moving colour cover more or less of the
+frame, an appearance cue, and ``static`` has no object that moves: the
+binding mode takes :data:`BINDING_MOTIONS`.
+
+The layout is HMDB51's after extraction::
 
     <root>/videos/<class>/<class>_<k>.avi
     <root>/testTrainMulti_7030_splits/<class>_test_split{1,2,3}.txt
@@ -46,12 +97,21 @@ COLOURS = dict(red=110.0, yellow=170.0, green=235.0, blue=350.0)
 #: the mixed-cue mode's defaults: 2 colours x 4 motions = 8 classes
 DEFAULT_MIXED_COLOURS = ('red', 'blue')
 DEFAULT_MIXED_MOTIONS = ('move_left', 'move_right', 'move_up', 'move_down')
-MODES = ('motion', 'mixed')
+#: the motions of the binding mode: every motion but those that change
+#: the object's area or leave it still (see the module docstring)
+BINDING_MOTIONS = tuple(
+    m for m in MOTIONS if m not in ('static', 'zoom_in', 'zoom_out'))
+MODES = ('motion', 'mixed', 'binding')
 #: object luma range and chroma amplitude of the mixed-cue mode: with the
 #: lighting factor (at most 1.44) no channel leaves 0..255, so no clipping
 #: breaks the equal luma of two colours
 _MIXED_LUMA = (60.0, 120.0)
 _MIXED_CHROMA = 28.0
+#: the binding mode's background keeps this fraction of its texture's
+#: chroma (its grey levels are the texture's)
+_BINDING_BACKGROUND_CHROMA = 0.3
+#: a binding class is ``<colour>-moves_<motion>``
+_MOVES = '-moves'
 
 
 def _texture(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -229,6 +289,101 @@ def render_video(name: str,
     return frames
 
 
+def _binding_centres(rng: np.random.Generator, size: int, radius: float,
+                     clearance: float, path: np.ndarray) -> np.ndarray:
+    """Middle-frame centres ``(2, 2)`` (mover, static) of the binding mode.
+
+    Two independent uniform draws from the box that keeps both objects
+    ``radius`` inside the frame on the mover's ``path`` (``(T, 2)``
+    offsets from the middle frame; the box's centre on an axis where no
+    box fits, and the mover then leaves the frame for part of the clip,
+    e.g. ``move_right_fast`` in 24 frames of 40 px), redrawn up to 100
+    times until the mover's path keeps ``clearance`` from the other object
+    either way round (mover and static swapped); otherwise the draw that
+    came closest (none of 200 clips of any binding motion needed it at
+    40 px and 24 frames or 32 px and 16 frames). The criterion is
+    symmetric in the two draws, so the two centres are exchangeable.
+    """
+    low = radius - np.minimum(path.min(0), 0)
+    high = size - radius - np.maximum(path.max(0), 0)
+    middle = (low + high) / 2
+    low, high = np.minimum(low, middle), np.maximum(high, middle)
+    best, best_gap = None, -np.inf
+    for _ in range(100):
+        centres = rng.uniform(low, high, (2, 2))
+        apart = centres[0] - centres[1]
+        gap = min(
+            np.linalg.norm(apart + path, axis=1).min(),
+            np.linalg.norm(apart - path, axis=1).min())
+        if gap > best_gap:
+            best, best_gap = centres, gap
+        if gap >= clearance:
+            break
+    return best
+
+
+def render_binding_video(name: str, rng: np.random.Generator, num_frames: int,
+                         size: int, colours: Sequence[str]) -> np.ndarray:
+    """Frames ``(num_frames, size, size, 3)`` uint8 BGR of a binding clip.
+
+    Two textured discs of the two isoluminant ``colours`` in front of a
+    still, textured background of low chroma: the first disc performs the
+    motion ``name``, the second stays still. Every draw but the colours is
+    the same whichever colour moves (the same ``rng`` state with the
+    colours swapped gives the same grey levels), see the module docstring.
+
+    Args:
+        name (str): The motion, from :data:`BINDING_MOTIONS`.
+        rng (np.random.Generator): Source of every random choice.
+        num_frames (int): Number of frames.
+        size (int): Frame height and width.
+        colours (Sequence[str]): ``(moving, static)`` keys of
+            :data:`COLOURS`.
+    """
+    if name not in BINDING_MOTIONS:
+        raise ValueError(f'binding mode: motion {name!r} not in '
+                         f'{BINDING_MOTIONS}')
+    unknown = sorted(set(colours) - set(COLOURS))
+    if len(set(colours)) != 2 or len(colours) != 2 or unknown:
+        raise ValueError('binding mode: colours must be two different keys '
+                         f'of {tuple(COLOURS)}, got {tuple(colours)}')
+    texture = _texture(rng, size)
+    grey = cv2.cvtColor(texture, cv2.COLOR_BGR2GRAY)[..., None]
+    background = grey + _BINDING_BACKGROUND_CHROMA * (texture - grey)
+    diameters = [int(size * f) for f in rng.uniform(0.25, 0.35, 2)]
+    objects = [
+        _disc(rng, d, colour, mixed=True)
+        for d, colour in zip(diameters, colours)
+    ]
+    speed = rng.uniform(0.5, 1.0)
+    phase = rng.uniform(0, 2 * np.pi)
+    brightness = rng.uniform(0.7, 1.2)
+    drift = rng.uniform(-0.01, 0.01)  # lighting change per frame
+    noise = rng.uniform(1.0, 6.0)
+    motion = [_motion(name, t, speed, phase) for t in range(num_frames)]
+    path = np.array([(dx, dy) for dx, dy, _, _ in motion])
+    path -= path[num_frames // 2]
+    centres = _binding_centres(rng, size,
+                               max(diameters) / 2,
+                               sum(diameters) / 2 + 1, path)
+    frames = np.empty((num_frames, size, size, 3), np.uint8)
+    for t in range(num_frames):
+        frame = background
+        # the static object first: the mover passes in front if they meet
+        for k in (1, 0):
+            (obj, mask), d = objects[k], diameters[k]
+            angle, offset = (motion[t][2], path[t]) if k == 0 else (0.0, 0.0)
+            matrix = cv2.getRotationMatrix2D((d / 2, d / 2), angle, 1.0)
+            matrix[:, 2] += centres[k] + offset - d / 2
+            alpha = cv2.warpAffine(mask, matrix, (size, size))[..., None]
+            layer = cv2.warpAffine(obj, matrix, (size, size))
+            frame = alpha * layer + (1 - alpha) * frame
+        frame = frame * (brightness + drift * t)
+        frame += rng.normal(0, noise, frame.shape)
+        frames[t] = np.clip(frame, 0, 255).astype(np.uint8)
+    return frames
+
+
 def write_avi(path: str, frames: np.ndarray, fps: int = 25) -> None:
     """Write BGR uint8 frames as an MJPG ``.avi`` (decord reads it)."""
     os.makedirs(osp.dirname(path), exist_ok=True)
@@ -276,21 +431,24 @@ def class_names(mode: str = 'motion',
     """The class names of a mode, in generation order.
 
     Args:
-        mode (str): ``'motion'`` or ``'mixed'``, see the module docstring.
-            Defaults to ``'motion'``.
-        classes (Sequence[str], optional): Motions, from :data:`MOTIONS`.
-            Defaults to :data:`DEFAULT_CLASSES` (motion-only) or
-            :data:`DEFAULT_MIXED_MOTIONS` (mixed-cue).
+        mode (str): ``'motion'``, ``'mixed'`` or ``'binding'``, see the
+            module docstring. Defaults to ``'motion'``.
+        classes (Sequence[str], optional): Motions, from :data:`MOTIONS`
+            (:data:`BINDING_MOTIONS` in the binding mode). Defaults to
+            :data:`DEFAULT_CLASSES` (motion-only) or
+            :data:`DEFAULT_MIXED_MOTIONS` (mixed-cue and binding).
         colours (Sequence[str], optional): Mixed-cue colours, from
-            :data:`COLOURS`. Defaults to :data:`DEFAULT_MIXED_COLOURS`.
+            :data:`COLOURS`; exactly two in the binding mode. Defaults to
+            :data:`DEFAULT_MIXED_COLOURS`.
 
     Returns:
-        list[str]: ``<motion>`` or ``<colour>_<motion>`` names.
+        list[str]: ``<motion>``, ``<colour>_<motion>`` or
+        ``<colour>-moves_<motion>`` names.
     """
     if mode not in MODES:
         raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
     if mode == 'motion' and colours:
-        raise ValueError("colours belong to mode='mixed'")
+        raise ValueError("colours belong to mode='mixed' or 'binding'")
     default = DEFAULT_CLASSES if mode == 'motion' else DEFAULT_MIXED_MOTIONS
     motions = tuple(classes or default)
     unknown = sorted(set(motions) - set(MOTIONS))
@@ -303,12 +461,28 @@ def class_names(mode: str = 'motion',
     if unknown:
         raise ValueError(f'unknown colours {unknown}; known: '
                          f'{tuple(COLOURS)}')
-    return [f'{c}_{m}' for c in colours for m in motions]
+    if mode == 'mixed':
+        return [f'{c}_{m}' for c in colours for m in motions]
+    if len(set(colours)) != 2 or len(colours) != 2:
+        raise ValueError('binding mode: colours must be two different '
+                         f'colours, got {colours}')
+    unknown = sorted(set(motions) - set(BINDING_MOTIONS))
+    if unknown:
+        raise ValueError(f'binding mode: motions {unknown} change the '
+                         "object's area or leave it still; use "
+                         f'{BINDING_MOTIONS}')
+    return [f'{c}{_MOVES}_{m}' for c in colours for m in motions]
 
 
 def parse_class_name(name: str) -> Tuple[Optional[str], str]:
-    """``(colour, motion)`` of a class name (colour ``None``: motion-only)."""
+    """``(colour, motion)`` of a class name (colour ``None``: motion-only).
+
+    The colour of a binding class (``<colour>-moves_<motion>``) is the
+    colour of the object that moves.
+    """
     head, _, rest = name.partition('_')
+    if head.endswith(_MOVES):
+        head = head[:-len(_MOVES)]
     if head in COLOURS and rest in MOTIONS:
         return head, rest
     return None, name
@@ -338,14 +512,17 @@ def generate_motion_dataset(
         seed (int): The one seed everything is drawn from. Defaults to
             ``0``.
         classes (Sequence[str], optional): Motions to use, from
-            :data:`MOTIONS`. Defaults to :data:`DEFAULT_CLASSES`
-            (motion-only) or :data:`DEFAULT_MIXED_MOTIONS` (mixed-cue).
+            :data:`MOTIONS` (:data:`BINDING_MOTIONS` in the binding mode).
+            Defaults to :data:`DEFAULT_CLASSES` (motion-only) or
+            :data:`DEFAULT_MIXED_MOTIONS` (mixed-cue and binding).
         progress (bool): Print one line per class. Defaults to ``False``.
-        mode (str): ``'motion'`` (classes = motions) or ``'mixed'``
-            (classes = colours x motions), see the module docstring.
+        mode (str): ``'motion'`` (classes = motions), ``'mixed'``
+            (classes = colours x motions) or ``'binding'`` (classes = the
+            colour that moves x motions), see the module docstring.
             Defaults to ``'motion'``.
-        colours (Sequence[str], optional): Mixed-cue colours, from
-            :data:`COLOURS`. Defaults to :data:`DEFAULT_MIXED_COLOURS`.
+        colours (Sequence[str], optional): Object colours of the mixed-cue
+            and binding modes (two in the latter), from :data:`COLOURS`.
+            Defaults to :data:`DEFAULT_MIXED_COLOURS`.
 
     Returns:
         dict: Number of videos per class.
@@ -355,13 +532,19 @@ def generate_motion_dataset(
     os.makedirs(split_dir, exist_ok=True)
     counts = {}
     for class_index, name in enumerate(names):
-        colour, motion = parse_class_name(name) if mode == 'mixed' else (None,
-                                                                         name)
+        colour, motion = (None, name) if mode == 'motion' else \
+            parse_class_name(name)
         # one generator per class: a class's videos do not depend on others
         rng = np.random.default_rng([seed, class_index])
         videos = [f'{name}_{k:03d}.avi' for k in range(videos_per_class)]
         for k, video in enumerate(videos):
-            frames = render_video(motion, rng, num_frames, size, colour)
+            if mode == 'binding':
+                pair = tuple(colours or DEFAULT_MIXED_COLOURS)
+                static = pair[1 - pair.index(colour)]
+                frames = render_binding_video(motion, rng, num_frames, size,
+                                              (colour, static))
+            else:
+                frames = render_video(motion, rng, num_frames, size, colour)
             path = osp.join(root, 'videos', name, video)
             write_avi(path, frames)
             if class_index == 0 and k == 0:

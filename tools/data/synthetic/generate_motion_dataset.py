@@ -1,16 +1,21 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """Generate the embedded dataset in HMDB51's layout.
 
-Two modes (see :mod:`tsdistill.datasets.synthetic_motion`): ``motion``
+Three modes (see :mod:`tsdistill.datasets.synthetic_motion`): ``motion``
 (classes = motions; the default: 8 classes x 40 videos of 24 frames at
-40x40, about 7 s on 2 CPU cores) and ``mixed`` (classes = isoluminant
-object colours x motions, 2 x 4 by default; the main job's data)::
+40x40, about 7 s on 2 CPU cores), ``mixed`` (classes = isoluminant
+object colours x motions, 2 x 4 by default; the main job's data) and
+``binding`` (two objects of two isoluminant colours in every clip, one of
+them moves; classes = the colour that moves x its motion, 2 x 4 by
+default, where late fusion of RGB and flow is capped at 50 %)::
 
     python tools/data/synthetic/generate_motion_dataset.py \
         data/synthetic_motion --videos-per-class 40 --seed 0
     python tools/data/synthetic/generate_motion_dataset.py \
         data/synthetic_mixed --mode mixed --colours red blue \
         --classes move_left move_right move_up move_down
+    python tools/data/synthetic/generate_motion_dataset.py \
+        data/synthetic_binding --mode binding
 
 Then prepare its annotations with the HMDB51 tool, as for real data::
 
@@ -55,19 +60,21 @@ def parse_args(argv=None) -> argparse.Namespace:
         choices=MODES,
         default=DEFAULTS['mode'],
         help='motion: a class per motion; mixed: a class per colour x '
-        'motion')
+        'motion; binding: a class per colour that moves x motion')
     parser.add_argument(
         '--classes',
         nargs='+',
         choices=MOTIONS,
         default=None,
-        help='motions (default: 8 for motion, 4 for mixed)')
+        help='motions (default: 8 for motion, 4 for mixed and binding; '
+        'binding takes no zoom and no static)')
     parser.add_argument(
         '--colours',
         nargs='+',
         choices=tuple(COLOURS),
         default=None,
-        help='mixed mode: object colours (default: red blue)')
+        help='mixed and binding modes: object colours (default: red blue; '
+        'binding: two)')
     parser.add_argument(
         '--quiet', action='store_true', help='no line per class')
     return parser.parse_args(argv)
