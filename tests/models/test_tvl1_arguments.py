@@ -16,7 +16,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tsdistill.models.flow import TVL1OpticalFlow, fused
+from tsdistill.models.flow import TVL1OpticalFlow
 from tsdistill.models.flow import tvl1 as tvl1_module
 
 #: The real-valued arguments, their defaults and the ends of their ranges.
@@ -28,17 +28,6 @@ REAL_ARGUMENTS = {
     'smooth_sigma': (0.8, *tvl1_module.SMOOTH_SIGMA_RANGE),
     'eps': (1e-6, *tvl1_module.EPS_RANGE),
 }
-
-
-@pytest.fixture(scope='module', params=['eager', 'fused'])
-def backend(request):
-    """Both backends; the fused one skipped only without the tools."""
-    if request.param == 'fused':
-        missing = fused._missing_tool()
-        if missing:
-            pytest.skip(f'the fused kernel cannot be built here: {missing}')
-        assert fused.fused_iterate_available(), fused.build_error()
-    return request.param
 
 
 def _pair(size=(12, 16)):
@@ -143,8 +132,8 @@ def test_values_in_range_are_kept():
     dict(theta=1e6, zoom_factor=5e-324, smooth_sigma=0.1),
     dict(zoom_factor=1 - 1e-16, num_scales=3),
 ])
-def test_the_ends_of_the_ranges_give_finite_flow(backend, kwargs):
-    flow = _flow(backend, **kwargs)
+def test_the_ends_of_the_ranges_give_finite_flow(m1_backend, kwargs):
+    flow = _flow(m1_backend, **kwargs)
     assert flow.shape == (1, 2, 1, 12, 16)
     assert torch.isfinite(flow).all()
 
@@ -182,9 +171,10 @@ def real_arguments(draw):
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(real_arguments())
-def test_any_floats_are_refused_by_name_or_give_finite_flow(backend, kwargs):
+def test_any_floats_are_refused_by_name_or_give_finite_flow(
+        m1_backend, kwargs):
     try:
-        module = TVL1OpticalFlow(backend=backend, **kwargs)
+        module = TVL1OpticalFlow(backend=m1_backend, **kwargs)
     except ValueError as error:
         # names one of them and its value, which alone is refused too
         name = str(error).split(' ', 1)[0]
@@ -195,6 +185,6 @@ def test_any_floats_are_refused_by_name_or_give_finite_flow(backend, kwargs):
         return
     with torch.no_grad():
         flow = module(_pair())
-    assert module.last_backend == backend
+    assert module.last_backend == m1_backend
     assert flow.shape == (1, 2, 1, 12, 16) and flow.dtype == torch.float32
     assert torch.isfinite(flow).all(), kwargs
