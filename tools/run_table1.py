@@ -23,6 +23,7 @@ from mmengine.registry import init_default_scope
 
 import tsdistill  # noqa: F401
 from tsdistill.apis.table1 import TABLE1_ROWS, run_quick_check, run_table1
+from tsdistill.datasets.synthetic_motion import MODES
 
 DEFAULT_WORK_DIR = 'work_dirs/table1'
 
@@ -41,9 +42,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='training seeds; every row runs once per split and seed')
     parser.add_argument(
         '--mode',
-        choices=('mixed', 'motion'),
+        choices=MODES,
         default='mixed',
-        help='embedded dataset: colour x motion classes, or motion only')
+        help='embedded dataset: colour x motion classes, motion only, or '
+        'binding (two colours, one moves: which colour x which motion)')
     parser.add_argument(
         '--configs',
         choices=('demo', 'paper'),
@@ -57,7 +59,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=0,
         help='seed of the embedded dataset')
     parser.add_argument(
-        '--rows', nargs='+', choices=[r.key for r in TABLE1_ROWS])
+        '--rows',
+        nargs='+',
+        choices=[r.key for r in TABLE1_ROWS],
+        help='rows to run (default: the paper\'s four; early-fusion is a '
+        'reference row run when named)')
     parser.add_argument(
         '--row-config',
         nargs='+',

@@ -258,3 +258,29 @@ def test_rows_without_the_rows_they_read_are_refused(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="'distill'"):
         run_table1(work_dir='work', rows=['distill'], videos_per_class=3)
     assert not osp.exists('work')
+
+
+def test_binding_main_job_with_the_early_fusion_row(tmp_path, monkeypatch):
+    """The binding mode through the main job, 2 epochs, with the early
+    fusion reference row (run only when named)."""
+    monkeypatch.chdir(tmp_path)
+    keys = [row.key for row in TABLE1_ROWS]
+    assert keys[-1] == 'early-fusion' and not TABLE1_ROWS[-1].default
+    results = run_table1(
+        work_dir='work',
+        videos_per_class=3,
+        mode='binding',
+        rows=keys,
+        cfg_options=TINY,
+        row_cfg_options=TINY_ROWS,
+        visualize=False)
+    assert [r.key for r in results] == keys
+    with open('data/synthetic_binding/annotations/classes.txt') as f:
+        classes = f.read().split()
+    assert len(classes) == 8 and all('-moves_' in c for c in classes)
+    fusion = results[-1]
+    assert 'early-fusion' in fusion.config
+    # which object moved and how it moved, as cues of every row
+    assert {'attribute_colour', 'attribute_motion'} <= set(fusion.per_class)
+    markdown = open('work/table1.md').read()
+    assert 'early fusion (reference)' in markdown
