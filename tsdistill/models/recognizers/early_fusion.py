@@ -1,0 +1,85 @@
+# Copyright (c) tsdistill authors. All rights reserved.
+"""Early fusion: one R3D-18 on RGB and M1's flow stacked as channels."""
+import torch
+from mmaction.models.recognizers import Recognizer3D
+from mmaction.registry import MODELS
+from mmaction.utils import OptSampleList
+from torch import Tensor
+
+from .flow_recognizer import FlowRecognizer3D
+
+
+@MODELS.register_module()
+class EarlyFusionRecognizer3D(FlowRecognizer3D):
+    """One network on RGB and flow together: an upper reference.
+
+    As :class:`FlowRecognizer3D` (M1 computes the flow of the normalised
+    RGB clip, divided by ``flow_bound`` and clipped to ``[-1, 1]``), but
+    the backbone (``in_channels=5``) reads the normalised RGB and the flow
+    stacked as channels, ``cat(rgb, flow)``, so every layer from the first
+    on sees the colour and the motion of the same pixels and can bind the
+    two (which object moves), what late fusion of separate streams cannot
+    (see the binding mode of :mod:`tsdistill.datasets.synthetic_motion`).
+    Trained with cross-entropy like the other rows.
+
+    Frame alignment: M1 gives ``T - 1`` flow frames for ``T`` RGB frames,
+    flow ``t`` (from frame ``t`` to ``t + 1``) on the pixel grid of frame
+    ``t`` (TV-L1 matches ``I0(x)`` with ``I1(x + u)``); the last RGB frame
+    is dropped, so RGB frame ``t`` and flow ``t`` are stacked and the
+    backbone sees ``T - 1`` frames, as the flow recognizer's does.
+
+    Args: those of :class:`FlowRecognizer3D`; ``flow_cfg`` is required.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.computes_flow:
+            raise ValueError('EarlyFusionRecognizer3D reads RGB and computes '
+                             'its flow: flow_cfg must be set, got None')
+
+    def fused_inputs(self, clips: Tensor) -> Tensor:
+        """The backbone's input: RGB frames and their flow, stacked.
+
+        Args:
+            clips (Tensor): ``(B, 3, T, H, W)`` RGB from the data
+                preprocessor.
+
+        Returns:
+            Tensor: ``(B, 5, T-1, H, W)``: the first ``T - 1`` normalised
+            RGB frames (channels 0..2) and the flow in ``[-1, 1]`` from
+            each of them to the next (channels 3, 4).
+        """
+        flow = self.flow_inputs(clips)
+        return torch.cat([clips[:, :, :-1], flow.to(clips.dtype)], dim=1)
+
+    def extract_feat(self,
+                     inputs: Tensor,
+                     stage: str = 'neck',
+                     data_samples: OptSampleList = None,
+                     test_mode: bool = False) -> tuple:
+        """Stack RGB and flow (:meth:`fused_inputs`), then run
+        :meth:`Recognizer3D.extract_feat` (backbone, neck) on the stack.
+
+        Args:
+            inputs (Tensor): ``(N, num_clips, 3, T, H, W)``.
+            stage (str): See :meth:`Recognizer3D.extract_feat`. Defaults to
+                ``'neck'``.
+            data_samples (list, optional): Defaults to ``None``.
+            test_mode (bool): Defaults to ``False``.
+
+        Returns:
+            tuple: Features and the kwargs for the head, as the parent.
+        """
+        batch, num_clips = inputs.shape[:2]
+        fused = self.fused_inputs(inputs.flatten(0, 1))
+        fused = fused.view((batch, num_clips) + fused.shape[1:])
+        return Recognizer3D.extract_feat(
+            self,
+            fused,
+            stage=stage,
+            data_samples=data_samples,
+            test_mode=test_mode)
+
+    def extra_repr(self) -> str:
+        """Show the input in ``print(model)``."""
+        return f'input=cat(rgb, flow), {super().extra_repr()}'
