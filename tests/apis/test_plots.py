@@ -44,18 +44,31 @@ def png_size(path):
     return img.shape[1], img.shape[0]
 
 
-def test_paper_numbers_come_from_the_reference_file(tmp_path):
-    assert paper_table1() == PAPER_TABLE1
-    ref = tmp_path / 'ref.json'
-    ref.write_text(
-        json.dumps(
-            dict(rows=[
-                dict(key='rgb', top1=1.5, source='paper'),
-                dict(key='tsn', top1=9.0, source='model zoo'),
-                dict(method='no key', top1=3.0, source='paper'),
-            ])))
+def test_paper_numbers_come_from_the_metafile(tmp_path, monkeypatch):
+    # the shipped configs/recognition/r3d18/metafile.yml, not the fallback
+    quoted = dict(PAPER_TABLE1)
+    monkeypatch.setattr('tsdistill.apis.plots.PAPER_TABLE1', {})
+    assert paper_table1() == quoted
+    monkeypatch.undo()
+    ref = tmp_path / 'metafile.yml'
+    ref.write_text('\n'.join([
+        'Models:',
+        '  - Name: a-rgb',
+        '    Metadata: {Table 1 Row: rgb}',
+        '    Results:',
+        '      - {Dataset: HMDB51, Metrics: {Top 1 Accuracy: 1.5}}',
+        '  - Name: tsn',  # a model-zoo row: no Table 1 Row
+        '    Results:',
+        '      - {Dataset: HMDB51, Metrics: {Top 1 Accuracy: 9.0}}',
+        '  - Name: a-distill-mars',  # no result
+        '    Metadata: {Table 1 Row: distill}',
+    ]))
     assert paper_table1(str(ref)) == {'rgb': 1.5}
-    assert paper_table1(str(tmp_path / 'missing.json')) == PAPER_TABLE1
+    # an unreadable or missing metafile: the numbers quoted in the code
+    bad = tmp_path / 'bad.yml'
+    bad.write_text('Models:\n  - Name: [unclosed\n')
+    assert paper_table1(str(bad)) == PAPER_TABLE1
+    assert paper_table1(str(tmp_path / 'missing.yml')) == PAPER_TABLE1
 
 
 def test_table1_bars_std_and_extra_rows(tmp_path):

@@ -104,11 +104,20 @@ def test_missing_run_fails_with_path(tmp_path):
 
 
 def test_shipped_reference_and_cli(tmp_path):
-    reference = load_reference(
-        osp.join(REPO, 'configs', 'reference_results.json'))
-    by_key = {row.get('key'): row['top1'] for row in reference}
-    assert by_key['rgb'] == 34.5 and by_key['tvl1'] == 36.5
-    assert by_key['two-stream'] == 46.6 and by_key['distill'] == 54.5
+    reference = load_reference()  # configs/recognition/r3d18/metafile.yml
+    assert reference == load_reference(
+        osp.join(REPO, 'configs', 'recognition', 'r3d18', 'metafile.yml'))
+    by_key = {row['key']: row['top1'] for row in reference if row['key']}
+    assert by_key == {
+        'rgb': 34.5,
+        'tvl1': 36.5,
+        'two-stream': 46.6,
+        'distill': 54.5
+    }
+    zoo = {row['name']: row for row in reference if not row['key']}
+    assert len(zoo) == 7
+    assert zoo['tsm_k400_pretrained_r50_1x1x16_25e_hmdb51_rgb']['top1'] == \
+        74.77
     assert parse_run_spec('distill=a/b') == ('distill', 'a/b')
     assert parse_run_spec('work_dirs/rgb/') == ('rgb', 'work_dirs/rgb/')
 
@@ -118,8 +127,7 @@ def test_shipped_reference_and_cli(tmp_path):
         sys.executable,
         osp.join(REPO, 'tools', 'analysis',
                  'compare_results.py'), f"rgb={tmp_path / 'rgb'}",
-        f"distill={tmp_path / 'distill'}", '--reference',
-        osp.join(REPO, 'configs', 'reference_results.json')
+        f"distill={tmp_path / 'distill'}", '--reference'
     ],
                          capture_output=True,
                          text=True,
@@ -131,6 +139,59 @@ def test_shipped_reference_and_cli(tmp_path):
     assert '| distill | 54.5 | 90.0 | 53.5 | 16.7 | 54.5 |' in lines
     # unmatched references (two-stream, model zoo) listed below
     assert any('tsm_k400_pretrained_r50_1x1x16' in line for line in lines)
+    assert any('two-stream' in line and '46.6' in line for line in lines)
+    assert not any('| 34.5 |' in line for line in lines[lines.index(''):])
+
+
+def test_demo_metafile_reference_with_std(tmp_path):
+    """A run named after a config matches that model; std is shown."""
+    demo = osp.join(REPO, 'configs', 'demo', 'metafile.yml')
+    name = 'r3d18slim_1xb16-16x1x1-120e_synthetic-motion-distill'
+    write_test_run(str(tmp_path / name), '20240101_000000', 0.9)
+    table = format_table([load_run(name, str(tmp_path / name))],
+                         load_reference(demo))
+    assert f'| {name} | 90.0 | 90.0 | 89.0 | 16.7 | 98.1 ± 2.4 |' in table
+    assert '| r3d18slim_1xb16-16x1x1-120e_synthetic-motion-rgb | ' \
+        '76.9 ± 20.7 |' in table
+
+
+def test_metafile_errors_name_the_file(tmp_path):
+    bad = tmp_path / 'metafile.yml'
+    bad.write_text('Models:\n  - Name: x\n    Results: [\n')
+    with pytest.raises(ValueError, match=re.escape(f'{bad}:4')):
+        load_reference(str(bad))
+    bad.write_text('Collections: []\n')
+    with pytest.raises(ValueError, match=f'{re.escape(str(bad))}: not a '):
+        load_reference(str(bad))
+    bad.write_text('Models:\n  - Name: x\n    Results:\n'
+                   '      - Metrics: {Top 1 Accuracy: high}\n')
+    with pytest.raises(ValueError, match='model x: Top 1 Accuracy'):
+        load_reference(str(bad))
+    with pytest.raises(FileNotFoundError):
+        load_reference(str(tmp_path / 'missing.yml'))
+
+
+def test_a_pickle_named_json_is_named_in_the_error(tmp_path):
+    path = str(tmp_path / 'metrics.json')
+    with open(path, 'wb') as f:
+        pickle.dump([dict(pred_score=np.zeros(3), gt_label=[0])], f)
+    main = runpy.run_path(
+        osp.join(REPO, 'tools', 'analysis', 'compare_results.py'))['main']
+    for call in (lambda: load_run('rgb', path), lambda: main([f'rgb={path}'])):
+        with pytest.raises(ValueError) as info:
+            call()
+        message = str(info.value)
+        assert path in message and 'not a metrics json' in message
+        assert 'pickle' in message
+    # a training log (JSON lines) and a JSON list: named too
+    with open(path, 'w') as f:
+        f.write('{"loss": 1.0}\n{"loss": 0.5}\n')
+    with pytest.raises(ValueError, match=re.escape(path) + '.*line 2'):
+        load_run('rgb', path)
+    with open(path, 'w') as f:
+        f.write('[0.5]')
+    with pytest.raises(ValueError, match=re.escape(path) + '.*JSON list'):
+        load_run('rgb', path)
 
 
 def test_runs_sharing_a_name_are_aggregated(tmp_path):

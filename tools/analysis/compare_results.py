@@ -8,7 +8,14 @@ Example::
         tvl1=work_dirs/r3d18_8xb8-25x1x1-100e_hmdb51-split1-tvl1 \
         two-stream=work_dirs/r3d18_8xb8-25x1x1-100e_hmdb51-split1-two-stream \
         distill=work_dirs/r3d18_8xb8-25x1x1-100e_hmdb51-split1-distill \
-        --reference configs/reference_results.json
+        --reference
+
+``--reference`` alone puts the paper's Table 1 beside the rows named
+``rgb``, ``tvl1``, ``two-stream`` and ``distill``, and lists mmaction2's
+published HMDB51 models below (``configs/recognition/r3d18/metafile.yml``);
+``--reference configs/demo/metafile.yml`` compares with the CPU demo's
+measured rows instead. Any metafile in mmaction2's model-zoo form works:
+its models with a top-1 are matched by their ``Table 1 Row`` or name.
 
 Several runs of a row (seeds, HMDB51's 3 splits) share a NAME and are
 shown as one row, mean +- std::
@@ -34,7 +41,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('runs', nargs='+', help='NAME=PATH of each run')
     parser.add_argument(
         '--reference',
-        help='json with reference rows (e.g. configs/reference_results.json)')
+        nargs='*',
+        metavar='METAFILE',
+        help='reference rows from metafile.yml files (mmaction2 model-zoo '
+        'form); alone: the paper\'s Table 1 and mmaction2\'s HMDB51 models '
+        '(configs/recognition/r3d18/metafile.yml)')
     return parser.parse_args(argv)
 
 
@@ -43,7 +54,10 @@ def main(argv=None) -> None:
     # runs sharing a NAME (seeds, splits) become one row: mean +- std
     runs = aggregate_runs(
         [load_run(*parse_run_spec(spec)) for spec in args.runs])
-    reference = load_reference(args.reference) if args.reference else []
+    if args.reference is None:
+        reference = []
+    else:
+        reference = load_reference(args.reference or None)
     print(format_table(runs, reference))
 
 

@@ -3,7 +3,8 @@
 
 - :func:`plot_table1`: a bar chart of Table 1, the measured top-1 of each
   row (mean, with the sample std over runs as an error bar) beside the
-  paper's number for that row (``configs/reference_results.json``).
+  paper's number for that row (the ``Table 1 Row`` models of
+  ``configs/recognition/r3d18/metafile.yml``).
 - :func:`plot_training_curves`: the training curves of one or more runs
   from mmengine's scalar logs (``<run>/<timestamp>/vis_data/scalars.json``,
   written by ``LocalVisBackend``: one JSON object per line; training lines
@@ -16,6 +17,7 @@ is needed and the process's matplotlib backend is left alone.
 """
 import glob
 import json
+import logging
 import math
 import os
 import os.path as osp
@@ -27,10 +29,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from mmengine.logging import print_log
 
-from ..utils.paths import REPO_ROOT
+from .results_table import load_reference
 
-REFERENCE_RESULTS = osp.join(REPO_ROOT, 'configs', 'reference_results.json')
-#: The paper's Table 1 (HMDB51 top-1 %), used if the reference file lacks it
+#: The paper's Table 1 (HMDB51 top-1 %), used if the metafile lacks it
 PAPER_TABLE1 = {
     'rgb': 34.5,
     'tvl1': 36.5,
@@ -43,27 +44,31 @@ LOSS_KEYS = ('loss', 'loss_cls', 'loss_distill')
 DPI = 100
 
 
-def paper_table1(reference: str = REFERENCE_RESULTS) -> Dict[str, float]:
+def paper_table1(metafile: Optional[str] = None) -> Dict[str, float]:
     """The paper's Table 1 top-1 % by row key.
 
     Args:
-        reference (str): JSON with ``rows`` of ``{'key', 'top1',
-            'source'}`` (``compare_results.py``'s reference file); rows
-            with a ``key`` and ``source == 'paper'`` are used. Defaults to
-            ``configs/reference_results.json``.
+        metafile (str, optional): A ``metafile.yml`` (mmaction2's model-zoo
+            form); its models with a ``Table 1 Row`` and a top-1 are used.
+            ``None``: the shipped ``configs/recognition/r3d18/metafile.yml``
+            (:func:`tsdistill.apis.results_table.load_reference`). Defaults
+            to ``None``.
 
     Returns:
-        dict[str, float]: ``{key: top1}``; :data:`PAPER_TABLE1` if the
-        file is missing or holds no such row.
+        dict[str, float]: ``{key: top1}``; :data:`PAPER_TABLE1` (with a
+        warning naming the file) if it cannot be read or holds no such
+        model.
     """
     try:
-        with open(reference) as f:
-            rows = json.load(f)['rows']
         paper = {
-            row['key']: float(row['top1'])
-            for row in rows if row.get('key') and row.get('source') == 'paper'
+            row['key']: row['top1']
+            for row in load_reference(metafile) if row['key']
         }
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError) as err:
+        print_log(
+            f'paper_table1: {err}; using the numbers quoted in the code',
+            logger='current',
+            level=logging.WARNING)
         paper = {}
     return paper or dict(PAPER_TABLE1)
 

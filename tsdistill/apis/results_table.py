@@ -32,22 +32,31 @@ one per seed or HMDB51 split) are aggregated into one row: the mean of
 each number, with the sample standard deviation of top-1 and the number
 of runs (HMDB51's standard figure is the mean over its 3 splits).
 
-References (``--reference configs/reference_results.json``): rows with a
-``key`` matching a run name are shown next to it; the rest are printed as a
-second table (e.g. mmaction2 model-zoo numbers).
+References (``--reference [METAFILE ...]``) are the models of metafiles in
+mmaction2's model-zoo form (``configs/*/.../metafile.yml``) that have a
+top-1 result; by default the shipped
+``configs/recognition/r3d18/metafile.yml``: the paper's Table 1 and
+mmaction2's published HMDB51 models. A model whose ``Table 1 Row``
+(``rgb``, ``tvl1``, ``two-stream``, ``distill``) or name matches a run
+name is shown next to that run; the rest are printed as a second table.
 """
 import glob
 import json
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+import yaml
 from mmaction.evaluation import mean_class_accuracy, top_k_accuracy
 
 from ..utils.markdown import markdown_table
+from ..utils.paths import shipped_path
 
 METRIC_KEYS = ('acc/top1', 'acc/top5', 'acc/mean1')
+#: The metafile of the paper's Table 1 and mmaction2's HMDB51 models, below
+#: the shipped files (:func:`tsdistill.utils.paths.shipped_path`)
+TABLE1_METAFILE = ('configs', 'recognition', 'r3d18', 'metafile.yml')
 
 
 @dataclass
@@ -161,8 +170,7 @@ def load_run(name: str, path: str) -> RunResult:
             accuracies_from_predictions(load_pickle_restricted(path))
         result.notes.append('recomputed from predictions, no timing')
         return result
-    with open(path) as f:
-        metrics = json.load(f)
+    metrics = _read_metrics_json(name, path)
     missing = [k for k in METRIC_KEYS if k not in metrics]
     if len(missing) == len(METRIC_KEYS):
         raise ValueError(f'{name}: {path} has none of {METRIC_KEYS}')
@@ -181,6 +189,25 @@ def load_run(name: str, path: str) -> RunResult:
             result.notes.append('no dumped config: ms per test iteration')
         result.ms_per_clip = 1000 * seconds / (batch_size * views)
     return result
+
+
+def _read_metrics_json(name: str, path: str) -> dict:
+    """The metrics object of a test run's json, or an error naming it."""
+    with open(path, 'rb') as f:
+        raw = f.read()
+    try:
+        metrics = json.loads(raw.decode('utf-8'))
+    except ValueError as err:  # not UTF-8 text, or not JSON
+        # protocol 2+ pickles start with the PROTO opcode, 0x80
+        hint = (' (it holds a pickle: give a --dump file its .pkl name)'
+                if raw[:1] == b'\x80' else '')
+        raise ValueError(f'{name}: {path} is not a metrics json{hint}: '
+                         f'{err}') from None
+    if not isinstance(metrics, dict):
+        raise ValueError(f'{name}: {path} holds a JSON '
+                         f'{type(metrics).__name__}, not the metrics object '
+                         'of a test run')
+    return metrics
 
 
 def mean_std(values: Sequence[float]) -> Tuple[float, float]:
@@ -226,11 +253,123 @@ def aggregate_runs(runs: Sequence[RunResult]) -> List[RunResult]:
     return merged
 
 
-def load_reference(path: str) -> List[dict]:
-    """Reference rows: ``{'rows': [{'method', 'top1', ...}, ...]}``."""
-    with open(path) as f:
-        data = json.load(f)
-    return list(data['rows'])
+def read_metafile(path: str) -> dict:
+    """A ``metafile.yml`` in mmaction2's model-zoo form.
+
+    Args:
+        path (str): The file.
+
+    Returns:
+        dict: Its ``Collections`` and ``Models`` (lists).
+
+    Raises:
+        ValueError: The file is not YAML (the message names the file and
+            line), or not a mapping with a ``Models`` list of mappings.
+    """
+    with open(path, 'rb') as f:
+        raw = f.read()
+    try:
+        data = yaml.safe_load(raw.decode('utf-8'))
+    except UnicodeDecodeError as err:
+        raise ValueError(f'{path}: not a metafile (not UTF-8 text: '
+                         f'{err})') from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, 'problem_mark', None)
+        where = f':{mark.line + 1}' if mark is not None else ''
+        problem = getattr(err, 'problem', None) or err
+        raise ValueError(f'{path}{where}: not a metafile (YAML: '
+                         f'{problem})') from None
+    models = data.get('Models') if isinstance(data, dict) else None
+    if not isinstance(models, list) or not all(
+            isinstance(m, dict) for m in models):
+        raise ValueError(f'{path}: not a metafile (no Models list of '
+                         'mappings, as mmaction2\'s metafile.yml has)')
+    return dict(Collections=list(data.get('Collections') or []), Models=models)
+
+
+def reference_rows(metafile: dict, source: str = '') -> List[dict]:
+    """Reference rows: the models of a metafile with a top-1 result.
+
+    Args:
+        metafile (dict): :func:`read_metafile`'s result.
+        source (str): Where it was read from, for error messages. Defaults
+            to ``''``.
+
+    Returns:
+        list[dict]: Per model with a ``Top 1 Accuracy`` (its first
+        result that has one): ``name`` (the model's ``Name``), ``key``
+        (``Metadata['Table 1 Row']``, or ``None``), ``method`` (the name,
+        with the pretraining if any), ``top1``, ``top1_std`` (``Top 1
+        Accuracy Std``, or ``None``), ``dataset`` and ``source``
+        (``Metadata['Results Source']``, else the collection).
+
+    Raises:
+        ValueError: A model has no ``Name``, or a top-1 that is not a
+            number (the message names ``source`` and the model).
+    """
+    rows = []
+    for model in metafile['Models']:
+        name = model.get('Name')
+        if not name:
+            raise ValueError(f'{source}: a model without a Name: {model}')
+        meta = model.get('Metadata') or {}
+        for result in model.get('Results') or []:
+            metrics = result.get('Metrics') or {}
+            if 'Top 1 Accuracy' not in metrics:
+                continue
+            try:
+                top1 = float(metrics['Top 1 Accuracy'])
+                std = metrics.get('Top 1 Accuracy Std')
+                std = None if std is None else float(std)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f'{source}: model {name}: Top 1 Accuracy '
+                    f'{metrics["Top 1 Accuracy"]!r} (Std '
+                    f'{metrics.get("Top 1 Accuracy Std")!r}) is not a '
+                    'number') from None
+            pretrained = meta.get('Pretrained')
+            rows.append(
+                dict(
+                    name=name,
+                    key=meta.get('Table 1 Row'),
+                    method=name + (f' ({pretrained})' if pretrained
+                                   and pretrained != 'None' else ''),
+                    top1=top1,
+                    top1_std=std,
+                    dataset=result.get('Dataset'),
+                    source=meta.get('Results Source')
+                    or model.get('In Collection', '')))
+            break
+    return rows
+
+
+def load_reference(
+        paths: Union[str, Sequence[str], None] = None) -> List[dict]:
+    """Reference rows of one or more metafiles (:func:`reference_rows`).
+
+    Args:
+        paths (str | Sequence[str], optional): ``metafile.yml`` files;
+            ``None``: the shipped :data:`TABLE1_METAFILE`. Defaults to
+            ``None``.
+
+    Returns:
+        list[dict]: The rows, file by file in model order.
+    """
+    if paths is None:
+        paths = [shipped_path(*TABLE1_METAFILE)]
+    elif isinstance(paths, str):
+        paths = [paths]
+    rows = []
+    for path in paths:
+        rows += reference_rows(read_metafile(path), path)
+    return rows
+
+
+def _ref_text(row: dict) -> str:
+    text = _fmt(row.get('top1'))
+    if row.get('top1_std') is not None:
+        text += f' ± {row["top1_std"]:.1f}'
+    return text
 
 
 def _fmt(value: Optional[float], digits: int = 1) -> str:
@@ -243,17 +382,21 @@ def format_table(runs: Sequence[RunResult],
 
     Args:
         runs (Sequence[RunResult]): Rows in display order.
-        reference (Sequence[dict]): Reference rows (``key`` matches a run
-            name; ``method``, ``top1``, optional ``source``).
+        reference (Sequence[dict]): Reference rows (:func:`load_reference`:
+            ``key`` or ``name`` matches a run name; ``method``, ``top1``,
+            optional ``top1_std`` and ``source``).
 
     Returns:
         str: The table(s).
     """
-    by_key: Dict[str, dict] = {
-        row['key']: row
-        for row in reference if row.get('key')
-    }
-    with_ref = any(run.name in by_key for run in runs)
+    # a run's reference: the row of its Table 1 key, else of its name
+    by_key: Dict[str, dict] = {}
+    for field_ in ('name', 'key'):
+        for row in reference:
+            if row.get(field_):
+                by_key.setdefault(row[field_], row)
+    matched = {id(by_key[run.name]) for run in runs if run.name in by_key}
+    with_ref = bool(matched)
     several = any(run.runs > 1 for run in runs)
     header = ['method', 'top-1 %', 'top-5 %', 'mean class %', 'ms/clip']
     if several:
@@ -275,21 +418,17 @@ def format_table(runs: Sequence[RunResult],
             cells.append(str(run.runs))
         if with_ref:
             ref = by_key.get(run.name)
-            cells.append(_fmt(ref.get('top1')) if ref else '-')
+            cells.append(_ref_text(ref) if ref else '-')
         rows.append(cells)
     lines = [markdown_table(header, rows)]
-    others = [
-        row for row in reference
-        if row.get('key') not in {run.name
-                                  for run in runs}
-    ]
+    others = [row for row in reference if id(row) not in matched]
     if others:
         lines += [
             '',
             markdown_table(
                 ['reference', 'top-1 %', 'source'],
                 [[row['method'],
-                  _fmt(row.get('top1')),
+                  _ref_text(row),
                   row.get('source', '')] for row in others])
         ]
     notes = [f'{run.name}: {note}' for run in runs for note in run.notes]
