@@ -3,11 +3,12 @@
 # block (inflate=1) and mmaction2's default layout, spelled out: a (3, 7, 7)
 # stem with stride (1, 2, 2), a (1, 3, 3) max-pool with stride (1, 2, 2),
 # a temporal max-pool (stride 2) after stage 1, and spatial stride 2 from
-# stage 2 on. 33.2 M parameters with the 51-class head, 46 GFLOPs per
-# 25 x 112 x 112 clip; stage maps of 12x28x28 (after the temporal pool),
+# stage 2 on. 33.2 M parameters with the 51-class head, 23.0 GFLOPs per
+# 25 x 112 x 112 clip (mmengine's count, 1 per multiply-add, as mmaction2's
+# model zoo; 46 counting 2); stage maps of 12x28x28 (after the temporal pool),
 # 12x14x14, 12x7x7 and 12x4x4 (T x H x W). torchvision's r3d_18 layout
 # (Tran et al.: no pooling, temporal stride 2 from stage 2) has the same
-# weights and 132 GFLOPs: with_pool1=False, with_pool2=False,
+# weights and 66.2 GFLOPs (132 counting 2): with_pool1=False, with_pool2=False,
 # temporal_strides=(1, 2, 2, 2); the CPU demo (configs/demo) uses it.
 model = dict(
     type='Recognizer3D',
