@@ -366,9 +366,10 @@ def load_reference(
 
 
 def _ref_text(row: dict) -> str:
-    text = _fmt(row.get('top1'))
+    """A reference's top-1 (and std) with the digits its source gives."""
+    text = '-' if row.get('top1') is None else f'{row["top1"]:g}'
     if row.get('top1_std') is not None:
-        text += f' ± {row["top1_std"]:.1f}'
+        text += f' ± {row["top1_std"]:g}'
     return text
 
 
