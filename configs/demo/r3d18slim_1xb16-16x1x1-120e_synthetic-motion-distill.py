@@ -2,7 +2,7 @@
 # CE + lambda * distillation loss against the frozen teacher of the -tvl1
 # config: the default of r3d18_distill.py (FitNets hints on stages 1-3,
 # each on half of the student's channels, lambda 10, after 10 epochs
-# without CE; README, "The transfer").
+# without CE; docs/results/distillation_ablations.md).
 from mmengine import Config
 
 _base_ = [

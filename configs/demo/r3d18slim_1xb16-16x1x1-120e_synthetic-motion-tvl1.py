@@ -1,8 +1,8 @@
 # Table 1 row 2 on the CPU demo: M1 (built-in TV-L1; one scale, one warp,
 # 30 iterations at 32x32) + M2 (slim R3D-18 on the flow stack), 120 epochs
 # like the RGB model and the student: on the motion-only data 20 epochs gave
-# 63.6 %, 60 gave 85.2 % (eager M1) and 84.1 %, and 120 gave 84.1 % (README,
-# "the teacher's levers" and "Twice the epochs").
+# 63.6 %, 60 gave 85.2 % (eager M1) and 84.1 %, and 120 gave 84.1 %
+# (docs/results/teacher_ablations.md and motion_only.md).
 from mmengine import Config
 
 _base_ = [

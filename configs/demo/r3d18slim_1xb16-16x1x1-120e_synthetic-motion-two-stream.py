@@ -17,7 +17,7 @@ model = dict(
     # product rule (weighted geometric mean, equal weights fixed before any
     # run): the streams see independent cues (colour, motion) on the
     # mixed-cue data; the mean of probabilities let the over-confident RGB
-    # stream outvote the flow stream (README, "The main job")
+    # stream outvote the flow stream (docs/results/main_job.md)
     fusion='product',
     rgb_ckpt='work_dirs/r3d18slim_1xb16-16x1x1-120e_synthetic-motion-rgb',
     flow_ckpt='work_dirs/r3d18slim_1xb16-16x1x1-120e_synthetic-motion-tvl1')

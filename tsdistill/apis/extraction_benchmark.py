@@ -17,7 +17,7 @@ One run, in five steps (:func:`extraction_benchmark`):
    (:func:`~tsdistill.datasets.flow_synthetic.make_pairs`) of the clips'
    size, measured as ``tools/benchmarks/flow_benchmark.py`` measures it
    (pixels whose target stays in the frame, 5 % border excluded). The
-   settings compared are those of that benchmark and the README's table:
+   settings compared are those of that benchmark and docs/benchmarks.md:
    OpenCV's ``DualTVL1OpticalFlow_create()`` with its defaults, and M1 at
    its default setting (``TVL1OpticalFlow()``: 5 scales, 5 warps, 8
    iterations), the one whose EPE is at most OpenCV's there (0.051 vs

@@ -183,10 +183,10 @@ def flow_settings(backend: str,
 
 
 #: Frame pairs per M1 forward when not given, by device type. On the
-#: 2-core CPU of the README's extraction benchmark (100 clips of 320x240)
-#: M1 took 144 ms per pair at 1 pair per forward, 80 ms at 8, about 100 ms
-#: at 16-32 and 267 ms at 64, where the working set leaves the cache; a
-#: GPU is kept busy by large batches.
+#: 2-core CPU of the extraction benchmark (docs/benchmarks.md; 100 clips of
+#: 320x240) M1 took 144 ms per pair at 1 pair per forward, 80 ms at 8,
+#: about 100 ms at 16-32 and 267 ms at 64, where the working set leaves the
+#: cache; a GPU is kept busy by large batches.
 DEFAULT_MAX_PAIRS = dict(cpu=8, cuda=64)
 
 

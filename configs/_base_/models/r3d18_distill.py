@@ -22,15 +22,14 @@ model = dict(
     # the colour-blind flow teacher and keeps what RGB alone sees. lambda 10
     # per stage, after a 10-epoch first stage with the distillation term
     # alone. The best of the ablation on the mixed-cue embedded data
-    # (README, "The transfer"; 3 seeds each): the stage-3 hint alone kept
-    # the appearance and found the motion late or never (seed 2), hints at
-    # stages 1-3 on all channels found the motion and lost the appearance.
-    # The connectors are saved as loss_distill.*:
-    # tools/misc/export_student.py writes the checkpoint a plain
-    # Recognizer3D loads with strict=True.
-    # The class default (DEFAULT_LOSS_DISTILL) stays the paper's MSE, also
-    # r3d18_distill_mse.py. A variant with another loss type sets
-    # `_delete_=True` in its dict.
+    # (docs/results/distillation_ablations.md; 3 seeds each): the stage-3 hint
+    # alone kept the appearance and found the motion late or never (seed 2),
+    # hints at stages 1-3 on all channels found the motion and lost the
+    # appearance. The connectors are saved as loss_distill.*:
+    # tools/misc/export_student.py writes the checkpoint a plain Recognizer3D
+    # loads with strict=True. The class default (DEFAULT_LOSS_DISTILL) stays
+    # the paper's MSE, also r3d18_distill_mse.py. A variant with another loss
+    # type sets `_delete_=True` in its dict.
     loss_distill=dict(
         type='FitNetsLoss',
         loss_weight=10.0,

@@ -5,9 +5,9 @@
 # (pixels) is divided by flow_bound=20 and clipped to [-1, 1], the scale of
 # mmaction2's stored flow rawframes.
 # M1 uses TVL1OpticalFlow's default setting (5 scales, 5 warps, 8
-# iterations; measured against OpenCV's DualTVL1 in the README); its cheap
-# preset is `TVL1OpticalFlow.FAST_PRESET` (num_warps=1, num_iters=(8, 20)),
-# its accurate one `ACCURATE_PRESET` (12 iterations).
+# iterations; measured against OpenCV's DualTVL1 in docs/benchmarks.md); its
+# cheap preset is `TVL1OpticalFlow.FAST_PRESET` (num_warps=1,
+# num_iters=(8, 20)), its accurate one `ACCURATE_PRESET` (12 iterations).
 # Same R3D-18 and head as the RGB model (r3d18_rgb.py), 2 input channels.
 _base_ = ['./r3d18_rgb.py']
 model = dict(

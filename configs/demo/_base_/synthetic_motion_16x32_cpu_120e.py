@@ -1,5 +1,5 @@
 # The CPU demo's 120-epoch schedule, shared by the RGB baseline, the teacher
-# and the student (README, "The main job"). At 20 epochs both RGB models
+# and the student (docs/results/main_job.md). At 20 epochs both RGB models
 # stayed near chance on the motion-only data and the teacher reached 63.6 %
 # (85.2 % at 60). At 60 epochs the student learned the motion on some seeds
 # only (mixed-cue data: 28.4 / 89.8 / 62.5 %); at 120 on every seed of both

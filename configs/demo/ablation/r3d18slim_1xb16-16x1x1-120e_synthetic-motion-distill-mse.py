@@ -1,5 +1,6 @@
-# Ablation of the student's distillation loss (README, "The transfer"):
-# the paper's term, MSE between the stage-3 feature maps, lambda 10.
+# Ablation of the student's distillation loss
+# (docs/results/distillation_ablations.md): the paper's term, MSE between the
+# stage-3 feature maps, lambda 10.
 from mmengine import Config
 
 _base_ = ['../r3d18slim_1xb16-16x1x1-120e_synthetic-motion-distill.py']

@@ -1,4 +1,4 @@
-# A lever of the teacher (README, "The teacher's levers"): frames kept at
+# A lever of the teacher (docs/results/teacher_ablations.md): frames kept at
 # the videos' own 40 px and 36 px crops, instead of resized to 36 px and
 # cropped to 32; M1 and M2 as the demo teacher.
 _base_ = ['../r3d18slim_1xb16-16x1x1-120e_synthetic-motion-tvl1.py']

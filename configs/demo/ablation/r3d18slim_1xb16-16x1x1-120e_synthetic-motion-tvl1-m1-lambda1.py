@@ -1,4 +1,4 @@
-# A lever of the teacher (README, "The teacher's levers"): M1's data term
+# A lever of the teacher (docs/results/teacher_ablations.md): M1's data term
 # weighted lambda_=1.0 instead of 0.15 (less smoothing). On the motion-only
 # clips the demo M1's flow over a rotating object has a fifth to a tenth of
 # the true rotation's curl (0.021 against 0.10-0.21 per frame,

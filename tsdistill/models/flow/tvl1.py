@@ -164,9 +164,9 @@ class TVL1OpticalFlow(nn.Module):
     preprocessor's normalisation before M1; flow extraction passes the
     decoded frames.
 
-    Presets (measured by ``tools/benchmarks/flow_benchmark.py``, see the
-    README): the defaults (5 scales, 5 warps, 8 iterations) are more
-    accurate than OpenCV's DualTVL1 and >= 5x faster on CPU at 112x112;
+    Presets (measured by ``tools/benchmarks/flow_benchmark.py``, see
+    docs/benchmarks.md): the defaults (5 scales, 5 warps, 8 iterations) are
+    more accurate than OpenCV's DualTVL1 and >= 5x faster on CPU at 112x112;
     :meth:`fast` (or, in a config, :attr:`FAST_PRESET`'s keyword arguments
     ``num_warps=1, num_iters=(8, 20)``) is the cheap one; :meth:`accurate`
     (:attr:`ACCURATE_PRESET`, ``num_iters=12``) the one for real frames
@@ -374,7 +374,8 @@ class TVL1OpticalFlow(nn.Module):
 
     @classmethod
     def fast(cls, **kwargs) -> 'TVL1OpticalFlow':
-        """The cheap setting (>= 20x OpenCV's DualTVL1 on CPU, see README).
+        """The cheap setting (>= 20x OpenCV's DualTVL1 on CPU; see
+        docs/benchmarks.md).
 
         Args:
             **kwargs: Any ``__init__`` argument; overrides the preset.

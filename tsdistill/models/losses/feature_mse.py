@@ -51,8 +51,9 @@ class FeatureMSELoss(BaseDistillLoss):
     calibration run on motion-only synthetic clips (8 classes, 16x48x48
     clips, a tiny 4-stage 3D CNN, 30 epochs, one seed): stage-3 maps at
     lambda 10 gave the student 47.7 % top-1, the pooled last stage at
-    lambda 50 (MARS) 8.6 %, RGB alone 22.7 %. README, "The transfer: which
-    distillation loss", has the current ablation. Student and teacher need
+    lambda 50 (MARS) 8.6 %, RGB alone 22.7 %.
+    docs/results/distillation_ablations.md has the current ablation.
+    Student and teacher need
     equal channels.
 
     Args:
