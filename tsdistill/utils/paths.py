@@ -36,6 +36,3 @@ def shipped_path(*parts: str) -> str:
             'or `pip install -e .` from a checkout')
     return path
 
-
-# TEMPORARY during the move to shipped_path; removed before the commit
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
