@@ -351,15 +351,17 @@ def test_binding_bad_arguments_are_refused(tmp_path):
         render_binding_video('static', rng, 2, 32, ('red', 'blue'))
 
 
-def test_binding_swapped_colours_same_grey_levels_and_flow():
-    """Which colour moves changes no grey level, so not M1's flow."""
+@pytest.mark.parametrize('camera_drift', [0.0, 0.4])
+def test_binding_swapped_colours_same_grey_levels_and_flow(camera_drift):
+    """Which colour moves changes no grey level, so not M1's flow, with a
+    still camera or a drifting one."""
     import torch
 
     from tsdistill.datasets.synthetic_motion import render_binding_video
     from tsdistill.models.flow import TVL1OpticalFlow
     red, blue = (
         render_binding_video('move_right', np.random.default_rng(3), 8, 40,
-                             colours).astype(np.float64)
+                             colours, camera_drift).astype(np.float64)
         for colours in (('red', 'blue'), ('blue', 'red')))
     # the colours differ on both objects ...
     assert np.abs(red - blue).max() > 40
@@ -376,6 +378,40 @@ def test_binding_swapped_colours_same_grey_levels_and_flow():
     assert red_flow.abs().max() > 0.3  # the mover: 0.5..1 px per frame
     assert (red_flow - blue_flow).abs().max() < 0.1
     assert (red_flow - blue_flow).abs().mean() < 0.01
+
+
+def test_binding_camera_drift_moves_everything():
+    """With a drifting camera the background and the static object move
+    too, by the camera's drift; a still camera leaves the frames as without
+    the argument, and a drift outside [0, size / 8) is refused."""
+    from tsdistill.datasets.synthetic_motion import render_binding_video
+
+    def clip(drift, rng=5):
+        return render_binding_video('move_left', np.random.default_rng(rng),
+                                    12, 40, ('red', 'blue'),
+                                    drift).astype(np.float64)
+
+    still = clip(0.0)
+    assert np.array_equal(
+        still,
+        render_binding_video('move_left', np.random.default_rng(5), 12, 40,
+                             ('red', 'blue')))
+    drifting = clip(0.4)
+    # the middle frame is where the drift is zero: the same layout there
+    # (a larger background texture draws other values, hence no equality)
+    assert drifting.shape == still.shape
+
+    def changed(frames):
+        """Fraction of pixels that change by more than the noise."""
+        grey = frames.mean(-1)
+        return (np.abs(grey[-1] - grey[0]) > 20).mean()
+
+    # the still camera changes only the mover's pixels; the drifting one
+    # changes the textured background too
+    assert changed(drifting) > 2 * changed(still)
+    for bad in (-0.1, float('nan'), 5.0):
+        with pytest.raises(ValueError, match='camera_drift'):
+            clip(bad)
 
 
 @pytest.mark.parametrize('motion', DEFAULT_MIXED_MOTIONS)

@@ -322,8 +322,12 @@ def _binding_centres(rng: np.random.Generator, size: int, radius: float,
     return best
 
 
-def render_binding_video(name: str, rng: np.random.Generator, num_frames: int,
-                         size: int, colours: Sequence[str]) -> np.ndarray:
+def render_binding_video(name: str,
+                         rng: np.random.Generator,
+                         num_frames: int,
+                         size: int,
+                         colours: Sequence[str],
+                         camera_drift: float = 0.0) -> np.ndarray:
     """Frames ``(num_frames, size, size, 3)`` uint8 BGR of a binding clip.
 
     Two textured discs of the two isoluminant ``colours`` in front of a
@@ -339,6 +343,13 @@ def render_binding_video(name: str, rng: np.random.Generator, num_frames: int,
         size (int): Frame height and width.
         colours (Sequence[str]): ``(moving, static)`` keys of
             :data:`COLOURS`.
+        camera_drift (float): Largest camera drift, px per frame on each
+            axis (drawn per clip from ``[-camera_drift, camera_drift]``,
+            after every other draw): the background and both objects move
+            with the camera, the mover by its motion besides, so every
+            pixel changes and the object that moves is the one that moves
+            against the background. ``0``: a still camera (and the same
+            frames as without the argument). Defaults to ``0``.
     """
     if name not in BINDING_MOTIONS:
         raise ValueError(f'binding mode: motion {name!r} not in '
@@ -347,7 +358,11 @@ def render_binding_video(name: str, rng: np.random.Generator, num_frames: int,
     if len(set(colours)) != 2 or len(colours) != 2 or unknown:
         raise ValueError('binding mode: colours must be two different keys '
                          f'of {tuple(COLOURS)}, got {tuple(colours)}')
-    texture = _texture(rng, size)
+    if not (np.isfinite(camera_drift) and 0 <= camera_drift < size / 8):
+        raise ValueError('binding mode: camera_drift must be in [0, size / '
+                         f'8), got {camera_drift!r}')
+    # a background twice the frame when the camera moves, as render_video's
+    texture = _texture(rng, 2 * size if camera_drift else size)
     grey = cv2.cvtColor(texture, cv2.COLOR_BGR2GRAY)[..., None]
     background = grey + _BINDING_BACKGROUND_CHROMA * (texture - grey)
     diameters = [int(size * f) for f in rng.uniform(0.25, 0.35, 2)]
@@ -366,15 +381,27 @@ def render_binding_video(name: str, rng: np.random.Generator, num_frames: int,
     centres = _binding_centres(rng, size,
                                max(diameters) / 2,
                                sum(diameters) / 2 + 1, path)
+    camera = rng.uniform(-camera_drift, camera_drift, 2) if camera_drift \
+        else np.zeros(2)
     frames = np.empty((num_frames, size, size, 3), np.uint8)
     for t in range(num_frames):
+        # the camera's pan from the middle frame: the world moves against it
+        pan = camera * (t - num_frames // 2)
         frame = background
+        if camera_drift:
+            shift = np.float32([[1, 0, -size / 2 + pan[0]],
+                                [0, 1, -size / 2 + pan[1]]])
+            frame = cv2.warpAffine(
+                background,
+                shift, (size, size),
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REFLECT)
         # the static object first: the mover passes in front if they meet
         for k in (1, 0):
             (obj, mask), d = objects[k], diameters[k]
             angle, offset = (motion[t][2], path[t]) if k == 0 else (0.0, 0.0)
             matrix = cv2.getRotationMatrix2D((d / 2, d / 2), angle, 1.0)
-            matrix[:, 2] += centres[k] + offset - d / 2
+            matrix[:, 2] += centres[k] + offset - pan - d / 2
             alpha = cv2.warpAffine(mask, matrix, (size, size))[..., None]
             layer = cv2.warpAffine(obj, matrix, (size, size))
             frame = alpha * layer + (1 - alpha) * frame
@@ -488,16 +515,16 @@ def parse_class_name(name: str) -> Tuple[Optional[str], str]:
     return None, name
 
 
-def generate_motion_dataset(
-        root: str,
-        videos_per_class: int = 40,
-        num_frames: int = 24,
-        size: int = 40,
-        seed: int = 0,
-        classes: Optional[Sequence[str]] = None,
-        progress: bool = False,
-        mode: str = 'motion',
-        colours: Optional[Sequence[str]] = None) -> Dict[str, int]:
+def generate_motion_dataset(root: str,
+                            videos_per_class: int = 40,
+                            num_frames: int = 24,
+                            size: int = 40,
+                            seed: int = 0,
+                            classes: Optional[Sequence[str]] = None,
+                            progress: bool = False,
+                            mode: str = 'motion',
+                            colours: Optional[Sequence[str]] = None,
+                            camera_drift: float = 0.0) -> Dict[str, int]:
     """Write the embedded dataset in HMDB51's layout under ``root``.
 
     Args:
@@ -523,6 +550,8 @@ def generate_motion_dataset(
         colours (Sequence[str], optional): Object colours of the mixed-cue
             and binding modes (two in the latter), from :data:`COLOURS`.
             Defaults to :data:`DEFAULT_MIXED_COLOURS`.
+        camera_drift (float): Binding mode: the camera's largest drift, px
+            per frame (:func:`render_binding_video`). Defaults to ``0``.
 
     Returns:
         dict: Number of videos per class.
@@ -542,7 +571,7 @@ def generate_motion_dataset(
                 pair = tuple(colours or DEFAULT_MIXED_COLOURS)
                 static = pair[1 - pair.index(colour)]
                 frames = render_binding_video(motion, rng, num_frames, size,
-                                              (colour, static))
+                                              (colour, static), camera_drift)
             else:
                 frames = render_video(motion, rng, num_frames, size, colour)
             path = osp.join(root, 'videos', name, video)
