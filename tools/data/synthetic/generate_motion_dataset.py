@@ -76,6 +76,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='mixed and binding modes: object colours (default: red blue; '
         'binding: two)')
     parser.add_argument(
+        '--camera-drift',
+        type=float,
+        default=DEFAULTS['camera_drift'],
+        help='binding mode: the camera\'s largest drift, px per frame '
+        '(0: a still camera)')
+    parser.add_argument(
         '--quiet', action='store_true', help='no line per class')
     return parser.parse_args(argv)
 
@@ -92,7 +98,8 @@ def main(argv=None) -> None:
         classes=args.classes,
         progress=not args.quiet,
         mode=args.mode,
-        colours=args.colours)
+        colours=args.colours,
+        camera_drift=args.camera_drift)
     print(f'wrote {sum(counts.values())} videos of {len(counts)} classes '
           f'to {args.root} in {time.perf_counter() - start:.1f} s')
 
