@@ -18,11 +18,9 @@ the videos it could not read; the exit status is 1 if there were any
 other settings (``--bound``, ``--backend``, ``--flow-cfg``/``--fast`` for
 the flow; ``--short-side`` for every part) stop the run before anything is
 computed (exit status 2) unless ``--overwrite`` is given, which redoes
-them; so do finished folders whose files have the old names
-``flow_{x,y}_%05d.jpg`` (unless ``--overwrite``, or
-``--rename-old-names``, which renames them), a ``--device`` that is not
-available, and a list line mmaction2 cannot read (e.g. a path holding
-whitespace; the line is named)::
+them; so do a ``--device`` that is not available, and a list line
+mmaction2 cannot read (e.g. a path holding whitespace; the line is
+named)::
 
     python tools/extract_flow.py data/hmdb51/hmdb51_train_split_1_videos.txt \
         --data-root data/hmdb51/videos --out-root data/hmdb51/flow_tvl1 \
@@ -44,7 +42,6 @@ import sys
 from tsdistill.apis.flow_extraction import (DeviceError, FlowSettingsError,
                                             ListLineError, extract_flow,
                                             format_report)
-from tsdistill.utils.flow_io import OldFlowNamesError
 
 
 def main(argv=None) -> int:
@@ -86,13 +83,8 @@ def main(argv=None) -> int:
     parser.add_argument(
         '--overwrite',
         action='store_true',
-        help='redo videos finished with other settings or with the old '
-        'flow_x_/flow_y_ names (otherwise an error)')
-    parser.add_argument(
-        '--rename-old-names',
-        action='store_true',
-        help='rename flow_x_/flow_y_%%05d.jpg of finished videos to '
-        'x_/y_%%05d.jpg instead of stopping')
+        help='redo videos finished with other settings (otherwise an '
+        'error)')
     parser.add_argument(
         '--rank',
         type=int,
@@ -130,13 +122,11 @@ def main(argv=None) -> int:
             bound=args.bound,
             progress=not args.no_progress,
             overwrite=args.overwrite,
-            rename_old_names=args.rename_old_names,
             rank=args.rank,
             world_size=args.world_size,
             max_pairs=args.batch_pairs,
             task=args.task)
-    except (DeviceError, FlowSettingsError, ListLineError,
-            OldFlowNamesError) as error:
+    except (DeviceError, FlowSettingsError, ListLineError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
     print(format_report(report))

@@ -352,35 +352,6 @@ def test_interrupted_flow_folder_is_incomplete_not_short(tmp_path):
             strict=True)
 
 
-def test_old_flow_names_are_reported_with_the_fix(tmp_path):
-    names = ['old_done.avi', 'old_unfinished.avi', 'new_1.avi']
-    videos, splits, flow = _flow_dataset(tmp_path, names)
-    done = osp.join(flow, 'wave', 'old_done')
-    _write_flow(done, 6, 6)
-    unfinished = osp.join(flow, 'wave', 'old_unfinished')
-    _write_flow(unfinished, 3, 2, done=False)
-    for folder in (done, unfinished):
-        for name in os.listdir(folder):
-            if name.endswith('.jpg'):  # as an earlier extract_flow named
-                os.rename(
-                    osp.join(folder, name), osp.join(folder, 'flow_' + name))
-    _write_flow(osp.join(flow, 'wave', 'new_1'), 6, 6)
-    out = str(tmp_path / 'ann')
-    summary = _prepare_flow(videos, splits, flow, out)
-    assert _lines(osp.join(out, 'hmdb51_train_split_1_rawframes.txt')) == \
-        ['wave/new_1 6 0']
-    assert [(i.kind, i.line)
-            for i in summary.issues] == [('old flow names', 1),
-                                         ('old flow names', 2)]
-    for issue, folder, num in zip(summary.issues, (done, unfinished), (12, 5)):
-        # not "missing": the folder, what is in it and the two fixes
-        assert folder in issue.message
-        assert f'{num} flow JPEG(s) named flow_x_%05d.jpg' in issue.message
-        assert '--overwrite' in issue.message
-        assert '--rename-old-names' in issue.message
-    assert 'old flow names 2' in summary.format()
-
-
 def test_mmaction2s_own_flow_rawframes_are_counted():
     folder = osp.join(REPO, '..', 'shared', 'data', 'mmaction2_frames')
     if not osp.isdir(folder):

@@ -8,15 +8,14 @@ The values of each registered loss on known inputs are checked in
 import copy
 import os
 import pickle
-import re
 import tempfile
 
 import pytest
 import torch
 import torch.distributed as dist
-from _helpers.recognizers import (MEAN, STD, batch, build,
-                                  hub_without_position, params_copy, rgb_cfg,
-                                  sgd, student_cfg, teacher_cfg)
+from _helpers.recognizers import (batch, build, hub_without_position,
+                                  params_copy, rgb_cfg, sgd, student_cfg,
+                                  teacher_cfg)
 from mmengine.model import MMDistributedDataParallel
 from mmengine.runner import save_checkpoint
 
@@ -247,24 +246,15 @@ def test_base_config_default_and_its_exported_checkpoint(
     plain.load_state_dict(torch.load(dst)['state_dict'], strict=True)
 
 
-@pytest.mark.parametrize('old, replacement', [
-    (dict(lambda_=10.0), "loss_distill=dict(type='FeatureMSELoss', "
-     'loss_weight='),
-    (dict(feature_norm='channel'),
-     "loss_distill=dict(type='FeatureMSELoss', feature_norm="),
-    (dict(distill_features=('pooled', )),
-     "loss_distill=dict(type='PooledFeatureMSELoss', pairs=[('pooled', "),
-    (dict(warmup_iters=5),
-     'loss_schedule=dict(by_epoch=False, distill_only=N)'),
-    (dict(warmup_epochs=5), 'loss_schedule=dict(distill_only=N)'),
-])
-def test_old_keys_name_their_replacement(old, replacement, teacher_ckpt):
-    pattern = re.escape(next(iter(old))) + '.*' + re.escape(replacement)
+def test_the_papers_lambda_key_names_loss_weight(teacher_ckpt):
+    """The paper's lambda is each term's loss_weight, not a model key."""
+    pattern = ("lambda_ is not a key.*loss_weight of each distillation "
+               r"term.*loss_distill=dict\(type='FeatureMSELoss', "
+               'loss_weight=10.0')
     with pytest.raises(TypeError, match=pattern):
-        build(student_cfg(teacher_ckpt, **old))
-    # several at once: every one is named
-    with pytest.raises(TypeError, match='lambda_.*warmup_epochs'):
-        build(student_cfg(teacher_ckpt, lambda_=1.0, warmup_epochs=2))
+        build(student_cfg(teacher_ckpt, lambda_=10.0))
+    with pytest.raises(TypeError, match='unexpected keyword.*warmup_epochs'):
+        build(student_cfg(teacher_ckpt, warmup_epochs=2))
 
 
 def test_bad_loss_configs_fail_at_build(teacher_ckpt, wide_ckpt):
@@ -467,28 +457,6 @@ def test_bad_teacher_checkpoint_fails_at_build(kind, teacher_ckpt, tmp_path):
     save_checkpoint(dict(state_dict=state), path)
     with pytest.raises(RuntimeError, match=pattern):
         build(student_cfg(path))
-
-
-def test_teacher_checkpoint_with_former_m1_normalisation(
-        teacher_ckpt, tmp_path):
-    """Checkpoints from when M1 held input_mean / input_std still load."""
-    state = torch.load(teacher_ckpt)['state_dict']
-    # M1's former persistent buffers, as such checkpoints hold them
-    state['flow.input_mean'] = torch.tensor(MEAN).view(1, 3, 1, 1, 1)
-    state['flow.input_std'] = torch.tensor(STD).view(1, 3, 1, 1, 1)
-    old = str(tmp_path / 'old.pth')
-    save_checkpoint(dict(state_dict=state), old)
-    model = build(student_cfg(old))
-    expected = build(student_cfg(teacher_ckpt)).teacher.state_dict()
-    loaded = model.teacher.state_dict()
-    assert loaded.keys() == expected.keys()
-    assert all(torch.equal(loaded[k], v) for k, v in expected.items())
-    # only those two keys are dropped
-    state['flow.input_scale'] = torch.ones(1)
-    save_checkpoint(dict(state_dict=state), old)
-    with pytest.raises(
-            RuntimeError, match=r'unexpected keys: flow\.input_scale$'):
-        build(student_cfg(old))
 
 
 @pytest.mark.parametrize(

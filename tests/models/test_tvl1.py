@@ -22,7 +22,6 @@ from tsdistill.models.flow import (TVL1OpticalFlow, differences, image_filters,
                                    pyramid)
 from tsdistill.models.flow.warping import warp
 
-MEAN = [123.675, 116.28, 103.53]
 SIZE = 48
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: The shared Middlebury sequences (see ../shared/data/README.md)
@@ -136,18 +135,6 @@ def test_all_pairs_batched_equal_one_by_one(m1_backend):
             single = _flow(module, clips[n:n + 1, :, t:t + 2])
             torch.testing.assert_close(
                 batched[n, :, t], single[0, :, 0], atol=1e-4, rtol=1e-4)
-
-
-@pytest.mark.parametrize('name', ['input_mean', 'input_std'])
-def test_former_normalisation_arguments_name_the_data_preprocessor(name):
-    """M1 reads raw RGB; FlowRecognizer3D's data_preprocessor normalises."""
-    pattern = f"TVL1OpticalFlow: {name} was removed.*data_preprocessor"
-    with pytest.raises(TypeError, match=pattern):
-        TVL1OpticalFlow(**{name: MEAN})
-    with pytest.raises(TypeError, match=pattern):
-        MODELS.build(dict(type='TVL1OpticalFlow', num_iters=2, **{name: MEAN}))
-    with pytest.raises(TypeError, match=r"unexpected arguments \['lamda'\]"):
-        TVL1OpticalFlow(lamda=0.1)
 
 
 def test_backward_gives_finite_input_gradients():

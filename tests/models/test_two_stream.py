@@ -6,8 +6,8 @@ import re
 import pytest
 import torch
 import torch.nn.functional as F
-from _helpers.recognizers import (MEAN, NUM_CLASSES, STD, batch, build,
-                                  rgb_cfg, rgb_preprocessor, sgd, teacher_cfg)
+from _helpers.recognizers import (NUM_CLASSES, batch, build, rgb_cfg,
+                                  rgb_preprocessor, sgd, teacher_cfg)
 from _helpers.videos import tiny_video_loader
 from mmengine.runner import Runner, save_checkpoint
 
@@ -139,19 +139,6 @@ def test_streams_of_different_classes_are_refused_at_build(tmp_path):
             match=r'RGB stream \(no checkpoint\) has 5 classes, the flow '
             r'stream \(no checkpoint\) 8'):
         build(two_stream_cfg(rgb_stream=rgb, flow_stream=flow))
-
-
-def test_flow_checkpoint_with_former_m1_normalisation(stream_ckpts, tmp_path):
-    """A flow stream saved when M1 held input_mean / input_std loads."""
-    rgb_ckpt, flow_ckpt = stream_ckpts
-    state = torch.load(flow_ckpt)['state_dict']
-    state['flow.input_mean'] = torch.tensor(MEAN).view(1, 3, 1, 1, 1)
-    state['flow.input_std'] = torch.tensor(STD).view(1, 3, 1, 1, 1)
-    old = str(tmp_path / 'old_flow.pth')
-    save_checkpoint(dict(state_dict=state), old)
-    model = build(two_stream_cfg(rgb_ckpt=rgb_ckpt, flow_ckpt=old))
-    assert torch.equal(model.flow_stream.cls_head.fc_cls.weight,
-                       state['cls_head.fc_cls.weight'])
 
 
 def test_mmaction_test_loop(tiny_video_list, stream_ckpts, tmp_path):

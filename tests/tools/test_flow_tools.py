@@ -22,8 +22,7 @@ from tsdistill.apis.flow_extraction import (DONE_MARKER, FlowSettingsError,
 from tsdistill.datasets import flow_synthetic as fs
 from tsdistill.datasets.hmdb51_annotations import flow_frames, rgb_frames
 from tsdistill.utils import read_flow_jpegs
-from tsdistill.utils.flow_io import (FLOW_TMPL, OLD_FLOW_TMPL, RGB_TMPL,
-                                     OldFlowNamesError)
+from tsdistill.utils.flow_io import FLOW_TMPL, RGB_TMPL
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 VELOCITY = (1.0, -0.5)
@@ -134,12 +133,10 @@ def test_extract_flow_redoes_an_unfinished_video(video_list):
     partial = osp.join(out, 'a', 'good')
     os.makedirs(partial)
     open(osp.join(partial, 'x_00001.jpg'), 'wb').close()
-    open(osp.join(partial, 'flow_y_00009.jpg'), 'wb').close()  # old name
     report = extract_flow(ann, root, out, progress=False)
     assert sorted(report['done']) == ['a/good.avi', 'b/good2.avi']
     assert list(report['failed']) == ['b/corrupt.avi']
     assert read_flow_jpegs(partial).shape[0] == 5
-    assert 'flow_y_00009.jpg' not in os.listdir(partial)
 
 
 def test_extract_flow_opencv_worker_pool(video_list):
@@ -215,7 +212,7 @@ def test_resume_refuses_other_settings(video_list, capsys):
                                    ['--bound', '10', '--overwrite']) == 0
     text = capsys.readouterr().out
     assert ('RGB frames and flow extracted: 2 videos (2 redone: other '
-            'settings or old file names)') in text
+            'settings)') in text
     assert _snapshot(osp.join(out, 'a', 'good'), 'img_') == rgb
     assert _marker(out)['settings']['bound'] == 10.0
     second = read_flow_jpegs(osp.join(out, 'a', 'good'), bound=10.0)
@@ -244,29 +241,6 @@ def test_marker_without_settings_is_a_mismatch(video_list):
         extract_flow(
             ann, root, out, progress=False, flow_cfg=dict(num_iters=1))
     assert read_done_marker(osp.join(out, 'b', 'good2'))['num_pairs'] == 3
-
-
-def test_marker_of_m1_with_normalisation_arguments(video_list):
-    """Markers recorded M1's former input_mean / input_std (None)."""
-    root, ann, out = video_list
-    m1 = dict(num_scales=1, num_warps=1, num_iters=2)
-    extract_flow(ann, root, out, progress=False, flow_cfg=m1)
-    path = osp.join(out, 'a', 'good', DONE_MARKER)
-    with open(path) as f:
-        marker = json.load(f)
-    assert 'input_mean' not in marker['settings']['flow_cfg']
-    marker['settings']['flow_cfg'].update(input_mean=None, input_std=None)
-    with open(path, 'w') as f:
-        json.dump(marker, f)
-    report = extract_flow(ann, root, out, progress=False, flow_cfg=m1)
-    assert sorted(report['skipped']) == ['a/good.avi', 'b/good2.avi']
-    # normalised input gave another flow: still a mismatch
-    marker['settings']['flow_cfg']['input_mean'] = [123.675, 116.28, 103.53]
-    with open(path, 'w') as f:
-        json.dump(marker, f)
-    with pytest.raises(
-            FlowSettingsError, match=r'flow_cfg\.input_mean: \[123\.675'):
-        extract_flow(ann, root, out, progress=False, flow_cfg=m1)
 
 
 def test_m1_backend_is_not_a_flow_setting(video_list):
@@ -435,14 +409,6 @@ def test_rgb_first_then_flow_of_another_backend(video_list, monkeypatch):
     assert flow_frames(good)[0] == 5 and rgb_frames(good)[0] == 6
 
 
-def _to_old_names(folder, num):
-    for i in range(1, num + 1):
-        for axis in 'xy':
-            os.replace(
-                osp.join(folder, FLOW_TMPL.format(axis, i)),
-                osp.join(folder, OLD_FLOW_TMPL.format(axis, i)))
-
-
 def _snapshot(folder, prefix=''):
     """``{name: (sha1 of the bytes, mtime_ns)}`` of every file (or of those
     whose name starts with ``prefix``, a string or a tuple of them)."""
@@ -455,54 +421,6 @@ def _snapshot(folder, prefix=''):
             out[name] = (hashlib.sha1(f.read()).hexdigest(),
                          os.stat(path).st_mtime_ns)
     return out
-
-
-def test_old_named_folders_stop_the_run_until_renamed_or_redone(
-        video_list, capsys):
-    root, ann, out = video_list
-    args = [
-        ann, '--data-root', root, '--out-root', out, '--no-progress',
-        '--allow-failures'
-    ] + FAST_M1
-    assert tool('extract_flow.py')(args) == 0
-    good = osp.join(out, 'a', 'good')
-    before = _snapshot(good)
-    _to_old_names(good, 5)  # as an earlier extract_flow named them
-    renamed = _snapshot(good)
-    capsys.readouterr()
-    # prepare_annotations' lister names the folder and the fix
-    num, (kind, message), _ = flow_frames(good)
-    assert num is None and kind == 'old flow names'
-    assert good in message and '--rename-old-names' in message
-    with pytest.raises(OldFlowNamesError, match='--rename-old-names'):
-        read_flow_jpegs(good)
-    # a resumed run stops before anything is computed
-    assert tool('extract_flow.py')(args) == 2
-    err = capsys.readouterr().err
-    assert good in err and '10 flow JPEG(s)' in err
-    assert '--overwrite' in err and '--rename-old-names' in err
-    assert osp.join(out, 'b', 'good2') not in err
-    assert _snapshot(good) == renamed
-    # renamed, not recomputed: the same bytes under mmaction2's names
-    assert tool('extract_flow.py')(args + ['--rename-old-names']) == 0
-    assert 'renamed to x_/y_ names: 1' in capsys.readouterr().out
-    after = _snapshot(good)
-    assert {n: h for n, (h, _) in after.items()} == \
-        {n: h for n, (h, _) in before.items()}
-    assert after[DONE_MARKER] == before[DONE_MARKER]
-    assert flow_frames(good)[0] == 5
-    # or recomputed with --overwrite, no old file left
-    _to_old_names(good, 5)
-    report = extract_flow(
-        ann,
-        root,
-        out,
-        progress=False,
-        overwrite=True,
-        flow_cfg=dict(num_scales=1, num_warps=1, num_iters=2))
-    assert report['redone'] == report['done'] == ['a/good.avi']
-    assert _name_patterns(good) == {'img_#.jpg', 'x_#.jpg', 'y_#.jpg'}
-    assert flow_frames(good)[0] == 5
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 import os
 import os.path as osp
 import re
-import shutil
 
 import cv2
 import numpy as np
@@ -13,10 +12,9 @@ from tsdistill.utils import (dequantize_flow, flow_grid, flow_to_color,
                              quantize_flow, read_flo, read_flow_jpegs,
                              write_flo, write_flow_jpegs)
 from tsdistill.utils.flow_io import (FLOW_TMPL, FLOW_X_TMPL, FLOW_Y_TMPL,
-                                     OLD_FLOW_TMPL, RGB_TMPL,
-                                     OldFlowNamesError, count_flow_files,
+                                     RGB_TMPL, count_flow_files,
                                      count_rgb_files, flow_jpeg_paths,
-                                     rename_old_flow_files, write_rgb_jpegs)
+                                     write_rgb_jpegs)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: mmaction2's own rawframe test data (see ../shared/data/README.md): 10
@@ -128,8 +126,7 @@ def test_layout_is_mmaction2s_own_samples():
     for i in range(1, len(flow_names) // 2 + 1):
         written.update(osp.basename(p) for p in flow_jpeg_paths(folder, i))
     assert flow_names and flow_names == written
-    new, old = count_flow_files(folder)
-    assert new == {'x': 5, 'y': 5} and not old  # img_ is not flow
+    assert count_flow_files(folder) == {'x': 5, 'y': 5}  # img_ is not flow
     flows = read_flow_jpegs(folder)
     assert flows.shape == (5, 240, 320, 2) and flows.dtype == np.float32
     assert np.abs(flows).max() <= 20.0
@@ -155,7 +152,7 @@ def test_rgb_frames_as_mmaction2_names_and_reads_them(tmp_path):
     paths = write_rgb_jpegs(out, frames)
     assert [osp.basename(p) for p in paths
             ] == ['img_00001.jpg', 'img_00002.jpg', 'img_00003.jpg']
-    assert count_rgb_files(out) == 3 and count_flow_files(out) == ({}, {})
+    assert count_rgb_files(out) == 3 and count_flow_files(out) == {}
     for path, frame in zip(paths, frames):
         bgr = cv2.imread(path)
         assert np.abs(bgr[..., ::-1].astype(int) - frame).max() <= 2
@@ -171,36 +168,6 @@ def test_flow_names_are_mmaction2s_not_the_old_ones():
         assert re.fullmatch(r'[xy]_\d{5}\.jpg', FLOW_X_TMPL.format(i))
     assert FLOW_X_TMPL.format(3) == 'x_00003.jpg'
     assert not FLOW_X_TMPL.startswith('flow_')
-
-
-def test_old_flow_names_are_refused_with_the_fix(tmp_path):
-    flows = _smooth_flow(t=2)
-    old = tmp_path / 'a [HD] (1)'  # HMDB51-like: brackets are no pattern
-    write_flow_jpegs(str(old), flows)
-    for i in (1, 2):
-        for axis in 'xy':
-            os.replace(old / FLOW_TMPL.format(axis, i),
-                       old / OLD_FLOW_TMPL.format(axis, i))
-    assert count_flow_files(str(old))[1] == {'x': 2, 'y': 2}
-    for num in (None, 2):
-        with pytest.raises(OldFlowNamesError) as info:
-            read_flow_jpegs(str(old), num=num)
-        message = str(info.value)
-        assert str(old) in message and '4 flow JPEG(s)' in message
-        assert '--overwrite' in message and '--rename-old-names' in message
-    # renamed in place: the same flow, read under mmaction2's names
-    assert rename_old_flow_files(str(old)) == 4
-    assert sorted(os.listdir(old)) == [
-        'x_00001.jpg', 'x_00002.jpg', 'y_00001.jpg', 'y_00002.jpg'
-    ]
-    back = read_flow_jpegs(str(old))
-    ref = tmp_path / 'ref'
-    write_flow_jpegs(str(ref), flows)
-    np.testing.assert_array_equal(back, read_flow_jpegs(str(ref)))
-    # a missing file next to old ones names the old names, not the file
-    shutil.copy(old / 'x_00001.jpg', old / 'flow_x_00003.jpg')
-    with pytest.raises(OldFlowNamesError, match='1 flow JPEG'):
-        read_flow_jpegs(str(old), num=3)
 
 
 def test_flow_to_color_middlebury_wheel():

@@ -45,11 +45,7 @@ Resuming compares each folder's marker with the run:
   unless ``overwrite=True``, which writes what the task asks for and
   recomputes the parts that differ (with another short side, every part
   the folder holds), keeping the others. The flow settings of a kept flow
-  do not matter for a run that writes RGB frames only;
-- finished flow whose files still have the old names
-  ``flow_{x,y}_%05d.jpg``: :class:`~tsdistill.utils.flow_io.OldFlowNamesError`
-  unless ``overwrite=True`` (recomputed) or ``rename_old_names=True``
-  (renamed, nothing recomputed).
+  do not matter for a run that writes RGB frames only.
 
 Sharding: with ``world_size`` ranks (given, or torchrun's ``RANK`` /
 ``WORLD_SIZE`` or slurm's ``SLURM_PROCID`` / ``SLURM_NTASKS``), rank ``r``
@@ -71,10 +67,8 @@ import numpy as np
 from mmengine.logging import print_log
 
 from ..models.flow.opencv_tvl1 import dual_tvl1_flow
-from ..utils.flow_io import (FLOW_FILE, OLD_FLOW_FILE, RGB_FILE,
-                             OldFlowNamesError, count_flow_files,
-                             old_flow_names_message, rename_old_flow_files,
-                             write_flow_jpegs, write_rgb_jpegs)
+from ..utils.flow_io import (FLOW_FILE, RGB_FILE, write_flow_jpegs,
+                             write_rgb_jpegs)
 from ..utils.progress import progress_bar
 from ..utils.rawframe_marker import (DONE_MARKER, TASK_PARTS, count_mismatches,
                                      marker_parts, read_done_marker,
@@ -202,25 +196,6 @@ def default_max_pairs(device: str) -> int:
     import torch
     kind = torch.device(device).type
     return DEFAULT_MAX_PAIRS.get(kind, DEFAULT_MAX_PAIRS['cuda'])
-
-
-def _without_retired(settings: Optional[dict]) -> Optional[dict]:
-    """A marker's settings without M1's removed arguments.
-
-    Markers written before ``TVL1OpticalFlow`` lost them record them as
-    ``None`` (raw RGB in): the same flow as without them.
-    """
-    from ..models.flow.tvl1 import REPLACED_ARGUMENTS as retired
-    flow_cfg = (settings or {}).get('flow_cfg')
-    if not isinstance(flow_cfg, dict) or any(
-            flow_cfg.get(k) is not None for k in retired):
-        return settings
-    return dict(
-        settings,
-        flow_cfg={
-            k: v
-            for k, v in flow_cfg.items() if k not in retired
-        })
 
 
 def check_device(device: Optional[str]) -> str:
@@ -407,8 +382,7 @@ class _Job(NamedTuple):
 def _clear_outputs(out_dir: str, parts: Iterable[str]) -> None:
     """Remove the files of ``parts`` (``'rgb'``, ``'flow'``) from a folder.
 
-    For the flow both ``{x,y}_%05d.jpg`` and the old ``flow_{x,y}_%05d.jpg``
-    go; listed rather than globbed, as HMDB51 names hold ``[`` and ``]``.
+    Listed rather than globbed, as HMDB51 names hold ``[`` and ``]``.
     """
     if not osp.isdir(out_dir):
         return
@@ -416,7 +390,7 @@ def _clear_outputs(out_dir: str, parts: Iterable[str]) -> None:
     if 'rgb' in parts:
         patterns.append(RGB_FILE)
     if 'flow' in parts:
-        patterns += [FLOW_FILE, OLD_FLOW_FILE]
+        patterns.append(FLOW_FILE)
     for name in os.listdir(out_dir):
         if any(p.match(name) for p in patterns):
             os.remove(osp.join(out_dir, name))
@@ -555,7 +529,6 @@ def extract_flow(ann_file: str,
                  bound: float = 20.0,
                  progress: bool = True,
                  overwrite: bool = False,
-                 rename_old_names: bool = False,
                  rank: Optional[int] = None,
                  world_size: Optional[int] = None,
                  max_pairs: Optional[int] = None,
@@ -584,13 +557,9 @@ def extract_flow(ann_file: str,
         progress (bool): Show an mmengine progress bar (videos per second
             and ETA). Defaults to ``True``.
         overwrite (bool): Redo the finished videos whose marker records
-            other settings (:func:`flow_settings`) or whose files have the
-            old names, instead of raising (see the module docstring for
-            which parts are recomputed). Defaults to ``False``.
-        rename_old_names (bool): Rename the ``flow_{x,y}_%05d.jpg`` files of
-            finished folders to ``{x,y}_%05d.jpg`` instead of raising
-            :class:`OldFlowNamesError` (nothing is recomputed). Defaults to
-            ``False``.
+            other settings (:func:`flow_settings`), instead of raising (see
+            the module docstring for which parts are recomputed). Defaults
+            to ``False``.
         rank (int, optional): This process's shard (see :func:`shard`);
             ``None`` with ``world_size=None``: from the environment
             (:func:`dist_env`). Defaults to ``None``.
@@ -610,10 +579,9 @@ def extract_flow(ann_file: str,
         or in part), ``skipped`` (already complete for the task with the
         same settings), ``completed`` (done for another task; the missing
         part was written, the rest kept), ``redone`` (complete with other
-        settings or old names, computed again; with ``overwrite``),
-        ``renamed`` (complete with old names, renamed; with
-        ``rename_old_names``), ``incomplete`` (``{video: message}``:
-        marked parts whose files disagree with the marker's counts,
+        settings, computed again; with ``overwrite``), ``incomplete``
+        (``{video: message}``: marked parts whose files disagree with the
+        marker's counts,
         :func:`~tsdistill.utils.rawframe_marker.count_mismatches`; written
         again if the task asks for them, else taken off the marker; also
         logged as warnings), ``failed`` (``{video: message}``), ``rank``
@@ -623,9 +591,6 @@ def extract_flow(ann_file: str,
         FlowSettingsError: Without ``overwrite``, if any finished video of
             this rank's shard was computed with other settings; nothing is
             computed.
-        OldFlowNamesError: Without ``overwrite`` or ``rename_old_names``,
-            if any finished video of the shard has old file names (the
-            folders are named); nothing is computed.
         DeviceError: ``device`` is not available.
     """
     if backend not in ('module', 'opencv'):
@@ -661,12 +626,11 @@ def extract_flow(ann_file: str,
         skipped=[],
         completed=[],
         redone=[],
-        renamed=[],
         incomplete={},
         failed={},
         rank=rank,
         world_size=world_size)
-    todo, mismatched, old_named = [], [], []
+    todo, mismatched = [], []
     for video in videos:
         out_dir = output_dir(out_root, video)
         try:
@@ -686,8 +650,8 @@ def extract_flow(ann_file: str,
             elif all(p in done for p in parts):
                 write_done_marker(out_dir, done, *_counts(marker, done),
                                   marker['settings'])
-        old = None if marker is None else _without_retired(marker['settings'])
-        redo, renaming = set(), False
+        old = None if marker is None else marker['settings']
+        redo = set()
         if marker is not None and (old is None or old.get('short_side')
                                    != settings['short_side']):
             # frames of another size: every part of the folder differs
@@ -701,15 +665,6 @@ def extract_flow(ann_file: str,
                 if not overwrite:
                     continue
                 redo.add('flow')
-            num_old = sum(count_flow_files(out_dir)[1].values())
-            if num_old and not redo:
-                old_named.append((video, num_old))
-                if overwrite:
-                    redo.add('flow')
-                elif rename_old_names:
-                    renaming = True  # renamed below, not recomputed
-                else:
-                    continue
         keep = tuple(p for p in done if p not in redo)
         write = tuple(
             p for p in ('rgb', 'flow')
@@ -718,7 +673,7 @@ def extract_flow(ann_file: str,
             report['redone'].append(video)
         elif write and done and video not in report['incomplete']:
             report['completed'].append(video)
-        elif not write and not renaming:
+        elif not write:
             report['skipped'].append(video)
         if write:
             todo.append(
@@ -731,19 +686,6 @@ def extract_flow(ann_file: str,
             'computed with other settings than this run\'s; rerun with the '
             'same settings, or with --overwrite to redo them:\n' +
             _first_lines(shown))
-    if old_named and not overwrite:
-        if not rename_old_names:
-            shown = [
-                f'  {old_flow_names_message(output_dir(out_root, v), n)}'
-                for v, n in old_named
-            ]
-            raise OldFlowNamesError(
-                f'{len(old_named)} finished flow folder(s) under {out_root} '
-                'hold flow_x_ / flow_y_ files instead of mmaction2\'s x_ / '
-                'y_ names:\n' + _first_lines(shown))
-        for video, _ in old_named:
-            rename_old_flow_files(output_dir(out_root, video))
-            report['renamed'].append(video)
     bar = progress_bar(len(todo), progress)
 
     def record(video: str, error: Optional[str]) -> None:
@@ -818,7 +760,6 @@ def format_report(report: Dict[str, object]) -> str:
     redone = report.get('redone', [])
     incomplete = report.get('incomplete', {})
     completed = report.get('completed', [])
-    renamed = report.get('renamed', [])
     world_size = report.get('world_size', 1)
     what = {
         'flow': 'flow',
@@ -829,12 +770,10 @@ def format_report(report: Dict[str, object]) -> str:
     if world_size > 1:
         head = f"rank {report['rank']} of {world_size}: {head}"
     if redone:
-        head += f' ({len(redone)} redone: other settings or old file names)'
+        head += f' ({len(redone)} redone: other settings)'
     if completed:
         head += (', completed (the part another task left out added): '
                  f'{len(completed)}')
-    if renamed:
-        head += f', renamed to x_/y_ names: {len(renamed)}'
     if incomplete:
         head += (', incomplete against their marker (files missing or '
                  f'added since): {len(incomplete)}')

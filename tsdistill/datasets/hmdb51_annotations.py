@@ -47,8 +47,7 @@ line, message): a missing video, a video listed twice, an unknown id, a
 malformed line, a class without a split file (or split files without a
 video folder), a split without any split file, a truncated or unreadable
 video, missing, incomplete or mixed-settings flow, missing or incomplete
-RGB frames, flow files with the old names ``flow_{x,y}_%05d.jpg`` (which
-mmaction2 does not read), a video of fewer than
+RGB frames, a video of fewer than
 :data:`~tsdistill.utils.video_check.MIN_FRAMES` frames (no flow), a class
 name no list line can hold (whitespace, which mmaction2's readers split
 lines on, or not UTF-8: :func:`unlistable_name_problem`), and a list that
@@ -69,8 +68,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..utils import video_check
-from ..utils.flow_io import (count_flow_files, count_rgb_files,
-                             old_flow_names_message)
+from ..utils.flow_io import count_flow_files, count_rgb_files
 from ..utils.rawframe_marker import (DONE_MARKER, count_mismatches,
                                      marker_parts, read_done_marker,
                                      settings_diff)
@@ -90,8 +88,8 @@ class AnnotationIssue:
             video'``, ``'unknown id'``, ``'malformed line'``, ``'missing
             split file'``, ``'missing split'``, ``'class without
             videos'``, ``'truncated video'``, ``'unreadable video'``,
-            ``'missing flow'``, ``'incomplete flow'``, ``'old flow
-            names'``, ``'mixed flow settings'``, ``'missing rgb frames'``,
+            ``'missing flow'``, ``'incomplete flow'``,
+            ``'mixed flow settings'``, ``'missing rgb frames'``,
             ``'incomplete rgb frames'``, ``'too short video'``,
             ``'unlistable name'``, ``'empty list'``, ``'nothing to
             write'``).
@@ -271,7 +269,7 @@ def count_flow_frames(flow_dir: str) -> Tuple[int, int]:
         tuple[int, int]: x and y counts; ``(0, 0)`` if the folder is
         missing.
     """
-    axes = count_flow_files(flow_dir)[0]
+    axes = count_flow_files(flow_dir)
     return axes['x'], axes['y']
 
 
@@ -296,20 +294,14 @@ def flow_frames(
     Returns:
         tuple: ``(num, None, settings)`` for a complete folder (its marker
         present and its x / y counts equal to the marker's), else
-        ``(None, (kind, message), None)`` with kind ``'missing flow'``,
-        ``'incomplete flow'`` or ``'old flow names'`` (files named
-        ``flow_{x,y}_%05d.jpg``, finished or not; the message says how to
-        re-extract or rename them).
+        ``(None, (kind, message), None)`` with kind ``'missing flow'`` or
+        ``'incomplete flow'``.
     """
     try:
         marker = read_done_marker(flow_dir)
     except ValueError as error:
         return None, ('incomplete flow', str(error)), None
-    axes, old = count_flow_files(flow_dir)
-    if old:
-        return None, ('old flow names',
-                      old_flow_names_message(flow_dir,
-                                             sum(old.values()))), None
+    axes = count_flow_files(flow_dir)
     num_x, num_y = axes['x'], axes['y']
     if 'flow' not in marker_parts(marker):
         if num_x == 0 and num_y == 0:

@@ -16,12 +16,6 @@
 - RGB rawframes (``RawframeDataset`` with ``modality='RGB'``, its default
   ``filename_tmpl='img_{:05}.jpg'``): one colour JPEG per frame,
   ``img_%05d.jpg`` (1-based, :data:`RGB_TMPL`), in the same folder.
-
-Folders written by an earlier ``tools/extract_flow.py`` name the files
-``flow_x_%05d.jpg`` / ``flow_y_%05d.jpg`` (:data:`OLD_FLOW_TMPL`), which
-mmaction2 does not read. The readers here refuse them with
-:class:`OldFlowNamesError`, which names the folder and says how to fix it;
-:func:`rename_old_flow_files` renames them in place.
 """
 import os
 import os.path as osp
@@ -48,17 +42,10 @@ FLOW_FILE = re.compile(r'^(?P<axis>[xy])_(?P<index>\d+)\.jpg$')
 RGB_TMPL = 'img_{:05d}.jpg'
 #: an RGB frame's name, mmaction2's layout
 RGB_FILE = re.compile(r'^img_(?P<index>\d+)\.jpg$')
-#: the names of an earlier tools/extract_flow.py (mmaction2 ignores them)
-OLD_FLOW_TMPL = 'flow_{}_{:05d}.jpg'
-OLD_FLOW_FILE = re.compile(r'^flow_(?P<axis>[xy])_(?P<index>\d+)\.jpg$')
 
 
-class OldFlowNamesError(ValueError):
-    """A flow folder holds ``flow_x_`` / ``flow_y_`` files (old names)."""
-
-
-def count_flow_files(flow_dir: str) -> Tuple[Counter, Counter]:
-    """Flow JPEGs of a folder per axis, mmaction2's names and old names.
+def count_flow_files(flow_dir: str) -> Counter:
+    """Flow JPEGs of a folder per axis (mmaction2's names).
 
     Listed rather than globbed: HMDB51 file names hold ``[`` and ``]``.
 
@@ -66,19 +53,17 @@ def count_flow_files(flow_dir: str) -> Tuple[Counter, Counter]:
         flow_dir (str): A rawframe folder.
 
     Returns:
-        tuple[Counter, Counter]: ``{'x': n, 'y': n}`` of ``x_%05d.jpg`` /
-        ``y_%05d.jpg`` files, then of ``flow_x_%05d.jpg`` /
-        ``flow_y_%05d.jpg`` files; both empty if the folder is missing.
+        Counter: ``{'x': n, 'y': n}`` of ``x_%05d.jpg`` / ``y_%05d.jpg``
+        files; empty if the folder is missing.
     """
-    new, old = Counter(), Counter()
+    counts = Counter()
     if not osp.isdir(flow_dir):
-        return new, old
+        return counts
     for name in os.listdir(flow_dir):
-        for pattern, counts in ((FLOW_FILE, new), (OLD_FLOW_FILE, old)):
-            match = pattern.match(name)
-            if match:
-                counts[match['axis']] += 1
-    return new, old
+        match = FLOW_FILE.match(name)
+        if match:
+            counts[match['axis']] += 1
+    return counts
 
 
 def count_rgb_files(frame_dir: str) -> int:
@@ -89,41 +74,6 @@ def count_rgb_files(frame_dir: str) -> int:
     if not osp.isdir(frame_dir):
         return 0
     return sum(1 for name in os.listdir(frame_dir) if RGB_FILE.match(name))
-
-
-def old_flow_names_message(flow_dir: str, num_old: int) -> str:
-    """What is wrong with a folder of old-named flow files, and the fix."""
-    return (f'{flow_dir} holds {num_old} flow JPEG(s) named '
-            'flow_x_%05d.jpg / flow_y_%05d.jpg, the names an earlier '
-            'tools/extract_flow.py wrote; mmaction2 (RawFrameDecode with '
-            "filename_tmpl='{}_{:05d}.jpg') and tsdistill read x_%05d.jpg / "
-            'y_%05d.jpg. Re-extract it (tools/extract_flow.py ... '
-            '--overwrite) or rename the files without recomputing '
-            '(tools/extract_flow.py ... --rename-old-names, which drops the '
-            '"flow_" prefix)')
-
-
-def rename_old_flow_files(flow_dir: str) -> int:
-    """Rename ``flow_{x,y}_%05d.jpg`` to ``{x,y}_%05d.jpg`` in a folder.
-
-    A file of the new name is replaced (``os.replace``), so an interrupted
-    rename can simply be run again.
-
-    Args:
-        flow_dir (str): A rawframe folder.
-
-    Returns:
-        int: The number of files renamed.
-    """
-    renamed = 0
-    for name in sorted(os.listdir(flow_dir)):
-        match = OLD_FLOW_FILE.match(name)
-        if match:
-            os.replace(
-                osp.join(flow_dir, name),
-                osp.join(flow_dir, name[len('flow_'):]))
-            renamed += 1
-    return renamed
 
 
 def read_flo(path: str) -> np.ndarray:
@@ -342,19 +292,9 @@ def read_flow_jpegs(in_dir: str,
         np.ndarray: ``(T, H, W, 2)`` float32 flow.
 
     Raises:
-        OldFlowNamesError: A file is missing and the folder holds
-            ``flow_{x,y}_%05d.jpg`` files instead (the folder is named, with
-            how to re-extract or rename them).
         FileNotFoundError: A requested file is missing (named).
         ValueError: A file is not a readable greyscale image (named).
     """
-
-    def missing(path: str) -> Exception:
-        num_old = sum(count_flow_files(in_dir)[1].values())
-        if num_old:
-            return OldFlowNamesError(old_flow_names_message(in_dir, num_old))
-        return FileNotFoundError(path)
-
     flows = []
     i = start_index
     while num is None or len(flows) < num:
@@ -364,7 +304,7 @@ def read_flow_jpegs(in_dir: str,
         imgs = []
         for path in (px, py):
             if not osp.exists(path):
-                raise missing(f'{path}: missing flow JPEG')
+                raise FileNotFoundError(f'{path}: missing flow JPEG')
             img = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
             if img is None:
                 raise ValueError(f'{path}: not a readable image')
@@ -375,7 +315,7 @@ def read_flow_jpegs(in_dir: str,
         flows.append(dequantize_flow(imgs[0], imgs[1], bound))
         i += 1
     if not flows:
-        raise missing(f'{in_dir}: no {FLOW_X_TMPL.format(i)}')
+        raise FileNotFoundError(f'{in_dir}: no {FLOW_X_TMPL.format(i)}')
     return np.stack(flows)
 
 

@@ -35,4 +35,3 @@ def shipped_path(*parts: str) -> str:
             f'({osp.dirname(MIM_ROOT)}); install it with `pip install .` '
             'or `pip install -e .` from a checkout')
     return path
-

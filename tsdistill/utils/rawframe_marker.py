@@ -84,10 +84,7 @@ def count_mismatches(out_dir: str, marker: Optional[dict]) -> Dict[str, str]:
 
     A file deleted (or added) after the marker was written makes the part
     unfinished: ``extract_flow`` writes it again, ``prepare_annotations``
-    reports it as incomplete. Flow files of the old names
-    (``flow_{x,y}_%05d.jpg``) count with the current ones, so a folder of
-    old names (or one renamed halfway) is reported as such by the callers,
-    not as incomplete.
+    reports it as incomplete.
 
     Args:
         out_dir (str): ``<out_root>/<video without extension>``.
@@ -101,8 +98,8 @@ def count_mismatches(out_dir: str, marker: Optional[dict]) -> Dict[str, str]:
     found = {}
     parts = marker_parts(marker)
     if 'flow' in parts:
-        new, old = count_flow_files(out_dir)
-        num_x, num_y = new['x'] + old['x'], new['y'] + old['y']
+        axes = count_flow_files(out_dir)
+        num_x, num_y = axes['x'], axes['y']
         num = marker['num_pairs']
         if num_x != num or num_y != num:
             found['flow'] = (f'{out_dir} holds {num_x} x_ and {num_y} y_ '

@@ -21,9 +21,6 @@
 #       --out-dir data/hmdb51/annotations \
 #       --rawframes-root data/hmdb51/flow_tvl1
 # (prepare_annotations lists only the folders extract_flow finished.)
-# Folders from an earlier extract_flow hold flow_{x,y}_%05d.jpg, which this
-# template does not read: rerun extract_flow with the same settings and
-# --rename-old-names (renames, nothing recomputed) or --overwrite.
 #
 # Split and root: HMDB51_SPLIT (1, 2 or 3) and HMDB51_ROOT, as in
 # hmdb51_video.py.

@@ -10,7 +10,6 @@ from mmaction.registry import MODELS
 from torch import Tensor, nn
 
 from ...utils import validation
-from ...utils.replaced_arguments import refuse_unknown_arguments
 from . import fused
 from .differences import (backward_difference_kernel, centred_gradient_kernel,
                           divergence, forward_difference_kernel,
@@ -45,16 +44,6 @@ SMOOTH_SIGMA_RANGE = (0.1, 10.0)
 
 #: How the TV-L1 iterations run (``TVL1OpticalFlow(backend=...)``).
 BACKENDS = ('auto', 'eager', 'fused')
-
-_RAW_RGB_INPUT = (
-    "M1 takes raw RGB (0..255); the recognizer's data_preprocessor "
-    'supplies the normalisation, which FlowRecognizer3D undoes before M1')
-
-#: Arguments of the former API and what replaced them.
-REPLACED_ARGUMENTS = {
-    name: f'{name} was removed (drop it from flow_cfg): {_RAW_RGB_INPUT}'
-    for name in ('input_mean', 'input_std')
-}
 
 
 def _real(name: str,
@@ -245,8 +234,6 @@ class TVL1OpticalFlow(nn.Module):
             iterations run (see above; the flow is the same to float32
             rounding). ``'fused'`` needs ``trainable=False``. Defaults to
             ``'auto'``.
-        **kwargs: Only to name what replaced arguments of the former API
-            (``input_mean``, ``input_std``) in the error.
 
     Raises:
         TypeError: An argument of the wrong kind (a float where an integer
@@ -289,9 +276,7 @@ class TVL1OpticalFlow(nn.Module):
                  trainable: bool = False,
                  init_flow_size: Sequence[int] = (8, 8),
                  eps: float = 1e-6,
-                 backend: str = 'auto',
-                 **kwargs) -> None:
-        refuse_unknown_arguments('TVL1OpticalFlow', kwargs, REPLACED_ARGUMENTS)
+                 backend: str = 'auto') -> None:
         super().__init__()
         tau = _real('tau', tau, 0.0, MAX_TAU, low_open=True)
         lambda_ = _real('lambda_', lambda_, *WEIGHT_RANGE)

@@ -15,10 +15,10 @@
   plain mmaction2 ``Recognizer3D`` loads with ``strict=True``. The student
   (:class:`DistillRecognizer3D`) never stores its teacher, so this only
   drops the training-only parts: the weights of trainable distillation
-  terms (``loss_distill.*``, e.g. the connector of ``FitNetsLoss``;
-  ``connectors.*`` in runs of the former API), optimizer, schedulers and
-  message hub; ``teacher.*`` keys, as written by mmrazor-style distillers,
-  are dropped too. A flow (teacher) or two-stream checkpoint is refused.
+  terms (``loss_distill.*``, e.g. the connector of ``FitNetsLoss``),
+  optimizer, schedulers and message hub; ``teacher.*`` keys, as written by
+  mmrazor-style distillers, are dropped too. A flow (teacher) or
+  two-stream checkpoint is refused.
 """
 import os.path as osp
 import pickle
@@ -32,7 +32,7 @@ from mmengine.runner.checkpoint import (_load_checkpoint,
                                         save_checkpoint)
 from torch import nn
 
-TRAINING_ONLY_PREFIXES = ('teacher.', 'loss_distill.', 'connectors.')
+TRAINING_ONLY_PREFIXES = ('teacher.', 'loss_distill.')
 
 
 def _is_remote(filename: str) -> bool:
@@ -217,7 +217,6 @@ def load_checkpoint_strict(model: nn.Module,
                            filename: str,
                            what: str = 'checkpoint',
                            optional_prefixes: Iterable[str] = (),
-                           dropped_keys: Iterable[str] = (),
                            map_location: str = 'cpu') -> str:
     """Load ``filename`` into ``model``; every key must match.
 
@@ -231,8 +230,6 @@ def load_checkpoint_strict(model: nn.Module,
             values built from the config). Used for the flow module M1 of a
             teacher trained on precomputed flow: its fixed kernels come from
             its config. Defaults to ``()``.
-        dropped_keys (Iterable[str]): Checkpoint keys ignored if present:
-            buffers the model no longer has. Defaults to ``()``.
         map_location (str): Defaults to ``'cpu'``.
 
     Returns:
@@ -246,8 +243,6 @@ def load_checkpoint_strict(model: nn.Module,
     """
     path = resolve_checkpoint(filename, what)
     state = _state_dict_of(read_checkpoint(path, what, map_location))
-    for key in dropped_keys:
-        state.pop(key, None)
     # Checked here, not by mmengine's load_checkpoint(strict=True): that
     # raises on rank 0 only, after loading the matching keys, ignores
     # missing num_batches_tracked and has no optional prefixes.
@@ -286,7 +281,7 @@ def strip_training_only_keys(
         state_dict (dict): Student state dict (``module.`` prefixes of DDP
             wrappers are removed too).
         prefixes (Sequence[str]): Key prefixes to drop. Defaults to
-            ``('teacher.', 'loss_distill.', 'connectors.')``.
+            ``('teacher.', 'loss_distill.')``.
 
     Returns:
         tuple: The kept entries and the list of removed keys.
@@ -333,7 +328,7 @@ def export_student_checkpoint(
         dst (str): Output ``.pth`` file: ``{'meta': ..., 'state_dict':
             ...}``, no optimizer / scheduler / message hub.
         prefixes (Sequence[str]): Key prefixes to drop. Defaults to
-            ``('teacher.', 'loss_distill.', 'connectors.')``: the teacher
+            ``('teacher.', 'loss_distill.')``: the teacher
             and the weights of trainable distillation terms (e.g. the
             connector of ``FitNetsLoss``).
         keep_meta (bool): Copy the ``meta`` entry. Defaults to ``True``.

@@ -14,12 +14,10 @@ from mmengine.config import Config
 from torch import Tensor, nn
 
 from ...utils.paths import MIM_ROOT
-from ...utils.replaced_arguments import refuse_unknown_arguments
 from ..losses import BaseDistillLoss
 from .checkpoint import load_checkpoint_strict
 from .feature_alignment import TEMPORAL_ALIGNS, align_features
-from .flow_recognizer import (RETIRED_CHECKPOINT_KEYS, FlowRecognizer3D,
-                              rgb_normalisation)
+from .flow_recognizer import FlowRecognizer3D, rgb_normalisation
 from .loss_schedule import LossSchedule, training_progress
 from .stage_features import (check_resnet3d, resnet3d_stage_outputs,
                              stage_channels)
@@ -33,26 +31,13 @@ FLOW = 'flow'
 DEFAULT_LOSS_DISTILL = dict(
     type='FeatureMSELoss', loss_weight=10.0, pairs=[('layer3', 'layer3')])
 
-#: Arguments of the former API and what replaced them.
-REPLACED_ARGUMENTS = {
-    'lambda_':
-    "lambda_ was replaced by loss_distill=dict(type='FeatureMSELoss', "
-    "loss_weight=..., pairs=[('layer3', 'layer3')]) (lambda is the "
-    "loss_weight of each term)",
-    'feature_norm':
-    'feature_norm is now an option of the loss: '
-    "loss_distill=dict(type='FeatureMSELoss', feature_norm=...)",
-    'distill_features':
-    'distill_features was replaced by the pairs (student feature, teacher '
-    "feature) of each term: loss_distill=dict(type='FeatureMSELoss', "
-    "pairs=[('layer3', 'layer3')]); MARS: loss_distill=dict("
-    "type='PooledFeatureMSELoss', pairs=[('pooled', 'pooled')])",
-    'warmup_iters':
-    'warmup_iters=N was replaced by '
-    'loss_schedule=dict(by_epoch=False, distill_only=N)',
-    'warmup_epochs':
-    'warmup_epochs=N was replaced by loss_schedule=dict(distill_only=N)',
-}
+#: The paper's ``lambda`` is the ``loss_weight`` of each term, not a key
+#: of the recognizer.
+LAMBDA_KEY_ERROR = (
+    "DistillRecognizer3D: lambda_ is not a key of the recognizer: the "
+    "paper's lambda is the loss_weight of each distillation term, e.g. "
+    "loss_distill=dict(type='FeatureMSELoss', loss_weight=10.0, "
+    "pairs=[('layer3', 'layer3')])")
 
 Pair = Tuple[str, str]
 
@@ -128,11 +113,7 @@ def build_teacher(teacher_cfg: Union[str, ConfigType],
                         'computes flow from RGB (flow_cfg set), got '
                         f'{type(teacher).__name__}')
     load_checkpoint_strict(
-        teacher,
-        teacher_ckpt,
-        what='teacher',
-        optional_prefixes=('flow.', ),
-        dropped_keys=RETIRED_CHECKPOINT_KEYS)
+        teacher, teacher_ckpt, what='teacher', optional_prefixes=('flow.', ))
     teacher.requires_grad_(False)
     # an instance attribute (a partial, so the model still pickles)
     teacher.train = functools.partial(_always_eval, teacher)
@@ -285,9 +266,9 @@ class DistillRecognizer3D(Recognizer3D):
         data_preprocessor (dict, optional): RGB normalisation of the
             student; the teacher's may differ (:meth:`teacher_clips`).
             Defaults to ``None``.
-        **kwargs: Only to name what replaced arguments of the former API
-            (``lambda_``, ``feature_norm``, ``distill_features``,
-            ``warmup_iters``, ``warmup_epochs``) in the error.
+        lambda_ (float, optional): Refused when given, with
+            :data:`LAMBDA_KEY_ERROR`: the paper's lambda is each term's
+            ``loss_weight``. Defaults to ``None``.
     """
 
     def __init__(self,
@@ -303,9 +284,9 @@ class DistillRecognizer3D(Recognizer3D):
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
-                 **kwargs) -> None:
-        refuse_unknown_arguments('DistillRecognizer3D', kwargs,
-                                 REPLACED_ARGUMENTS)
+                 lambda_: Optional[float] = None) -> None:
+        if lambda_ is not None:
+            raise TypeError(LAMBDA_KEY_ERROR)
         if neck is not None:
             raise ValueError('DistillRecognizer3D does not support a neck')
         super().__init__(

@@ -8,13 +8,6 @@ from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, OptSampleList
 from torch import Tensor, nn
 
-from ..flow.tvl1 import REPLACED_ARGUMENTS
-
-#: Keys of M1's former ``input_mean`` / ``input_std`` buffers in older
-#: teacher checkpoints; loading drops them (the data preprocessor holds
-#: the normalisation now).
-RETIRED_CHECKPOINT_KEYS = tuple(f'flow.{name}' for name in REPLACED_ARGUMENTS)
-
 
 def rgb_normalisation(
         preprocessor: nn.Module) -> Optional[Tuple[Tensor, Tensor]]:

@@ -11,7 +11,7 @@ from mmengine.model import BaseModel
 from torch import Tensor
 
 from .checkpoint import load_checkpoint_strict
-from .flow_recognizer import RETIRED_CHECKPOINT_KEYS, FlowRecognizer3D
+from .flow_recognizer import FlowRecognizer3D
 
 FUSIONS = ('mean', 'product')
 
@@ -88,8 +88,7 @@ class TwoStreamRecognizer3D(BaseModel):
                 self.flow_stream,
                 flow_ckpt,
                 'flow stream',
-                optional_prefixes=('flow.', ),
-                dropped_keys=RETIRED_CHECKPOINT_KEYS)
+                optional_prefixes=('flow.', ))
         self._check_same_classes()
 
     def _check_same_classes(self) -> None:
