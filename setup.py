@@ -141,7 +141,7 @@ setup(
         'opencv-contrib-python>=4.5',
         'decord>=0.6.0',
         'importlib_metadata',
-        # plots of the main job (tsdistill/apis/plots.py); mmengine and
+        # plots of the main job (tsdistill/jobs/plots.py); mmengine and
         # mmaction2 require it too, unpinned
         'matplotlib',
         # builds M1's fused CPU kernel (tsdistill/models/flow/fused.py)

@@ -39,9 +39,10 @@ import argparse
 import json
 import sys
 
-from tsdistill.apis.flow_extraction import (DeviceError, FlowSettingsError,
-                                            ListLineError, extract_flow,
-                                            format_report)
+from tsdistill.data_tools.flow_extraction import (DeviceError,
+                                                  FlowSettingsError,
+                                                  ListLineError, extract_flow,
+                                                  format_report)
 
 
 def main(argv=None) -> int:

@@ -13,8 +13,8 @@ the number of classes is read from the data.
 and reports mean +- std. Writes ``<work-dir>/<table-name>.{md,json}`` and
 ``flow_visualization.png``. ``--quick`` runs the quick check instead: all
 four rows on a small slice of the embedded data in minutes, a smoke run
-(:func:`tsdistill.apis.table1.run_quick_check`). See
-:mod:`tsdistill.apis.table1`.
+(:func:`tsdistill.jobs.table1.run_quick_check`). See
+:mod:`tsdistill.jobs.table1`.
 """
 import argparse
 
@@ -22,8 +22,8 @@ from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
 import tsdistill  # noqa: F401
-from tsdistill.apis.table1 import TABLE1_ROWS, run_quick_check, run_table1
-from tsdistill.datasets.synthetic_motion import MODES
+from tsdistill.data_tools.synthetic_motion import MODES
+from tsdistill.jobs.table1 import TABLE1_ROWS, run_quick_check, run_table1
 
 DEFAULT_WORK_DIR = 'work_dirs/table1'
 

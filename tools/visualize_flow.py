@@ -10,8 +10,8 @@ import argparse
 import json
 import sys
 
-from tsdistill.apis.flow_extraction import DeviceError, VideoReadError
-from tsdistill.apis.visualize_flow import visualize_video_flow
+from tsdistill.data_tools.flow_extraction import DeviceError, VideoReadError
+from tsdistill.jobs.visualize_flow import visualize_video_flow
 
 
 def main(argv=None) -> int:

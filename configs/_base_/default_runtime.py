@@ -30,7 +30,7 @@ env_cfg = dict(
 log_processor = dict(type='LogProcessor', window_size=20, by_epoch=True)
 
 # Scalars (losses, lr, accuracies) go to <work_dir>/<timestamp>/vis_data/
-# scalars.json (LocalVisBackend; tsdistill/apis/plots.py draws them).
+# scalars.json (LocalVisBackend; tsdistill/jobs/plots.py draws them).
 # TensorBoard switch: TSDISTILL_TENSORBOARD=1 adds mmengine's
 # TensorboardVisBackend, which writes event files next to scalars.json:
 #   TSDISTILL_TENSORBOARD=1 python tools/train.py CONFIG

@@ -4,6 +4,6 @@
 # of the 16 RGB frames is dropped, so 15 frames of RGB + flow), trained with
 # cross-entropy on the same schedule. On the binding mode of the embedded
 # data it can bind the motion to the object that makes it; late fusion of
-# the RGB and flow streams cannot (tsdistill.datasets.synthetic_motion).
+# the RGB and flow streams cannot (tsdistill.data_tools.synthetic_motion).
 _base_ = ['./r3d18slim_1xb16-16x1x1-120e_synthetic-motion-tvl1.py']
 model = dict(type='EarlyFusionRecognizer3D', backbone=dict(in_channels=5))

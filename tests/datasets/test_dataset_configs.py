@@ -7,8 +7,8 @@ from mmaction.registry import DATASETS
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from tsdistill.datasets.hmdb51_annotations import prepare_annotations
-from tsdistill.datasets.synthetic_motion import generate_motion_dataset
+from tsdistill.data_tools.hmdb51_annotations import prepare_annotations
+from tsdistill.data_tools.synthetic_motion import generate_motion_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 HMDB51 = osp.join(REPO, 'configs', '_base_', 'datasets', 'hmdb51_video.py')

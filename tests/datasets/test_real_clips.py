@@ -21,9 +21,10 @@ from _helpers.videos import (HMDB51_LIKE_NAMES, real_clips, truncated_copy,
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from tsdistill.apis.flow_extraction import (extract_flow, read_done_marker,
-                                            read_video)
-from tsdistill.datasets import CheckedVideoDataset, prepare_annotations
+from tsdistill.data_tools import prepare_annotations
+from tsdistill.data_tools.flow_extraction import (extract_flow,
+                                                  read_done_marker, read_video)
+from tsdistill.datasets import CheckedVideoDataset
 from tsdistill.models.flow import TVL1OpticalFlow
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -19,7 +19,7 @@ from mmengine.model import BaseModel
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-from tsdistill.datasets.synthetic_motion import generate_motion_dataset
+from tsdistill.data_tools.synthetic_motion import generate_motion_dataset
 from tsdistill.datasets.transforms import CheckedDecordInit
 from tsdistill.datasets.video_dataset import (AnnotationListError,
                                               BrokenVideoReportHook,
@@ -446,7 +446,7 @@ def test_a_line_mmaction2_cannot_split_is_named(tmp_path):
 
 
 def test_lists_of_prepare_annotations_pass_the_checks(tmp_path):
-    from tsdistill.datasets.hmdb51_annotations import prepare_annotations
+    from tsdistill.data_tools.hmdb51_annotations import prepare_annotations
     init_default_scope('mmaction')
     root = str(tmp_path / 'data')
     classes = ('static', 'move_up', 'move_left')

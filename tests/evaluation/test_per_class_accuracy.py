@@ -5,7 +5,7 @@ import torch
 from mmaction.registry import METRICS
 
 import tsdistill  # noqa: F401
-from tsdistill.apis.table1 import class_attributes
+from tsdistill.jobs.table1 import class_attributes
 
 CLASSES = ['blue_move_left', 'blue_move_up', 'red_move_left', 'red_move_up']
 

@@ -15,7 +15,7 @@ from _helpers.recognizers import build, rgb_cfg, student_cfg, teacher_cfg
 from _helpers.videos import tiny_video_loader
 from mmengine.runner import Runner, save_checkpoint
 
-from tsdistill.apis.results_table import format_table, load_run
+from tsdistill.jobs.results_table import format_table, load_run
 
 
 def test_runner_student_checkpoint_into_plain_recognizer(

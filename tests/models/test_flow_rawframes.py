@@ -24,8 +24,8 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from mmengine.runner import save_checkpoint
 
-from tsdistill.apis.flow_extraction import extract_flow, read_done_marker
-from tsdistill.datasets import flow_synthetic as fs
+from tsdistill.benchmarks import flow_synthetic as fs
+from tsdistill.data_tools.flow_extraction import extract_flow, read_done_marker
 from tsdistill.models.recognizers.checkpoint import load_checkpoint_strict
 from tsdistill.utils.flow_io import (FLOW_X_TMPL, FLOW_Y_TMPL, flow_jpeg_paths,
                                      read_flow_jpegs)

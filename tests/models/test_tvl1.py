@@ -16,8 +16,8 @@ import pytest
 import torch
 from mmaction.registry import MODELS
 
-from tsdistill.datasets import flow_synthetic as fs
-from tsdistill.datasets.optical_flow_pairs import middlebury_pairs
+from tsdistill.benchmarks import flow_synthetic as fs
+from tsdistill.benchmarks.optical_flow_pairs import middlebury_pairs
 from tsdistill.models.flow import (TVL1OpticalFlow, differences, image_filters,
                                    pyramid)
 from tsdistill.models.flow.warping import warp

@@ -21,7 +21,7 @@ import pytest
 import torch
 from mmaction.registry import MODELS
 
-from tsdistill.datasets import flow_synthetic as fs
+from tsdistill.benchmarks import flow_synthetic as fs
 from tsdistill.models.flow import TVL1OpticalFlow, build_kernel, fused
 from tsdistill.models.flow.tvl1 import NORM_EPS
 

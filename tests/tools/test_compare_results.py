@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from tsdistill.apis.results_table import (accuracies_from_predictions,
+from tsdistill.jobs.results_table import (accuracies_from_predictions,
                                           find_metrics_json, format_table,
                                           load_reference, load_run,
                                           parse_run_spec)
@@ -198,7 +198,7 @@ def test_a_pickle_named_json_is_named_in_the_error(tmp_path):
 
 
 def test_runs_sharing_a_name_are_aggregated(tmp_path):
-    from tsdistill.apis.results_table import aggregate_runs
+    from tsdistill.jobs.results_table import aggregate_runs
     for i, top1 in enumerate((0.30, 0.40, 0.50)):
         write_test_run(str(tmp_path / f'rgb{i}'), f'2024010{i}_000000', top1)
     write_test_run(str(tmp_path / 'flow'), '20240101_000000', 0.6)

@@ -14,15 +14,15 @@ import cv2
 import numpy as np
 import pytest
 
-from tsdistill.apis.flow_extraction import (DONE_MARKER, FlowSettingsError,
-                                            VideoReadError, dist_env,
-                                            extract_flow, format_report,
-                                            read_done_marker, read_video,
-                                            shard)
-from tsdistill.datasets import flow_synthetic as fs
-from tsdistill.datasets.hmdb51_annotations import flow_frames, rgb_frames
+from tsdistill.benchmarks import flow_synthetic as fs
+from tsdistill.data_tools.flow_extraction import (FlowSettingsError,
+                                                  VideoReadError, dist_env,
+                                                  extract_flow, format_report,
+                                                  read_video, shard)
+from tsdistill.data_tools.hmdb51_annotations import flow_frames, rgb_frames
 from tsdistill.utils import read_flow_jpegs
 from tsdistill.utils.flow_io import FLOW_TMPL, RGB_TMPL
+from tsdistill.utils.rawframe_marker import DONE_MARKER, read_done_marker
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 VELOCITY = (1.0, -0.5)
@@ -260,7 +260,7 @@ def test_device_checked_before_any_video_is_read(video_list, monkeypatch,
                                                  capsys, tmp_path):
     import torch
 
-    from tsdistill.apis import flow_extraction
+    from tsdistill.data_tools import flow_extraction
     root, ann, out = video_list
 
     def no_decoding(*args, **kwargs):
@@ -322,7 +322,7 @@ def test_extracted_names_are_those_of_mmaction2s_samples(video_list):
 
 
 def _no_flow_computed(monkeypatch):
-    from tsdistill.apis import flow_extraction
+    from tsdistill.data_tools import flow_extraction
 
     def fail(*args, **kwargs):
         raise AssertionError('flow was computed')
@@ -491,7 +491,7 @@ def test_two_ranks_shard_disjoint_and_complete(five_videos, monkeypatch,
 #: flow_extraction) writes the third video, after half of its files
 KILLED_RUN = textwrap.dedent("""
     import os, signal, sys
-    from tsdistill.apis import flow_extraction
+    from tsdistill.data_tools import flow_extraction
     writer, task, ann, root, out = sys.argv[1:]
     real = getattr(flow_extraction, writer)
     calls = []
@@ -622,7 +622,7 @@ def test_kill_while_adding_rgb_to_flow_keeps_the_flow(five_videos, tmp_path,
 def test_pairs_per_forward_default_to_the_device(tmp_path, monkeypatch):
     """8 pairs per M1 forward on the CPU unless given (64 on a GPU): on a
     2-core CPU 64 pairs per forward cost 3x as much per pair as 8."""
-    from tsdistill.apis.flow_extraction import default_max_pairs
+    from tsdistill.data_tools.flow_extraction import default_max_pairs
     from tsdistill.models.flow import TVL1OpticalFlow
     root = tmp_path / 'videos'
     write_video(str(root / 'a' / 'long.avi'), num_frames=20)  # 19 pairs

@@ -9,9 +9,9 @@ import sys
 import pytest
 import torch
 
-from tsdistill.apis.latency import (ROW_NAMES, LatencyBenchmark,
-                                    interleaved_times, opencv_tvl1_flow,
-                                    ratios, synthetic_clips)
+from tsdistill.benchmarks.latency import (ROW_NAMES, LatencyBenchmark,
+                                          interleaved_times, opencv_tvl1_flow,
+                                          ratios, synthetic_clips)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

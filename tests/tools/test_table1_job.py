@@ -5,8 +5,8 @@ import os.path as osp
 
 import pytest
 
-from tsdistill.apis.hint_diagnosis import hint_diagnosis
-from tsdistill.apis.table1 import (QUICK_BANNER, TABLE1_ROWS, Table1Result,
+from tsdistill.analysis.hint_diagnosis import hint_diagnosis
+from tsdistill.jobs.table1 import (QUICK_BANNER, TABLE1_ROWS, Table1Result,
                                    mean_std, quick_check_options,
                                    run_quick_check, run_table1, summarize)
 
@@ -136,7 +136,7 @@ def test_seeds_splits_and_reuse_of_finished_runs(tmp_path, monkeypatch):
 
 
 def test_cpu_configs_on_own_data_read_the_class_count(tmp_path, monkeypatch):
-    from tsdistill.datasets.synthetic_motion import generate_motion_dataset
+    from tsdistill.data_tools.synthetic_motion import generate_motion_dataset
     monkeypatch.chdir(tmp_path)
     # one's own data in HMDB51's layout, 3 classes
     generate_motion_dataset(
@@ -166,8 +166,8 @@ def torch_load(path):
 
 
 def _student_dir(run_dir):
-    return osp.join(
-        run_dir, 'r3d18slim_1xb16-16x1x1-120e_synthetic-motion-distill')
+    return osp.join(run_dir,
+                    'r3d18slim_1xb16-16x1x1-120e_synthetic-motion-distill')
 
 
 def test_student_retrained_when_its_teacher_changes_in_place(
@@ -198,8 +198,8 @@ def test_student_retrained_when_its_teacher_changes_in_place(
     torch.save(ckpt, ckpt_path)
     third = run_table1(**kwargs)
     assert [r.reused for r in third] == [True, False]
-    assert (third[1].inputs['model.teacher_ckpt'] !=
-            student.inputs['model.teacher_ckpt'])
+    assert (third[1].inputs['model.teacher_ckpt']
+            != student.inputs['model.teacher_ckpt'])
     table = json.loads(open('work/table1.json').read())
     assert table['rows'][1]['inputs'] == third[1].inputs
     stamp = json.loads(
@@ -235,8 +235,8 @@ def test_rows_retrained_when_the_splits_change_and_change_back(
     _swap_train_and_test(splits)
     swapped, = run_table1(**kwargs)
     assert not swapped.reused
-    assert (swapped.inputs['train_dataloader.ann_file'] !=
-            first.inputs['train_dataloader.ann_file'])
+    assert (swapped.inputs['train_dataloader.ann_file']
+            != first.inputs['train_dataloader.ann_file'])
     _swap_train_and_test(splits)  # restored
     restored, = run_table1(**kwargs)
     assert not restored.reused
@@ -245,7 +245,7 @@ def test_rows_retrained_when_the_splits_change_and_change_back(
 
 
 def test_rows_without_the_rows_they_read_are_refused(tmp_path, monkeypatch):
-    from tsdistill.apis.table1 import check_rows
+    from tsdistill.jobs.table1 import check_rows
     with pytest.raises(ValueError, match=r"'distill'.*\['tvl1'\]"):
         check_rows(['distill'])
     with pytest.raises(ValueError, match=r"'two-stream'.*\['rgb'\]"):

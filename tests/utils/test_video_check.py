@@ -115,8 +115,8 @@ def test_one_minimum_frame_count_in_all_three_tools(tmp_path, capsys):
     check_videos, then failed in extract_flow; a 2-frame one passes all."""
     from _helpers.videos import write_tiny_video
 
-    from tsdistill.apis.flow_extraction import extract_flow
-    from tsdistill.datasets.hmdb51_annotations import prepare_annotations
+    from tsdistill.data_tools.flow_extraction import extract_flow
+    from tsdistill.data_tools.hmdb51_annotations import prepare_annotations
     from tsdistill.utils.video_check import MIN_FRAMES
     assert MIN_FRAMES == 2  # one pair of frames for the flow
     videos, splits = tmp_path / 'videos', tmp_path / 'splits'

@@ -26,12 +26,12 @@ shown as one row, mean +- std::
 
 Each run is ``NAME=PATH`` with PATH a test metrics json, a work directory
 (newest test run in it) or a ``--dump`` ``.pkl``; see
-:mod:`tsdistill.apis.results_table` for what is read and how ms/clip is
+:mod:`tsdistill.jobs.results_table` for what is read and how ms/clip is
 computed.
 """
 import argparse
 
-from tsdistill.apis.results_table import (aggregate_runs, format_table,
+from tsdistill.jobs.results_table import (aggregate_runs, format_table,
                                           load_reference, load_run,
                                           parse_run_spec)
 

@@ -9,14 +9,14 @@ Example (the demo teacher's M1, then with lambda_=1.0; the data of
 
 A rotation of w degrees per frame has a curl of 2 w pi / 180 per frame
 (the motion-only data's rotations: 3-6 degrees, 0.10-0.21). See
-:func:`tsdistill.apis.flow_curl.flow_curl_by_class`.
+:func:`tsdistill.analysis.flow_curl.flow_curl_by_class`.
 """
 import argparse
 
 from mmengine.config import DictAction
 
 import tsdistill  # noqa: F401
-from tsdistill.apis.flow_curl import flow_curl_by_class
+from tsdistill.analysis.flow_curl import flow_curl_by_class
 from tsdistill.utils.paths import shipped_path
 
 #: The demo teacher's config, below the shipped configs.

@@ -9,12 +9,12 @@ Example (the students of the main job, one run directory each)::
 Per run and distillation term: the hint loss the student reached, the
 loss of the teacher's average map (the same for every clip), of the
 class's average map, and the share of the class-related part learned. See
-:mod:`tsdistill.apis.hint_diagnosis`.
+:mod:`tsdistill.analysis.hint_diagnosis`.
 """
 import argparse
 
 import tsdistill  # noqa: F401
-from tsdistill.apis.hint_diagnosis import hint_diagnosis
+from tsdistill.analysis.hint_diagnosis import hint_diagnosis
 
 
 def parse_args(argv=None):

@@ -7,7 +7,7 @@ extracts their flow with ``tools/extract_flow.py``'s ``extract_flow``
 ``--opencv-clips``, extrapolated), prints total time, videos per second,
 the EPE of both at this size, M1's batch-size scaling and a GPU figure
 labelled as a projection, as markdown, and writes JSON (``--out``). See
-:mod:`tsdistill.apis.extraction_benchmark`. Run on a quiet machine::
+:mod:`tsdistill.benchmarks.extraction_benchmark`. Run on a quiet machine::
 
     python tools/benchmarks/extraction_benchmark.py \
         --out work_dirs/benchmarks/extraction.json
@@ -16,8 +16,9 @@ labelled as a projection, as markdown, and writes JSON (``--out``). See
 """
 import argparse
 
-from tsdistill.apis.extraction_benchmark import (BATCH_SIZES, GPU_DEFAULTS,
-                                                 PRESETS, extraction_benchmark)
+from tsdistill.benchmarks.extraction_benchmark import (BATCH_SIZES,
+                                                       GPU_DEFAULTS, PRESETS,
+                                                       extraction_benchmark)
 
 
 def main(argv=None) -> dict:

@@ -6,7 +6,7 @@ with ground truth (``--middlebury ROOT``: Baker et al., IJCV 2011;
 ``--flying-chairs ROOT``: Dosovitskiy et al., ICCV 2015): EPE and ms per
 frame pair of M1's presets and of OpenCV's DualTVL1, side by side (real
 data: per pair and mean, as markdown tables), and JSON (``--out``). See
-:mod:`tsdistill.apis.flow_benchmark`. Run::
+:mod:`tsdistill.benchmarks.flow_benchmark`. Run::
 
     python tools/benchmarks/flow_benchmark.py --out work_dirs/flow_bench.json
     python tools/benchmarks/flow_benchmark.py --threads 1 \\
@@ -14,7 +14,7 @@ data: per pair and mean, as markdown tables), and JSON (``--out``). See
 """
 import argparse
 
-from tsdistill.apis.flow_benchmark import PRESETS, run_flow_benchmark
+from tsdistill.benchmarks.flow_benchmark import PRESETS, run_flow_benchmark
 
 
 def main(argv=None) -> dict:

@@ -11,14 +11,14 @@ Example::
 
 Prints one line per measurement as it goes, then the table and the ratios,
 and writes them as JSON (``--out``). See
-:func:`tsdistill.apis.latency.latency_benchmark`.
+:func:`tsdistill.benchmarks.latency.latency_benchmark`.
 """
 import argparse
 
 from mmengine.config import DictAction
 
 import tsdistill  # noqa: F401
-from tsdistill.apis.latency import ROW_NAMES, latency_benchmark
+from tsdistill.benchmarks.latency import ROW_NAMES, latency_benchmark
 
 
 def parse_args(argv=None):

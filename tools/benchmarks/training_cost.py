@@ -8,12 +8,12 @@ Example::
 Trains the demo configs through mmengine's Runner on the embedded
 motion-only data (its DataLoader worker running) and prints each row's
 median seconds per iteration and teacher / RGB. See
-:func:`tsdistill.apis.training_cost.training_cost_benchmark`.
+:func:`tsdistill.benchmarks.training_cost.training_cost_benchmark`.
 """
 import argparse
 
 import tsdistill  # noqa: F401
-from tsdistill.apis.training_cost import training_cost_benchmark
+from tsdistill.benchmarks.training_cost import training_cost_benchmark
 
 
 def parse_args(argv=None):

@@ -10,13 +10,13 @@ Before and after a change to ``configs/``::
         /tmp/cfgdump/after
 
 Environment variables the configs read (``HMDB51_SPLIT``, ...) apply as
-when training; see :mod:`tsdistill.apis.config_dump` for what is written.
+when training; see :mod:`tsdistill.jobs.config_dump` for what is written.
 """
 import argparse
 import sys
 
 import tsdistill  # noqa: F401  (registration)
-from tsdistill.apis.config_dump import compare_dumps, dump_configs
+from tsdistill.jobs.config_dump import compare_dumps, dump_configs
 
 
 def main(argv=None) -> int:
@@ -29,7 +29,9 @@ def main(argv=None) -> int:
     parser.add_argument(
         '--params', action='store_true', help='build the models, count')
     parser.add_argument(
-        '--compare', nargs=2, metavar=('BEFORE', 'AFTER'),
+        '--compare',
+        nargs=2,
+        metavar=('BEFORE', 'AFTER'),
         help='compare two dumps instead; exit 1 if they differ')
     args = parser.parse_args(argv)
     if args.compare:

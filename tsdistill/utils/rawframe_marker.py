@@ -1,12 +1,12 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """The marker of a finished rawframe folder, ``.flow_done.json``.
 
-:func:`tsdistill.apis.flow_extraction.extract_flow` writes it last and
+:func:`tsdistill.data_tools.flow_extraction.extract_flow` writes it last and
 atomically into each ``<out_root>/<video without extension>/`` folder;
 ``prepare_annotations`` reads it to count the frames. It records the task
 done (which parts, ``'rgb'`` and / or ``'flow'``, the folder holds), the
 numbers of RGB frames and flow pairs, and the settings the folder was
-written with (:func:`tsdistill.apis.flow_extraction.flow_settings`). A
+written with (:func:`tsdistill.data_tools.flow_extraction.flow_settings`). A
 part counts as done only if the marker lists it and the folder
 holds as many files of that part as the marker counts
 (:func:`count_mismatches`, the one check ``extract_flow`` and
@@ -121,8 +121,9 @@ def task_of(parts: Iterable[str]) -> str:
 def settings_diff(old: Optional[dict], new: dict) -> str:
     """What differs between two settings records (``old -> new``).
 
-    The records are :func:`tsdistill.apis.flow_extraction.flow_settings`'s
-    (a marker's ``settings``).
+    The records are
+    :func:`tsdistill.data_tools.flow_extraction.flow_settings`'s (a
+    marker's ``settings``).
     """
     if old is None:
         return ('its marker records no settings (written by an older '

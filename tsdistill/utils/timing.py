@@ -1,12 +1,17 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """Wall-clock timing of callables: the latency benchmark's and Table 1's,
-and busy neighbour processes to time them beside."""
+busy neighbour processes to time them beside, and the settings a
+measurement ran with."""
 import contextlib
 import os
+import platform
 import subprocess
 import sys
 import time
 from typing import Callable, Dict, Iterator, List, Optional
+
+import cv2
+import torch
 
 
 def interleaved_times(
@@ -94,3 +99,16 @@ def busy_neighbour(processes: int = 1) -> Iterator[List[int]]:
             p.kill()
         for p in procs:
             p.wait()
+
+
+def environment() -> Dict[str, object]:
+    """Torch, thread and machine settings the numbers were measured with."""
+    return dict(
+        torch=torch.__version__,
+        threads=torch.get_num_threads(),
+        interop_threads=torch.get_num_interop_threads(),
+        opencv=cv2.__version__,
+        opencv_threads=cv2.getNumThreads(),
+        cuda=torch.cuda.is_available(),
+        machine=platform.machine(),
+        processor=platform.processor() or platform.machine())

@@ -19,13 +19,13 @@ with ``--strict`` and any issue (nothing is written), when a folder is
 missing, or when no list at all is left to write (no class folder, no
 split file, split files without a train or test video, or an issue for
 every video; the error says which). See
-:mod:`tsdistill.datasets.hmdb51_annotations` and this folder's README.md.
+:mod:`tsdistill.data_tools.hmdb51_annotations` and this folder's README.md.
 """
 import argparse
 import sys
 
-from tsdistill.datasets.hmdb51_annotations import (HMDB51AnnotationError,
-                                                   prepare_annotations)
+from tsdistill.data_tools.hmdb51_annotations import (HMDB51AnnotationError,
+                                                     prepare_annotations)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -1,7 +1,7 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """Generate the embedded dataset in HMDB51's layout.
 
-Three modes (see :mod:`tsdistill.datasets.synthetic_motion`): ``motion``
+Three modes (see :mod:`tsdistill.data_tools.synthetic_motion`): ``motion``
 (classes = motions; the default: 8 classes x 40 videos of 24 frames at
 40x40, about 7 s on 2 CPU cores), ``mixed`` (classes = isoluminant
 object colours x motions, 2 x 4 by default; the main job's data) and
@@ -28,8 +28,8 @@ import argparse
 import inspect
 import time
 
-from tsdistill.datasets.synthetic_motion import (COLOURS, MODES, MOTIONS,
-                                                 generate_motion_dataset)
+from tsdistill.data_tools.synthetic_motion import (COLOURS, MODES, MOTIONS,
+                                                   generate_motion_dataset)
 
 DEFAULTS = {
     name: p.default

@@ -259,8 +259,9 @@ class TVL1OpticalFlow(nn.Module):
 
     #: Arguments that choose how M1 runs, not the flow it computes: left
     #: out of the settings that flow rawframes record
-    #: (:func:`~tsdistill.apis.flow_extraction.flow_settings`), so folders
-    #: extracted before ``backend`` existed, or with another backend, match.
+    #: (:func:`~tsdistill.data_tools.flow_extraction.flow_settings`), so
+    #: folders extracted before ``backend`` existed, or with another
+    #: backend, match.
     RUNTIME_ARGUMENTS = ('backend', )
 
     def __init__(self,

@@ -19,7 +19,7 @@ class EarlyFusionRecognizer3D(FlowRecognizer3D):
     stacked as channels, ``cat(rgb, flow)``, so every layer from the first
     on sees the colour and the motion of the same pixels and can bind the
     two (which object moves), what late fusion of separate streams cannot
-    (see the binding mode of :mod:`tsdistill.datasets.synthetic_motion`).
+    (see the binding mode of :mod:`tsdistill.data_tools.synthetic_motion`).
     Trained with cross-entropy like the other rows.
 
     Frame alignment: M1 gives ``T - 1`` flow frames for ``T`` RGB frames,

@@ -85,6 +85,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
+from mmengine.logging import print_log
 
 #: the default classes: eight motions, one of them no motion at all
 DEFAULT_CLASSES = ('move_left', 'move_right', 'move_up', 'move_down',
@@ -588,3 +589,38 @@ def generate_motion_dataset(root: str,
         if progress:
             print(f'[synthetic] {name}: {videos_per_class} videos', flush=True)
     return counts
+
+
+def prepare_embedded_data(data_root: str,
+                          videos_per_class: int,
+                          seed: int,
+                          mode: str = 'motion') -> None:
+    """Generate the embedded dataset once (a stamp file records how).
+
+    :func:`generate_motion_dataset` into ``data_root`` unless its
+    ``.generated`` stamp records the same ``videos_per_class``, ``seed``
+    and ``mode``; the stamp is written after the data.
+
+    Args:
+        data_root (str): The data's root folder.
+        videos_per_class (int): Videos per class.
+        seed (int): The dataset's seed.
+        mode (str): ``'motion'``, ``'mixed'`` or ``'binding'``. Defaults to
+            ``'motion'``.
+    """
+    stamp = osp.join(data_root, '.generated')
+    setting = f'videos_per_class={videos_per_class} seed={seed}\n'
+    if mode != 'motion':
+        setting = f'mode={mode} ' + setting
+    if osp.isfile(stamp) and open(stamp).read() == setting:
+        print_log(f'embedded dataset already in {data_root}', 'current')
+        return
+    print_log(f'generating the embedded dataset in {data_root}', 'current')
+    generate_motion_dataset(
+        data_root,
+        videos_per_class=videos_per_class,
+        seed=seed,
+        progress=True,
+        mode=mode)
+    with open(stamp, 'w') as f:
+        f.write(setting)

@@ -7,11 +7,11 @@ import decord
 import numpy as np
 import pytest
 
-from tsdistill.datasets.hmdb51_annotations import prepare_annotations
-from tsdistill.datasets.synthetic_motion import (DEFAULT_CLASSES,
-                                                 DEFAULT_MIXED_MOTIONS,
-                                                 generate_motion_dataset,
-                                                 render_video)
+from tsdistill.data_tools.hmdb51_annotations import prepare_annotations
+from tsdistill.data_tools.synthetic_motion import (DEFAULT_CLASSES,
+                                                   DEFAULT_MIXED_MOTIONS,
+                                                   generate_motion_dataset,
+                                                   render_video)
 
 
 def _generate(root, seed=0, videos_per_class=6):
@@ -143,7 +143,7 @@ def test_cli_defaults_are_the_library_defaults(tmp_path, capsys):
 
 
 def test_split_ids_hmdb51_proportions():
-    from tsdistill.datasets.synthetic_motion import split_ids
+    from tsdistill.data_tools.synthetic_motion import split_ids
     rng = np.random.default_rng(0)
     for _ in range(3):  # one draw per split
         ids = split_ids(100, rng)
@@ -155,7 +155,7 @@ def test_mixed_colour_has_equal_grey_levels_and_flow():
     """Flow cannot see the mixed-cue colour: same grey levels, same M1."""
     import torch
 
-    from tsdistill.datasets.synthetic_motion import COLOURS, render_video
+    from tsdistill.data_tools.synthetic_motion import COLOURS, render_video
     from tsdistill.models.flow import TVL1OpticalFlow
     from tsdistill.models.flow.image_filters import RGB_TO_GREY
     videos = {
@@ -189,9 +189,9 @@ def test_mixed_colour_has_equal_grey_levels_and_flow():
 def test_mixed_cues_are_independent(tmp_path):
     """The object's mean colour tells the colour of a mixed-cue class, not
     its motion."""
-    from tsdistill.datasets.synthetic_motion import (DEFAULT_MIXED_COLOURS,
-                                                     DEFAULT_MIXED_MOTIONS,
-                                                     class_names)
+    from tsdistill.data_tools.synthetic_motion import (DEFAULT_MIXED_COLOURS,
+                                                       DEFAULT_MIXED_MOTIONS,
+                                                       class_names)
     root = tmp_path / 'm'
     generate_motion_dataset(
         str(root), videos_per_class=20, num_frames=6, size=32, mode='mixed')
@@ -284,7 +284,7 @@ def _grey(rgb):
 
 def _red_blue_chroma(rgb):
     """BT.601 chroma of ``(..., 3)`` RGB projected on red minus blue."""
-    from tsdistill.datasets.synthetic_motion import COLOURS
+    from tsdistill.data_tools.synthetic_motion import COLOURS
     luma = _grey(rgb)
     cb, cr = (rgb[..., 2] - luma) / 1.772, (rgb[..., 0] - luma) / 1.402
     red, blue = (np.deg2rad(COLOURS[c]) for c in ('red', 'blue'))
@@ -308,9 +308,9 @@ def _which_object_accuracy(features, labels):
 
 
 def test_binding_classes_are_balanced(binding_data):
-    from tsdistill.apis.table1 import class_attributes
-    from tsdistill.datasets.synthetic_motion import (class_names,
-                                                     parse_class_name)
+    from tsdistill.data_tools.synthetic_motion import (class_names,
+                                                       parse_class_name)
+    from tsdistill.jobs.table1 import class_attributes
     summary, clips = binding_data
     names = class_names('binding')
     assert names[:2] == ['red-moves_move_left', 'red-moves_move_right']
@@ -336,14 +336,14 @@ def test_binding_classes_are_balanced(binding_data):
 
 
 def test_binding_bad_arguments_are_refused(tmp_path):
-    from tsdistill.datasets.synthetic_motion import class_names
+    from tsdistill.data_tools.synthetic_motion import class_names
     with pytest.raises(ValueError, match='two different colours'):
         class_names('binding', colours=('red', 'blue', 'green'))
     with pytest.raises(ValueError, match=r"motions \['zoom_in'\]"):
         class_names('binding', classes=('move_left', 'zoom_in'))
     with pytest.raises(ValueError, match='mode must be one of'):
         class_names('bind')
-    from tsdistill.datasets.synthetic_motion import render_binding_video
+    from tsdistill.data_tools.synthetic_motion import render_binding_video
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match='two different keys'):
         render_binding_video('move_left', rng, 2, 32, ('red', 'red'))
@@ -357,7 +357,7 @@ def test_binding_swapped_colours_same_grey_levels_and_flow(camera_drift):
     still camera or a drifting one."""
     import torch
 
-    from tsdistill.datasets.synthetic_motion import render_binding_video
+    from tsdistill.data_tools.synthetic_motion import render_binding_video
     from tsdistill.models.flow import TVL1OpticalFlow
     red, blue = (
         render_binding_video('move_right', np.random.default_rng(3), 8, 40,
@@ -384,7 +384,7 @@ def test_binding_camera_drift_moves_everything():
     """With a drifting camera the background and the static object move
     too, by the camera's drift; a still camera leaves the frames as without
     the argument, and a drift outside [0, size / 8) is refused."""
-    from tsdistill.datasets.synthetic_motion import render_binding_video
+    from tsdistill.data_tools.synthetic_motion import render_binding_video
 
     def clip(drift, rng=5):
         return render_binding_video('move_left', np.random.default_rng(rng),
@@ -419,7 +419,7 @@ def test_binding_objects_have_equal_grey_levels(motion):
     """Per class pair (red moves, blue moves), the moving object's mean
     grey level minus the static one's is the same, over independent clips
     (and zero: the two objects' grey levels are drawn alike)."""
-    from tsdistill.datasets.synthetic_motion import render_binding_video
+    from tsdistill.data_tools.synthetic_motion import render_binding_video
     differences = {}
     for mover, static in (('red', 'blue'), ('blue', 'red')):
         per_clip = []

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from tsdistill.apis.flow_curl import central_curl, curl, flow_curl_by_class
+from tsdistill.analysis.flow_curl import central_curl, curl, flow_curl_by_class
 from tsdistill.utils.paths import shipped_path
 
 TEACHER = shipped_path('configs', 'demo',
@@ -52,7 +52,7 @@ def test_central_curl_averages_the_centre_per_clip():
 
 
 def test_flow_curl_by_class_reads_every_video_of_the_split(tmp_path):
-    from tsdistill.apis.table1 import annotate_data, prepare_embedded_data
+    from tsdistill.data_tools import annotate_data, prepare_embedded_data
     root = str(tmp_path / 'motion')
     prepare_embedded_data(root, 3, 0, 'motion')
     summary = annotate_data(root)

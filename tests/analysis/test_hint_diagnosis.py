@@ -10,8 +10,9 @@ from _helpers.recognizers import (batch, build, hub_without_position,
                                   student_cfg, teacher_cfg)
 from mmengine.runner import save_checkpoint
 
-from tsdistill.apis.hint_diagnosis import (HintStatistics, check_diagnosable,
-                                           hint_statistics)
+from tsdistill.analysis.hint_diagnosis import (HintStatistics,
+                                               check_diagnosable,
+                                               hint_statistics)
 from tsdistill.models.losses import (AttentionTransferLoss, FeatureMSELoss,
                                      PooledFeatureMSELoss)
 

@@ -1,5 +1,5 @@
 # Copyright (c) tsdistill authors. All rights reserved.
-"""Readers of real flow benchmarks (tsdistill.datasets.optical_flow_pairs).
+"""Readers of real flow benchmarks (tsdistill.benchmarks.optical_flow_pairs).
 
 Real: the 4 Middlebury sequences of ``../shared/data/middlebury`` (Baker et
 al., IJCV 2011; see ../shared/data/README.md). FlyingChairs-style folders
@@ -14,7 +14,7 @@ import mmcv
 import numpy as np
 import pytest
 
-from tsdistill.datasets import optical_flow_pairs as ofp
+from tsdistill.benchmarks import optical_flow_pairs as ofp
 
 #: The shared Middlebury sequences (see ../shared/data/README.md)
 MIDDLEBURY_DIR = os.environ.get(

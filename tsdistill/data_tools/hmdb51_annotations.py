@@ -652,3 +652,52 @@ def _write_lines(path: str, lines: Sequence[str]) -> None:
     with open(tmp, 'w', encoding='utf-8', newline='\n') as f:
         f.writelines(line + '\n' for line in lines)
     os.replace(tmp, path)
+
+
+def annotate_data(data_root: str, splits: Sequence[int] = (1, )):
+    """Write the annotation lists of data in HMDB51's layout.
+
+    :func:`prepare_annotations` with the layout's folders:
+    ``<data_root>/videos`` and ``<data_root>/testTrainMulti_7030_splits``
+    in, ``<data_root>/annotations`` out (the main job's and the
+    benchmarks' data, real or embedded).
+
+    Args:
+        data_root (str): The data's root folder.
+        splits (Sequence[int]): Splits to write. Defaults to ``(1, )``.
+
+    Returns:
+        PrepareSummary: The tool's summary (classes, counts, issues).
+    """
+    return prepare_annotations(
+        osp.join(data_root, 'videos'),
+        osp.join(data_root, 'testTrainMulti_7030_splits'),
+        osp.join(data_root, 'annotations'),
+        splits=tuple(splits))
+
+
+def set_annotations(cfg, data_root: str, ann_dir: str, split: int) -> None:
+    """Point every dataloader of a config at one split of the data.
+
+    The video lists :func:`prepare_annotations` writes: the train list for
+    ``train_dataloader``, the val list for ``val_dataloader`` and
+    ``test_dataloader``; a dataloader the config sets to ``None`` is left
+    alone.
+
+    Args:
+        cfg (Config): An mmengine config (changed in place).
+        data_root (str): The folder the lists' video paths are relative
+            to (``<data_root>/videos`` of :func:`annotate_data`).
+        ann_dir (str): The folder of the lists.
+        split (int): The split.
+    """
+    names = dict(
+        train_dataloader=f'hmdb51_train_split_{split}_videos.txt',
+        val_dataloader=f'hmdb51_val_split_{split}_videos.txt',
+        test_dataloader=f'hmdb51_val_split_{split}_videos.txt')
+    for loader, ann in names.items():
+        if cfg.get(loader) is None:
+            continue
+        dataset = cfg[loader]['dataset']
+        dataset['ann_file'] = osp.join(ann_dir, ann)
+        dataset['data_prefix'] = dict(video=data_root)

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from tsdistill.apis.extraction_benchmark import (ClipSpec, _TrafficCounter,
-                                                 generate_clips,
-                                                 gpu_projection,
-                                                 memory_traffic)
-from tsdistill.apis.flow_extraction import read_video
+from tsdistill.benchmarks.extraction_benchmark import (ClipSpec,
+                                                       _TrafficCounter,
+                                                       generate_clips,
+                                                       gpu_projection,
+                                                       memory_traffic)
+from tsdistill.data_tools.flow_extraction import read_video
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: 2 clips of 64x40 (decord reads MJPG of width 64), 5 frames each

@@ -5,7 +5,7 @@
 files and all) and writes, per config, ``<name>.txt``: its meaning (the
 resolved dict, keys sorted at every level, tuples kept apart from lists)
 and ``<name>.pretty.txt``: mmengine's ``pretty_text`` (key order and
-layout as a run's dumped config shows them; ``tsdistill.apis.table1``
+layout as a run's dumped config shows them; ``tsdistill.jobs.table1``
 digests this text to recognise finished runs). With ``count_params``, the
 parameter counts of the built ``model`` go to ``params.json``.
 :func:`compare_dumps` lists what differs between two such dumps.
@@ -86,8 +86,8 @@ def count_model_params(model_cfg: dict) -> Dict[str, int]:
     teacher = MODELS.build(teacher_cfg)
     with tempfile.TemporaryDirectory() as tmp:
         model_cfg['teacher_ckpt'] = osp.join(tmp, 'teacher.pth')
-        torch.save(dict(state_dict=teacher.state_dict()),
-                   model_cfg['teacher_ckpt'])
+        torch.save(
+            dict(state_dict=teacher.state_dict()), model_cfg['teacher_ckpt'])
         return _count(MODELS.build(model_cfg))
 
 

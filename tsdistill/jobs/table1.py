@@ -27,13 +27,16 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
-from tsdistill.apis.results_table import mean_std
-from tsdistill.engine.mmaction_tools import add_checkpoint_check
-from tsdistill.utils.file_digest import file_digest
-from tsdistill.utils.json_report import write_json_report
-from tsdistill.utils.markdown import markdown_table
-from tsdistill.utils.paths import MIM_ROOT, shipped_path
-from tsdistill.utils.timing import interleaved_times
+from ..data_tools.hmdb51_annotations import annotate_data, set_annotations
+from ..data_tools.synthetic_motion import (parse_class_name,
+                                           prepare_embedded_data)
+from ..engine.mmaction_tools import add_checkpoint_check
+from ..utils.file_digest import file_digest
+from ..utils.json_report import write_json_report
+from ..utils.markdown import markdown_table
+from ..utils.paths import MIM_ROOT, shipped_path
+from ..utils.timing import interleaved_times
+from .results_table import mean_std
 
 
 @dataclass(frozen=True)
@@ -97,21 +100,6 @@ class Table1Result:
     #: top-1 % per class name and per ``attribute_<name>``
     #: (:class:`tsdistill.evaluation.PerClassAccuracy`)
     per_class: Dict[str, float] = field(default_factory=dict)
-
-
-def _set_annotations(cfg: Config, data_root: str, ann_dir: str,
-                     split: int) -> None:
-    """Point every dataloader of ``cfg`` at one split of the data."""
-    names = dict(
-        train_dataloader=f'hmdb51_train_split_{split}_videos.txt',
-        val_dataloader=f'hmdb51_val_split_{split}_videos.txt',
-        test_dataloader=f'hmdb51_val_split_{split}_videos.txt')
-    for loader, ann in names.items():
-        if cfg.get(loader) is None:
-            continue
-        dataset = cfg[loader]['dataset']
-        dataset['ann_file'] = osp.join(ann_dir, ann)
-        dataset['data_prefix'] = dict(video=data_root)
 
 
 def _set_num_classes(model: dict, num_classes: int) -> None:
@@ -245,7 +233,7 @@ def run_row(row: Table1Row,
     """
     cfg = Config.fromfile(config)
     cfg.work_dir = work_dir
-    _set_annotations(cfg, data_root, ann_dir, split)
+    set_annotations(cfg, data_root, ann_dir, split)
     cfg.randomness = dict(cfg.get('randomness') or {}, seed=seed)
     if num_classes is not None:
         _set_num_classes(cfg.model, num_classes)
@@ -353,7 +341,6 @@ def class_attributes(classes: Sequence[str]) -> Dict[str, List[str]]:
         ``<colour>-moves_<motion>`` of the binding mode (the colour that
         moves), else ``{}``.
     """
-    from tsdistill.datasets.synthetic_motion import parse_class_name
     parsed = [parse_class_name(name) for name in classes]
     if not parsed or any(colour is None for colour, _ in parsed):
         return {}
@@ -470,53 +457,6 @@ def format_markdown(results: Sequence[Table1Result], protocol: str) -> str:
     return '\n'.join(lines) + f'\n\n{protocol}\n'
 
 
-def prepare_embedded_data(data_root: str,
-                          videos_per_class: int,
-                          seed: int,
-                          mode: str = 'motion') -> None:
-    """Generate the embedded dataset once (a stamp file records how)."""
-    from tsdistill.datasets.synthetic_motion import generate_motion_dataset
-    stamp = osp.join(data_root, '.generated')
-    setting = f'videos_per_class={videos_per_class} seed={seed}\n'
-    if mode != 'motion':
-        setting = f'mode={mode} ' + setting
-    if osp.isfile(stamp) and open(stamp).read() == setting:
-        print_log(f'embedded dataset already in {data_root}', 'current')
-        return
-    print_log(f'generating the embedded dataset in {data_root}', 'current')
-    generate_motion_dataset(
-        data_root,
-        videos_per_class=videos_per_class,
-        seed=seed,
-        progress=True,
-        mode=mode)
-    with open(stamp, 'w') as f:
-        f.write(setting)
-
-
-def annotate_data(data_root: str, splits: Sequence[int] = (1, )):
-    """Write the annotation lists of data in HMDB51's layout.
-
-    The same HMDB51 tool as for real data
-    (:func:`~tsdistill.datasets.hmdb51_annotations.prepare_annotations`):
-    ``<data_root>/videos`` and ``<data_root>/testTrainMulti_7030_splits``
-    in, ``<data_root>/annotations`` out.
-
-    Args:
-        data_root (str): The data's root folder.
-        splits (Sequence[int]): Splits to write. Defaults to ``(1, )``.
-
-    Returns:
-        The tool's summary (classes, counts, issues).
-    """
-    from tsdistill.datasets.hmdb51_annotations import prepare_annotations
-    return prepare_annotations(
-        osp.join(data_root, 'videos'),
-        osp.join(data_root, 'testTrainMulti_7030_splits'),
-        osp.join(data_root, 'annotations'),
-        splits=tuple(splits))
-
-
 def row_config(row: Table1Row, configs: str) -> str:
     """The shipped config of a row for ``configs='demo'|'paper'``."""
     if configs == 'demo':
@@ -575,7 +515,7 @@ def run_table1(data_root: Optional[str] = None,
     numbers. HMDB51's standard figure is the mean over its 3 splits.
     Besides ``<table_name>.{md,json}`` it writes a bar chart of the table
     beside the paper's numbers and the training curves of every run
-    (:func:`tsdistill.apis.plots.plot_job_results`).
+    (:func:`tsdistill.jobs.plots.plot_job_results`).
 
     Args:
         data_root (str, optional): Data in HMDB51's layout
@@ -605,7 +545,7 @@ def run_table1(data_root: Optional[str] = None,
             ``True``.
         mode (str): Embedded dataset mode, ``'mixed'`` (colour x motion),
             ``'motion'`` (motion only) or ``'binding'`` (two colours, one
-            moves; :mod:`tsdistill.datasets.synthetic_motion`). Defaults to
+            moves; :mod:`tsdistill.data_tools.synthetic_motion`). Defaults to
             ``'mixed'``.
         configs (str, optional): ``'demo'`` (the CPU configs of
             ``configs/demo``) or ``'paper'`` (``configs/recognition``, a
@@ -697,7 +637,7 @@ def run_table1(data_root: Optional[str] = None,
             summary=summarize(results),
             rows=[asdict(r) for r in results]))
     print_log('\n' + markdown, 'current')
-    from tsdistill.apis.plots import plot_job_results
+    from .plots import plot_job_results
     plot_job_results(
         work_dir,
         summarize(results),
@@ -801,7 +741,7 @@ def run_quick_check(work_dir: str = 'work_dirs/quick',
 def _visualize_one(videos: str, ann_dir: str, split: int,
                    work_dir: str) -> None:
     """Fig. 5 style PNG (frames beside their flow) of one test video."""
-    from tsdistill.apis.visualize_flow import visualize_video_flow
+    from .visualize_flow import visualize_video_flow
     with open(osp.join(ann_dir, f'hmdb51_val_split_{split}_videos.txt')) as f:
         first = f.readline().split()[0]
     out = osp.join(work_dir, 'flow_visualization.png')

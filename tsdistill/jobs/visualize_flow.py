@@ -3,7 +3,7 @@
 
 The job behind ``tools/visualize_flow.py`` and the main job's
 ``flow_visualization.png``: decode a video, run M1 on it
-(:mod:`tsdistill.apis.flow_extraction`) and draw the grid with the
+(:mod:`tsdistill.data_tools.flow_extraction`) and draw the grid with the
 colour wheel of :mod:`tsdistill.utils.flow_vis`.
 """
 import warnings
@@ -11,9 +11,9 @@ from typing import Optional
 
 import numpy as np
 
+from ..data_tools.flow_extraction import (check_device, compute_flow_module,
+                                          read_video, video_length)
 from ..utils.flow_vis import flow_grid, save_png
-from .flow_extraction import (check_device, compute_flow_module, read_video,
-                              video_length)
 
 
 def visualize_video_flow(video_path: str,

@@ -9,7 +9,7 @@ import pytest
 from _helpers.toy_runner import build_toy_runner
 from matplotlib.container import BarContainer, ErrorbarContainer
 
-from tsdistill.apis.plots import (DPI, PAPER_TABLE1, find_run_dirs,
+from tsdistill.jobs.plots import (DPI, PAPER_TABLE1, find_run_dirs,
                                   load_run_scalars, paper_table1,
                                   plot_job_results, plot_table1,
                                   plot_training_curves, read_scalars,
@@ -47,7 +47,7 @@ def png_size(path):
 def test_paper_numbers_come_from_the_metafile(tmp_path, monkeypatch):
     # the shipped configs/recognition/r3d18/metafile.yml, not the fallback
     quoted = dict(PAPER_TABLE1)
-    monkeypatch.setattr('tsdistill.apis.plots.PAPER_TABLE1', {})
+    monkeypatch.setattr('tsdistill.jobs.plots.PAPER_TABLE1', {})
     assert paper_table1() == quoted
     monkeypatch.undo()
     ref = tmp_path / 'metafile.yml'

@@ -1,7 +1,7 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """Accuracy and speed of M1 (TVL1OpticalFlow) against OpenCV's DualTVL1.
 
-Synthetic pairs with known flow (``tsdistill.datasets.flow_synthetic``: an
+Synthetic pairs with known flow (``tsdistill.benchmarks.flow_synthetic``: an
 analytic texture, translations, rotations, zooms and smooth deformations
 with magnitudes proportional to the frame size, sensor noise, uint8
 frames; fixed seed), at each of ``sizes``. For M1 at its default setting,
@@ -26,7 +26,7 @@ disturbed by other processes on a shared machine; with them, prefer
 Real frames with ground truth (:func:`real_benchmark`): the Middlebury
 sequences (Baker et al., "A Database and Evaluation Methodology for
 Optical Flow", IJCV 2011) or FlyingChairs-style pairs (Dosovitskiy et al.,
-"FlowNet", ICCV 2015), read by :mod:`tsdistill.datasets.optical_flow_pairs`.
+"FlowNet", ICCV 2015), read by :mod:`tsdistill.benchmarks.optical_flow_pairs`.
 Per pair, the EPE over the pixels whose flow is known (all of them, no
 border: Middlebury's own evaluation) and the milliseconds per pair of
 OpenCV's DualTVL1 (as above, one call) and of M1 at each preset (the pair
@@ -45,14 +45,13 @@ import cv2
 import numpy as np
 import torch
 
-from tsdistill.datasets import flow_synthetic as fs
-from tsdistill.datasets.optical_flow_pairs import (FlowPair,
-                                                   flying_chairs_pairs,
-                                                   middlebury_pairs)
-from tsdistill.models.flow import TVL1OpticalFlow
-from tsdistill.models.flow.opencv_tvl1 import dual_tvl1_flow
-from tsdistill.utils.json_report import write_json_report
-from tsdistill.utils.timing import busy_neighbour, interleaved_times
+from ..models.flow import TVL1OpticalFlow
+from ..models.flow.opencv_tvl1 import dual_tvl1_flow
+from ..utils.json_report import write_json_report
+from ..utils.markdown import markdown_table
+from ..utils.timing import busy_neighbour, interleaved_times
+from . import flow_synthetic as fs
+from .optical_flow_pairs import FlowPair, flying_chairs_pairs, middlebury_pairs
 
 CLIP_LEN = 25
 
@@ -356,7 +355,7 @@ def _label(method: str) -> str:
     return LABELS.get(preset, preset) + (f' {backend}' if backend else '')
 
 
-def markdown_table(result: dict) -> str:
+def real_tables(result: dict) -> str:
     """The tables of a :func:`real_benchmark` result, in markdown.
 
     EPE per pair (up to :data:`MAX_TABLE_COLUMNS` pairs), mean EPE, mean
@@ -370,9 +369,7 @@ def markdown_table(result: dict) -> str:
     with_speed = 'opencv' in methods
     if with_speed:
         cols.append('speed-up')
-    lines = [
-        '| method | ' + ' | '.join(cols) + ' |', '|---|' + '---|' * len(cols)
-    ]
+    epe_rows = []
     for m in methods:
         cells = [f"{r[m]['epe']:.3f}" for r in rows] if per_pair else []
         cells += [
@@ -381,17 +378,15 @@ def markdown_table(result: dict) -> str:
         ]
         if with_speed:
             cells.append(f"{result['mean'][m]['speedup_vs_opencv']:.1f}x")
-        lines.append(f'| {_label(m)} | ' + ' | '.join(cells) + ' |')
+        epe_rows.append([_label(m)] + cells)
+    tables = [markdown_table(['method'] + cols, epe_rows)]
     if per_pair:
-        lines += [
-            '', '| ms/pair | ' + ' | '.join(names) + ' |',
-            '|---|' + '---|' * len(names)
-        ]
-        for m in methods:
-            lines.append(f'| {_label(m)} | ' +
-                         ' | '.join(f"{r[m]['ms_per_pair']:.0f}"
-                                    for r in rows) + ' |')
-    return '\n'.join(lines)
+        tables.append(
+            markdown_table(
+                ['ms/pair'] + names,
+                [[_label(m)] + [f"{r[m]['ms_per_pair']:.0f}" for r in rows]
+                 for m in methods]))
+    return '\n\n'.join(tables)
 
 
 def contention_benchmark(size: int = 112,
@@ -479,11 +474,7 @@ def contention_table(rows: List[dict]) -> str:
     }
     head = [f"{'busy' if b else 'quiet'}, {n} thr" for b, n in settings]
     busy_cols = [(b, n) for b, n in settings if b]
-    lines = [
-        '| method (ms per pair) | ' + ' | '.join(head) + ' | ' +
-        ' | '.join(f'busy {n} thr / quiet 1 thr' for _, n in busy_cols) + ' |',
-        '|---|' + '---|' * (len(head) + len(busy_cols))
-    ]
+    table = []
     for m in methods:
         quiet1 = ms.get((m, False, 1))
         cells = [f'{ms[(m, b, n)]:.1f}' for b, n in settings]
@@ -491,8 +482,10 @@ def contention_table(rows: List[dict]) -> str:
             f'{ms[(m, b, n)] / quiet1:.2f}x' if quiet1 else '-'
             for b, n in busy_cols
         ]
-        lines.append(f'| {_label(m)} | ' + ' | '.join(cells) + ' |')
-    return '\n'.join(lines)
+        table.append([_label(m)] + cells)
+    return markdown_table(
+        ['method (ms per pair)'] + head +
+        [f'busy {n} thr / quiet 1 thr' for _, n in busy_cols], table)
 
 
 def run_flow_benchmark(
@@ -517,7 +510,7 @@ def run_flow_benchmark(
             (:func:`synthetic_benchmark`). Defaults to ``None``: 112 and
             224 when no real source is given, else no synthetic run.
         middlebury (str, optional): Middlebury root (see
-            :func:`~tsdistill.datasets.optical_flow_pairs.middlebury_pairs`).
+            :func:`~tsdistill.benchmarks.optical_flow_pairs.middlebury_pairs`).
         flying_chairs (str, optional): FlyingChairs-style folder.
         max_pairs (int, optional): FlyingChairs pairs read (the first by
             name); ``None`` or ``0``: all. Defaults to ``24``.
@@ -565,7 +558,7 @@ def run_flow_benchmark(
               f', {threads} thread(s)')
         res = real_benchmark(pairs, presets, repeats, backends=backends)
         res.update(root=root, downscale=downscale)
-        res['table'] = markdown_table(res)
+        res['table'] = real_tables(res)
         print(res['table'])
         results[source] = res
     if contention:

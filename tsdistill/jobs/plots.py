@@ -51,7 +51,7 @@ def paper_table1(metafile: Optional[str] = None) -> Dict[str, float]:
         metafile (str, optional): A ``metafile.yml`` (mmaction2's model-zoo
             form); its models with a ``Table 1 Row`` and a top-1 are used.
             ``None``: the shipped ``configs/recognition/r3d18/metafile.yml``
-            (:func:`tsdistill.apis.results_table.load_reference`). Defaults
+            (:func:`tsdistill.jobs.results_table.load_reference`). Defaults
             to ``None``.
 
     Returns:
@@ -123,7 +123,7 @@ def table1_figure(summary: Sequence[dict],
     not have (ablation variants, other keys) get the measured bar only.
 
     Args:
-        summary (Sequence[dict]): :func:`tsdistill.apis.table1.summarize`'s
+        summary (Sequence[dict]): :func:`tsdistill.jobs.table1.summarize`'s
             rows; used: ``key``, ``method``, ``top1`` (%) and, optional,
             ``top1_std`` and ``runs``.
         paper (dict, optional): ``{key: top1 %}``; ``None`` reads
@@ -504,7 +504,7 @@ def plot_job_results(work_dir: str,
         work_dir (str): The job's work directory; the runs are found
             under it (:func:`find_run_dirs`), e.g.
             ``split1_seed0/<config name>/``.
-        summary (Sequence[dict]): :func:`tsdistill.apis.table1.summarize`'s
+        summary (Sequence[dict]): :func:`tsdistill.jobs.table1.summarize`'s
             rows.
         paper (dict, optional): See :func:`table1_figure`. Defaults to
             ``None``.

@@ -1,5 +1,5 @@
 # Copyright (c) tsdistill authors. All rights reserved.
-"""The flow benchmark (tsdistill.apis.flow_benchmark) on real frames.
+"""The flow benchmark (tsdistill.benchmarks.flow_benchmark) on real frames.
 
 Real: the 4 Middlebury sequences of ``../shared/data/middlebury`` (Baker et
 al., IJCV 2011; see ../shared/data/README.md), skipped without them.
@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 import torch
 
-from tsdistill.apis.flow_benchmark import (MAX_TABLE_COLUMNS, PRESETS,
-                                           markdown_table, real_benchmark)
-from tsdistill.datasets import flow_synthetic as fs
-from tsdistill.datasets.optical_flow_pairs import (FlowPair,
-                                                   flying_chairs_pairs,
-                                                   middlebury_pairs)
+from tsdistill.benchmarks import flow_synthetic as fs
+from tsdistill.benchmarks.flow_benchmark import (MAX_TABLE_COLUMNS, PRESETS,
+                                                 real_benchmark, real_tables)
+from tsdistill.benchmarks.optical_flow_pairs import (FlowPair,
+                                                     flying_chairs_pairs,
+                                                     middlebury_pairs)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -136,7 +136,7 @@ def test_flying_chairs_folder_and_wide_table(tmp_path, one_thread):
     assert res['mean']['default']['speedup_vs_opencv'] > 0
     # past MAX_TABLE_COLUMNS pairs, only the means
     many = dict(res, pairs=res['pairs'] * (MAX_TABLE_COLUMNS // 2 + 1))
-    table = markdown_table(many).splitlines()
+    table = real_tables(many).splitlines()
     assert len(table) == 4
     assert table[0] == ('| method | mean EPE px | ms/pair (mean) | '
                         'speed-up |')
@@ -158,7 +158,7 @@ def test_benchmark_argument_errors():
 
 
 def test_contention_rows_quiet_and_busy(one_thread):
-    from tsdistill.apis.flow_benchmark import contention_benchmark
+    from tsdistill.benchmarks.flow_benchmark import contention_benchmark
     res = contention_benchmark(
         size=32,
         presets=('fast', ),
@@ -168,7 +168,8 @@ def test_contention_rows_quiet_and_busy(one_thread):
         log=None)
     settings = {(r['method'], r['threads'], r['busy']) for r in res['rows']}
     assert settings == {(m, 1, b)
-                        for m in ('fast (eager)', 'fast') for b in (0, 1)}
+                        for m in ('fast (eager)', 'fast')
+                        for b in (0, 1)}
     assert all(r['ms_per_pair'] > 0 for r in res['rows'])
     assert torch.get_num_threads() == 1  # restored
     lines = res['table'].splitlines()

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from mmaction.datasets import VideoDataset
 from mmengine.fileio import list_from_file
 
-from tsdistill.datasets.hmdb51_annotations import (HMDB51AnnotationError,
-                                                   prepare_annotations)
+from tsdistill.data_tools.hmdb51_annotations import (HMDB51AnnotationError,
+                                                     prepare_annotations)
 from tsdistill.utils.flow_io import FLOW_X_TMPL, FLOW_Y_TMPL, RGB_TMPL
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tsdistill.apis.training_cost import training_cost_benchmark
+from tsdistill.benchmarks.training_cost import training_cost_benchmark
 
 
 def test_training_cost_times_every_counted_iteration(tmp_path, monkeypatch):

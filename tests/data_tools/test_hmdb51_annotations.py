@@ -14,13 +14,11 @@ import pytest
 from _helpers.videos import (HMDB51_LIKE_NAMES, real_clips, truncated_copy,
                              write_tiny_video)
 
-from tsdistill.apis.flow_extraction import DONE_MARKER, flow_settings
-from tsdistill.datasets.hmdb51_annotations import (HMDB51AnnotationError,
-                                                   count_flow_frames,
-                                                   flow_frames,
-                                                   prepare_annotations,
-                                                   read_split_file, rgb_frames)
-from tsdistill.datasets.synthetic_motion import generate_motion_dataset
+from tsdistill.data_tools import (HMDB51AnnotationError, count_flow_frames,
+                                  prepare_annotations, read_split_file)
+from tsdistill.data_tools.flow_extraction import DONE_MARKER, flow_settings
+from tsdistill.data_tools.hmdb51_annotations import flow_frames, rgb_frames
+from tsdistill.data_tools.synthetic_motion import generate_motion_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLASSES = ('static', 'move_left', 'rotate_cw')
@@ -574,7 +572,7 @@ def test_mmaction2s_rawframe_dataset_reads_the_extracted_lists(tmp_path):
     from mmaction.registry import DATASETS
     from mmengine.registry import init_default_scope
 
-    from tsdistill.apis.flow_extraction import read_video
+    from tsdistill.data_tools.flow_extraction import read_video
 
     videos, splits = tmp_path / 'videos', tmp_path / 'splits'
     os.makedirs(splits)

@@ -22,7 +22,6 @@ the one being timed, and the ratios stay stable.
 """
 import inspect
 import os.path as osp
-import platform
 import statistics
 import tempfile
 import time
@@ -43,7 +42,7 @@ from ..models.flow.opencv_tvl1 import dual_tvl1_flow
 from ..utils.json_report import write_json_report
 from ..utils.markdown import markdown_table
 from ..utils.paths import shipped_path
-from ..utils.timing import interleaved_times
+from ..utils.timing import environment, interleaved_times
 
 #: How :meth:`LatencyBenchmark.gflops` counts, as the report records it
 FLOPS_COUNT = ('mmengine get_model_complexity_info (FlopAnalyzer), as in '
@@ -365,19 +364,6 @@ def ratios(results: Dict[str, dict]) -> Dict[str, Optional[float]]:
         'distill train step / plain train step':
         ratio('train_distill', 'train_plain'),
     }
-
-
-def environment() -> Dict[str, object]:
-    """Torch, thread and machine settings the numbers were measured with."""
-    return dict(
-        torch=torch.__version__,
-        threads=torch.get_num_threads(),
-        interop_threads=torch.get_num_interop_threads(),
-        opencv=cv2.__version__,
-        opencv_threads=cv2.getNumThreads(),
-        cuda=torch.cuda.is_available(),
-        machine=platform.machine(),
-        processor=platform.processor() or platform.machine())
 
 
 def latency_benchmark(frames: int = 25,

@@ -6,7 +6,7 @@ One run, in five steps (:func:`extraction_benchmark`):
 1. **Clips.** ``num_clips`` videos of ``width x height`` pixels,
    ``seconds`` long at ``fps`` (default 100 clips of 320x240, 3 s at 25 fps:
    75 frames, 74 flow pairs each), from the embedded dataset's renderer
-   (:func:`~tsdistill.datasets.synthetic_motion.render_video`, an object
+   (:func:`~tsdistill.data_tools.synthetic_motion.render_video`, an object
    moving in front of a drifting textured background; the motions cycle
    through its eight default classes). It renders square frames, so each
    clip is rendered at ``max(width, height)`` and centre-cropped; clips are
@@ -14,7 +14,7 @@ One run, in five steps (:func:`extraction_benchmark`):
    reuses the clips of an earlier run with the same settings.
 2. **Accuracy at this size.** Average end-point error of each M1 setting
    and of OpenCV on ``4 * accuracy_pairs`` synthetic pairs with known flow
-   (:func:`~tsdistill.datasets.flow_synthetic.make_pairs`) of the clips'
+   (:func:`~tsdistill.benchmarks.flow_synthetic.make_pairs`) of the clips'
    size, measured as ``tools/benchmarks/flow_benchmark.py`` measures it
    (pixels whose target stays in the frame, 5 % border excluded). The
    settings compared are those of that benchmark and docs/benchmarks.md:
@@ -23,7 +23,7 @@ One run, in five steps (:func:`extraction_benchmark`):
    iterations), the one whose EPE is at most OpenCV's there (0.051 vs
    0.062 px at 112x112, 0.046 vs 1.359 at 224x224); the fast and the
    accurate presets can be added as rows (``presets``).
-3. **Extraction.** :func:`~tsdistill.apis.flow_extraction.extract_flow`,
+3. **Extraction.** :func:`~tsdistill.data_tools.flow_extraction.extract_flow`,
    the function ``tools/extract_flow.py`` calls, on every clip with each M1
    setting (module backend, ``threads`` torch threads, ``batch_pairs``
    pairs per forward) and on the first ``opencv_clips`` clips with
@@ -75,17 +75,17 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
-from ..datasets import flow_synthetic as fs
-from ..datasets.synthetic_motion import (DEFAULT_CLASSES, render_video,
-                                         write_avi)
+from ..data_tools.flow_extraction import (check_device, default_max_pairs,
+                                          extract_flow, output_dir, read_video)
+from ..data_tools.synthetic_motion import (DEFAULT_CLASSES, render_video,
+                                           write_avi)
 from ..models.flow import TVL1OpticalFlow
 from ..models.flow.opencv_tvl1 import dual_tvl1_flow
 from ..utils.flow_io import read_flow_jpegs, write_flow_jpegs
 from ..utils.json_report import write_json_report
 from ..utils.progress import progress_bar
-from .flow_extraction import (check_device, default_max_pairs, extract_flow,
-                              output_dir, read_video)
-from .latency import environment
+from ..utils.timing import environment
+from . import flow_synthetic as fs
 
 #: M1 settings by name: ``TVL1OpticalFlow`` keyword arguments
 PRESETS = dict(
