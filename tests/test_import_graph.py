@@ -34,8 +34,11 @@ NOT_YET_LEAVES: Dict[str, str] = {}
 LAYERS = [
     # leaves
     ['tsdistill.utils', 'tsdistill.compat', 'tsdistill.version'],
-    # M1, the distances of the distillation terms
-    ['tsdistill.models.flow', 'tsdistill.models.losses'],
+    # M1, the distances and the connectors of the distillation terms
+    [
+        'tsdistill.models.flow', 'tsdistill.models.losses',
+        'tsdistill.models.connectors'
+    ],
     # the recognizers: the teacher (M1 + M2), the student M3, ...
     ['tsdistill.models.recognizers'],
     # what registers the rest, the data, the data tools, the engine

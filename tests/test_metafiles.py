@@ -228,10 +228,10 @@ def test_config_builds_and_counts_as_stated(metafile, model, teachers):
             show_arch=False)['flops']
     value, scale, decimals = _count(meta['FLOPs'])
     assert round(flops / scale, decimals) == value, (flops, meta['FLOPs'])
-    # parameters of the model that runs at test time: the distillation
-    # term (its connectors) trains only
+    # parameters of the model that runs at test time: the connectors of the
+    # distillation terms train only
     params = sum(p.numel() for name, p in recognizer.named_parameters()
-                 if not name.startswith('loss_distill.'))
+                 if not name.startswith('connectors.'))
     value, scale, decimals = _count(meta['Parameters'])
     assert round(params / scale,
                  decimals) == value, (params, meta['Parameters'])

@@ -21,7 +21,7 @@ from mmengine.model import convert_sync_batchnorm
 
 from tsdistill.engine import load_mmaction_tool
 from tsdistill.engine.dist_env import DIST_BACKEND_ENV, apply_dist_backend_env
-from tsdistill.models.recognizers.distill_recognizer import build_teacher
+from tsdistill.models.recognizers import build_teacher
 
 ALL_FILES = [f'v{i}.avi' for i in range(8)]
 

@@ -1,5 +1,6 @@
 # Copyright (c) tsdistill authors. All rights reserved.
-"""Every registered distillation loss: values on known inputs, gradients.
+"""Every registered distillation loss and connector: values on known
+inputs, gradients.
 
 Values are worked out by hand (or with plain tensor arithmetic written out
 here); the gradient tests run each loss inside ``DistillRecognizer3D``'s
@@ -14,6 +15,7 @@ from _helpers.recognizers import (batch, build, hub_without_position,
 from mmaction.registry import MODELS
 from mmengine.runner import save_checkpoint
 
+from tsdistill.models.connectors import ConvConnector
 from tsdistill.models.losses import (AttentionTransferLoss, BaseDistillLoss,
                                      FeatureMSELoss, FitNetsLoss, LogitKDLoss,
                                      PooledFeatureMSELoss, attention_map)
@@ -41,6 +43,8 @@ def test_built_by_name_with_defaults(name):
             teacher_channels=4))
     assert loss.loss_weight == 2.0
     assert loss.default_pairs and loss.log_name
+    # a plain distance: a connector is a module of its own
+    assert not list(loss.parameters()) and not list(loss.buffers())
 
 
 #: (value, error, message) of numbers no loss parameter takes
@@ -78,10 +82,12 @@ def test_loss_weight_is_checked(name, value, error, message):
      for v, e, m in NOT_NUMBERS + [(-2.0, ValueError, 'must be > 0')]] +
     [(dict(type='AttentionTransferLoss', p=v), e, f'p {m}')
      for v, e, m in NOT_NUMBERS + [(0, ValueError, 'must be > 0, got 0')]] +
-    [(dict(type='FitNetsLoss', hint_fraction=v), e, f'hint_fraction {m}')
+    [(dict(type='ConvConnector', hint_fraction=v), e, f'hint_fraction {m}')
      for v, e, m in NOT_NUMBERS] +
-    [(dict(type='FitNetsLoss', hint_fraction=1.5), ValueError,
+    [(dict(type='ConvConnector', hint_fraction=1.5), ValueError,
       r'hint_fraction must be in \(0, 1\], got 1.5')] +
+    [(dict(type='ConvConnector', student_channels=0), ValueError,
+      'student_channels must be >= 1, got 0')] +
     [(dict(student_channels=v), e, f'student_channels {m}')
      for v, e, m in [(0, ValueError, 'must be >= 1, got 0'),
                      (True, TypeError, 'must be an integer, got True'),
@@ -162,44 +168,45 @@ def test_attention_transfer_values():
 
 
 def test_fitnets_values():
-    loss = FitNetsLoss(loss_weight=0.5, student_channels=1, teacher_channels=2)
-    assert isinstance(loss.connector, torch.nn.Conv3d)
-    assert loss.connector.kernel_size == (1, 1, 1)
+    r = ConvConnector(student_channels=1, teacher_channels=2)
+    assert MODELS.get('ConvConnector') is ConvConnector
+    assert r.conv.kernel_size == (1, 1, 1) and r.out_channels == 2
     with torch.no_grad():
         # r(x) = (2 x, 1 - x)
-        loss.connector.weight.copy_(
-            torch.tensor([2.0, -1.0]).view(2, 1, 1, 1, 1))
-        loss.connector.bias.copy_(torch.tensor([0.0, 1.0]))
+        r.conv.weight.copy_(torch.tensor([2.0, -1.0]).view(2, 1, 1, 1, 1))
+        r.conv.bias.copy_(torch.tensor([0.0, 1.0]))
+    loss = FitNetsLoss(loss_weight=0.5, student_channels=2, teacher_channels=2)
+    assert FitNetsLoss.connector == dict(type='ConvConnector')
     s = torch.tensor([1.0, 3.0]).view(1, 1, 1, 1, 2)
     t = torch.tensor([2.0, 5.0, 0.0, 0.0]).view(1, 2, 1, 1, 2)
     # r(s) = (2, 6 | 0, -2): squared errors 0, 1, 0, 4 -> mean 5 / 4
-    assert loss.distance(s, t).item() == pytest.approx(1.25)
-    assert loss(s, t).item() == pytest.approx(0.625)
+    assert loss.distance(r(s), t).item() == pytest.approx(1.25)
+    assert loss(r(s), t).item() == pytest.approx(0.625)
     # pooled (N, C) features go through the same connector
-    assert loss.distance(torch.tensor([[1.0]]),
+    assert loss.distance(r(torch.tensor([[1.0]])),
                          torch.tensor([[2.0, 1.0]])).item() == pytest.approx(
                              0.5)  # r = (2, 0)
-    with pytest.raises(
-            ValueError, match='student_channels and '
-            'teacher_channels'):
-        FitNetsLoss()
+    with pytest.raises(ValueError, match='same shape'):
+        loss.distance(s, t)  # F_rgb without its connector
+    with pytest.raises(ValueError, match='equal channels'):
+        FitNetsLoss(student_channels=1, teacher_channels=2)
 
 
 def test_fitnets_hint_fraction_leaves_the_other_channels_free():
-    loss = FitNetsLoss(
+    r = ConvConnector(
         student_channels=4, teacher_channels=3, hint_fraction=0.5)
-    assert loss.connector.in_channels == loss.hint_channels == 2
+    assert r.conv.in_channels == r.hint_channels == 2
     student = torch.randn(2, 4, 2, 3, 3, requires_grad=True)
-    loss(student, torch.randn(2, 3, 2, 3, 3)).backward()
+    FitNetsLoss()(r(student), torch.randn(2, 3, 2, 3, 3)).backward()
     grad = student.grad.abs().sum(dim=(0, 2, 3, 4))
     # the hint reaches the first half of the channels, not the second
     assert bool((grad[:2] > 0).all()) and bool((grad[2:] == 0).all())
     # the fraction rounds up: at least one channel is matched
-    assert FitNetsLoss(
+    assert ConvConnector(
         student_channels=3, teacher_channels=3,
         hint_fraction=0.1).hint_channels == 1
     with pytest.raises(ValueError, match='hint_fraction must be in'):
-        FitNetsLoss(student_channels=4, teacher_channels=3, hint_fraction=0)
+        ConvConnector(student_channels=4, teacher_channels=3, hint_fraction=0)
 
 
 def test_logit_kd_values():
@@ -264,12 +271,13 @@ def test_gradients_reach_the_student_only(name, tmp_path, no_runner_iter):
     stem = model.backbone.conv1.conv.weight
     assert stem.grad is not None and stem.grad.abs().sum() > 0
     assert all(p.grad is None for p in model.teacher.parameters())
-    connector = [k for k in model.state_dict() if k.startswith('loss_distill')]
+    connector = [k for k in model.state_dict() if k.startswith('connectors')]
     if name == 'FitNetsLoss':
         assert connector == [
-            'loss_distill.0.connector.weight', 'loss_distill.0.connector.bias'
+            'connectors.fitnets_layer3.conv.weight',
+            'connectors.fitnets_layer3.conv.bias'
         ]
-        weight = model.loss_distill[0].connector.weight
+        weight = model.connectors['fitnets_layer3'].conv.weight
         assert weight.shape == (64, 32, 1, 1, 1)
         assert weight.grad.abs().sum() > 0
     else:

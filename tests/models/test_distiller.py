@@ -236,9 +236,9 @@ def test_base_config_default_and_its_exported_checkpoint(
     student.train_step(batch(), sgd(student))
     src = str(tmp_path / 'student.pth')
     save_checkpoint(dict(state_dict=student.state_dict()), src)
-    # the FitNets connector is a trainable part of the student's run ...
+    # the FitNets connectors are a trainable part of the student's run ...
     assert any(
-        k.startswith('loss_distill') for k in torch.load(src)['state_dict'])
+        k.startswith('connectors.') for k in torch.load(src)['state_dict'])
     # ... that the export drops
     dst = str(tmp_path / 'exported.pth')
     export_student_checkpoint(src, dst)
@@ -299,7 +299,8 @@ def test_combination_fitnets_and_logit_kd(wide_ckpt):
                 dict(type='LogitKDLoss', loss_weight=1.0, temperature=4.0)
             ]))
     assert model.distill_pairs == [('layer3', 'layer3'), ('logits', 'logits')]
-    assert model._teacher_depth is None  # logits need the whole teacher
+    # logits need the whole teacher
+    assert model.teacher_recorder.depth is None
     data = model.data_preprocessor(batch(), training=True)
     clips = data['inputs'].flatten(0, 1)
     teacher_feats = model.teacher_features(clips)
@@ -315,11 +316,13 @@ def test_combination_fitnets_and_logit_kd(wide_ckpt):
     torch.testing.assert_close(
         losses['loss_distill'].detach(),
         10.0 * losses['distill_fitnets_layer3'] + losses['distill_kd_logits'])
-    # the connector: student side, optimised
-    before = params_copy(model.loss_distill)
+    # the connector: student side, optimised; the KD term has none
+    before = params_copy(model.connectors)
     model.train_step(batch(), sgd(model))
-    after = params_copy(model.loss_distill)
-    assert set(before) == {'0.connector.weight', '0.connector.bias'}
+    after = params_copy(model.connectors)
+    assert set(before) == {
+        'fitnets_layer3.conv.weight', 'fitnets_layer3.conv.bias'
+    }
     assert all(not torch.equal(before[k], after[k]) for k in before)
 
 
@@ -332,8 +335,8 @@ def test_flow_hint_regresses_m1_flow_without_running_m2(teacher_ckpt):
         pairs=[('layer1', 'flow')],
         hint_fraction=0.5)
     model = build(student_cfg(teacher_ckpt, loss_distill=hint))
-    assert model._teacher_depth == 0
-    assert model.loss_distill[0].connector.out_channels == 2
+    assert model.teacher_recorder.depth == 0
+    assert model.connectors['fitnets_layer1_flow'].out_channels == 2
     data = model.data_preprocessor(batch(), training=True)
     clips = data['inputs'].flatten(0, 1)
     m2_calls = []
@@ -349,9 +352,9 @@ def test_flow_hint_regresses_m1_flow_without_running_m2(teacher_ckpt):
     torch.testing.assert_close(feats['flow'], flow.clamp(-bound, bound))
     losses = model(**data, mode='loss')
     assert 'distill_fitnets_layer1_flow' in losses
-    before = params_copy(model.loss_distill)
+    before = params_copy(model.connectors)
     model.train_step(batch(), sgd(model))
-    after = params_copy(model.loss_distill)
+    after = params_copy(model.connectors)
     assert all(not torch.equal(before[k], after[k]) for k in before)
     # the student has no flow
     with pytest.raises(ValueError, match="unknown student feature 'flow'"):
@@ -361,8 +364,38 @@ def test_flow_hint_regresses_m1_flow_without_running_m2(teacher_ckpt):
                 loss_distill=dict(hint, pairs=[('flow', 'flow')])))
 
 
+def test_teacher_features_follow_the_teachers_own_path(tmp_path):
+    """F_flow is recorded from the teacher's own input step (its
+    backbone_inputs, which its extract_feat runs too): an early-fusion
+    teacher's backbone reads cat(RGB, flow), and its last map is what its
+    extract_feat gives; it offers no 'flow' feature (its backbone does not
+    read the flow alone)."""
+    fusion = teacher_cfg()
+    fusion['type'] = 'EarlyFusionRecognizer3D'
+    fusion['backbone']['in_channels'] = 5
+    path = str(tmp_path / 'fusion.pth')
+    save_checkpoint(dict(state_dict=build(fusion, seed=4).state_dict()), path)
+    model = build(
+        student_cfg(
+            path,
+            teacher=fusion,
+            loss_distill=mse(pairs=[('pooled', 'pooled')])))
+    data = model.data_preprocessor(batch(), training=True)
+    feats = model.teacher_features(data['inputs'].flatten(0, 1))
+    with torch.no_grad():
+        last, _ = model.teacher.extract_feat(data['inputs'], stage='backbone')
+    torch.testing.assert_close(feats['pooled'], last.mean(dim=(2, 3, 4)))
+    assert model(**data, mode='loss')['distill_mse_pooled'] > 0
+    with pytest.raises(ValueError, match="unknown teacher feature 'flow'"):
+        build(
+            student_cfg(
+                path,
+                teacher=fusion,
+                loss_distill=mse(pairs=[('layer1', 'flow')])))
+
+
 def test_fitnets_connector_export(wide_ckpt, tmp_path):
-    """Connector weights are loss_distill.* keys; export strips them."""
+    """Connector weights are connectors.* keys; export strips them."""
     student = build(
         student_cfg(
             wide_ckpt,
@@ -371,7 +404,8 @@ def test_fitnets_connector_export(wide_ckpt, tmp_path):
                 type='FitNetsLoss',
                 loss_weight=1.0,
                 pairs=[('layer2', 'layer2'), ('pooled', 'pooled')])))
-    connectors = [m.connector for m in student.loss_distill]
+    assert list(student.connectors) == ['fitnets_layer2', 'fitnets_pooled']
+    connectors = [c.conv for c in student.connectors.values()]
     assert [(c.in_channels, c.out_channels) for c in connectors] == [(16, 32),
                                                                      (32, 64)]
     optim_wrapper = sgd(student)
@@ -396,12 +430,12 @@ def test_fitnets_connector_export(wide_ckpt, tmp_path):
                 pairs=[('layer2', 'layer2'), ('pooled', 'pooled')])))
     again.load_state_dict(torch.load(src)['state_dict'], strict=True)
     plain = build(rgb_cfg())
-    with pytest.raises(RuntimeError, match='loss_distill.0.connector'):
+    with pytest.raises(RuntimeError, match=r'connectors\.fitnets_layer2'):
         plain.load_state_dict(torch.load(src)['state_dict'], strict=True)
     dst = str(tmp_path / 'exported.pth')
     removed, meta = export_student_checkpoint(src, dst)
     assert sorted(removed) == [
-        f'loss_distill.{i}.connector.{p}' for i in (0, 1)
+        f'connectors.fitnets_{pair}.conv.{p}' for pair in ('layer2', 'pooled')
         for p in ('bias', 'weight')
     ]
     assert meta == dict(epoch=1)
@@ -420,20 +454,20 @@ def test_temporal_alignment(teacher_ckpt):
                 temporal_align=mode))
         data = data or model.data_preprocessor(batch(), training=True)
         clips = data['inputs'].flatten(0, 1)
-        from tsdistill.models.recognizers import resnet3d_stage_outputs
-        maps = resnet3d_stage_outputs(model.backbone, clips)
-        student_feats = model.student_features(maps, None)
+        student_feats = model.student_features(clips)
         teacher_feats = model.teacher_features(clips)
         # the teacher ran only as deep as layer1
         assert set(teacher_feats) == {'layer1'}
-        assert model._teacher_depth == 1
+        assert model.teacher_recorder.depth == 1
         assert student_feats['layer1'].shape[2] == 8
         assert teacher_feats['layer1'].shape[2] == 7
-        s, t = model.matched_pair(pair, student_feats, teacher_feats)
+        [(term, _, s, t)] = model.matched_features(student_feats,
+                                                   teacher_feats)
+        assert term.pair == pair
         assert s.shape == t.shape
         assert s.shape[2] == 7
         if mode == 'crop':
-            assert torch.equal(s, maps[0][:, :, :7])
+            assert torch.equal(s, student_feats['layer1'][:, :, :7])
 
 
 @pytest.mark.parametrize('kind', ['missing', 'mismatch', 'unexpected'])
@@ -594,8 +628,7 @@ def test_teacher_cfg_relative_to_the_repository(teacher_ckpt, tmp_path,
                                                 monkeypatch):
     """A config path relative to the repository works from any directory:
     it names the shipped copy (tsdistill/.mim), with or without configs/."""
-    from tsdistill.models.recognizers.distill_recognizer import \
-        resolve_config_path
+    from tsdistill.models.recognizers.teacher import resolve_config_path
     from tsdistill.utils.paths import shipped_path
     name = 'configs/_base_/models/r3d18_tvl1_flow.py'
     monkeypatch.chdir(tmp_path)

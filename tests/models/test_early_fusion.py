@@ -43,7 +43,7 @@ def test_input_is_rgb_frames_and_their_flow():
     model = build(demo_model_cfg())
     data = model.data_preprocessor(batch(clip_len=8), training=True)
     clips = data['inputs'].flatten(0, 1)  # (2, 3, 8, 32, 32), normalised
-    fused = model.fused_inputs(clips)
+    fused = model.backbone_inputs(clips)
     assert fused.shape == (2, 5, 7, 32, 32)
     # RGB frame t next to flow t (frame t to t + 1): the last frame goes
     assert torch.equal(fused[:, :3], clips[:, :, :7])

@@ -71,11 +71,12 @@ def test_distill_and_two_stream_configs(tmp_path):
     # the FitNets connectors: 1x1x1, from half of each stage's channels to
     # all of the teacher's
     connector = [
-        m for m in student.loss_distill.modules()
+        m for m in student.connectors.modules()
         if isinstance(m, torch.nn.Conv3d)
     ]
-    assert [tuple(m.weight.shape) for m in connector] == [
-        (64, 32, 1, 1, 1), (128, 64, 1, 1, 1), (256, 128, 1, 1, 1)]
+    assert [tuple(m.weight.shape) for m in connector] == [(64, 32, 1, 1, 1),
+                                                          (128, 64, 1, 1, 1),
+                                                          (256, 128, 1, 1, 1)]
     # 16 RGB frames / 15 flow frames: after the temporal pool, layer3 maps
     # of 8 and 7 positions, which temporal_align reconciles
     data = student.data_preprocessor(
@@ -95,7 +96,7 @@ def test_distill_and_two_stream_configs(tmp_path):
         {
             k: v
             for k, v in student.state_dict().items()
-            if not k.startswith('loss_distill.')
+            if not k.startswith('connectors.')
         },
         strict=True)
 

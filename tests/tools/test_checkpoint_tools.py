@@ -30,7 +30,7 @@ def test_export_student_tool(tmp_path, capsys):
     wide = h.build(h.teacher_cfg(base_channels=16), seed=2)
     wide_ckpt = str(tmp_path / 'wide.pth')
     save_checkpoint(dict(state_dict=wide.state_dict()), wide_ckpt)
-    # a FitNets connector: trainable weights saved as loss_distill.*
+    # a FitNets connector: trainable weights saved as connectors.*
     student = h.build(
         h.student_cfg(
             wide_ckpt,
@@ -47,7 +47,7 @@ def test_export_student_tool(tmp_path, capsys):
     tool('export_student.py')([src, dst])
     out = capsys.readouterr().out
     assert 'removed 2 training-only keys' in out
-    assert 'loss_distill.0.connector.weight' in out
+    assert 'connectors.fitnets_layer3.conv.weight' in out
     exported = torch.load(dst)
     assert set(exported) == {'state_dict', 'meta'}
     plain = h.build(h.rgb_cfg())

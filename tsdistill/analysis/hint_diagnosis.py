@@ -34,7 +34,6 @@ from mmengine.runner import load_checkpoint
 from torch import Tensor
 
 from ..models.losses import FeatureMSELoss, FitNetsLoss, normalize_feature
-from ..models.recognizers import resnet3d_stage_outputs
 
 
 class HintStatistics:
@@ -105,11 +104,11 @@ def check_diagnosable(term) -> None:
 
 def _in_teacher_space(term, student: Tensor,
                       teacher: Tensor) -> Tuple[Tensor, Tensor]:
-    """The two features whose mean squared error is ``term``'s distance:
-    ``(r(F_rgb), F_flow)`` for ``FitNetsLoss``, both normalised by its
-    ``feature_norm`` for ``FeatureMSELoss``."""
+    """The two features whose mean squared error is ``term``'s distance,
+    given ``(r(F_rgb), F_flow)``: as they are for ``FitNetsLoss``, both
+    normalised by its ``feature_norm`` for ``FeatureMSELoss``."""
     if isinstance(term, FitNetsLoss):
-        return term.regress(student), teacher
+        return student, teacher
     return (normalize_feature(student, term.feature_norm),
             normalize_feature(teacher, term.feature_norm))
 
@@ -137,11 +136,10 @@ def hint_statistics(model, batches: Iterable[dict]) -> Dict[str, dict]:
         clips = inputs.view((-1, ) + inputs.shape[2:])
         labels = [int(s.gt_label) for s in data['data_samples']]
         labels = [y for y in labels for _ in range(inputs.shape[1])]
-        maps = resnet3d_stage_outputs(model.backbone, clips)
-        for term, key, student, teacher in model.distillation_terms(
-                maps, model.cls_head(maps[-1]), clips):
-            stats.setdefault(key, HintStatistics()).update(
-                *_in_teacher_space(term, student, teacher), labels)
+        for term, loss, student, teacher in model.matched_features(
+                model.student_features(clips), model.teacher_features(clips)):
+            stats.setdefault(f'distill_{term.key}', HintStatistics()).update(
+                *_in_teacher_space(loss, student, teacher), labels)
     return {key: s.result() for key, s in stats.items()}
 
 

@@ -77,8 +77,7 @@ def count_model_params(model_cfg: dict) -> Dict[str, int]:
             model_cfg[key] = None
     if 'teacher_cfg' not in model_cfg:
         return _count(MODELS.build(model_cfg))
-    from tsdistill.models.recognizers.distill_recognizer import \
-        resolve_config_path
+    from tsdistill.models.recognizers.teacher import resolve_config_path
     teacher_cfg = model_cfg['teacher_cfg']
     if isinstance(teacher_cfg, str):
         teacher_cfg = Config.fromfile(

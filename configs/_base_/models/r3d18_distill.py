@@ -25,7 +25,7 @@ model = dict(
     # (docs/results/distillation_ablations.md; 3 seeds each): the stage-3 hint
     # alone kept the appearance and found the motion late or never (seed 2),
     # hints at stages 1-3 on all channels found the motion and lost the
-    # appearance. The connectors are saved as loss_distill.*:
+    # appearance. The connectors are saved as connectors.*:
     # tools/misc/export_student.py writes the checkpoint a plain Recognizer3D
     # loads with strict=True. The class default (DEFAULT_LOSS_DISTILL) stays
     # the paper's MSE, also r3d18_distill_mse.py. A variant with another loss

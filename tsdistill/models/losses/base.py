@@ -15,13 +15,16 @@ FEATURE_KINDS = ('map', 'pooled', 'logits')
 class BaseDistillLoss(nn.Module):
     """One term ``lambda * d(F_s, F_t)`` of the student's (M3) loss.
 
-    The student is trained with ``L = CE + sum_i lambda_i * d_i(F_s,
+    The student is trained with ``L = CE + sum_i lambda_i * d_i(r_i(F_s),
     F_t)``; a subclass implements one distance ``d`` in :meth:`distance`,
-    and ``lambda`` is its ``loss_weight``. :class:`DistillRecognizer3D`
-    builds one instance per matched pair ``(student feature, teacher
-    feature)`` of its ``loss_distill`` config, passing the pair's channel
-    counts, so parameters a term needs (a connector) exist from
-    construction on (DDP, optimizer and checkpoints see them).
+    a plain function of the two features without parameters, and
+    ``lambda`` is its ``loss_weight``. :class:`DistillRecognizer3D` builds
+    one instance per matched pair ``(student feature, teacher feature)`` of
+    its ``loss_distill`` config, passing the pair's channel counts, and,
+    for a term that names one, the connector ``r`` (a registered module
+    of :mod:`tsdistill.models.connectors`, kept apart from the loss) that
+    maps ``F_s`` into the teacher's space first; otherwise ``r`` is the
+    identity.
 
     Subclasses set the class attributes:
 
@@ -30,15 +33,19 @@ class BaseDistillLoss(nn.Module):
       ``distill_<log_name>_<pair>``.
     * ``accepts``: the feature kinds (:data:`FEATURE_KINDS`) it works on.
     * ``same_channels``: whether student and teacher channel counts must be
-      equal (``False`` for terms that project or compare channel-free
-      summaries).
+      equal (``False`` for terms that compare channel-free summaries).
+    * ``connector``: the config of the connector ``r`` the term puts
+      before its distance, or ``None`` (no connector).
+    * ``connector_args``: the arguments of the term's config that belong
+      to its connector (the recognizer passes them on).
 
     Args:
         loss_weight (float): ``lambda``, the weight of this term, a finite
             number >= 0 (0 turns the term off). Defaults to ``1.0``.
         student_channels (int, optional): Channels (or classes, for
-            logits) of the student feature, >= 1; filled in by the
-            recognizer. Defaults to ``None`` (unchecked).
+            logits) of the student feature as the distance sees it (after
+            the connector), >= 1; filled in by the recognizer. Defaults to
+            ``None`` (unchecked).
         teacher_channels (int, optional): Same for the teacher feature.
             Defaults to ``None``.
     """
@@ -47,6 +54,8 @@ class BaseDistillLoss(nn.Module):
     log_name = 'distance'
     accepts: Tuple[str, ...] = FEATURE_KINDS
     same_channels = True
+    connector: Optional[dict] = None
+    connector_args: Tuple[str, ...] = ()
 
     def __init__(self,
                  loss_weight: float = 1.0,

@@ -14,8 +14,8 @@
 * :func:`export_student_checkpoint` writes a student-only checkpoint that a
   plain mmaction2 ``Recognizer3D`` loads with ``strict=True``. The student
   (:class:`DistillRecognizer3D`) never stores its teacher, so this only
-  drops the training-only parts: the weights of trainable distillation
-  terms (``loss_distill.*``, e.g. the connector of ``FitNetsLoss``),
+  drops the training-only parts: the connectors of its distillation
+  terms (``connectors.*``, e.g. the regressor of a ``FitNetsLoss`` term),
   optimizer, schedulers and message hub; ``teacher.*`` keys, as written by
   mmrazor-style distillers, are dropped too. A flow (teacher) or
   two-stream checkpoint is refused.
@@ -32,7 +32,7 @@ from mmengine.runner.checkpoint import (_load_checkpoint,
                                         save_checkpoint)
 from torch import nn
 
-TRAINING_ONLY_PREFIXES = ('teacher.', 'loss_distill.')
+TRAINING_ONLY_PREFIXES = ('teacher.', 'connectors.')
 
 
 def _is_remote(filename: str) -> bool:
@@ -281,7 +281,7 @@ def strip_training_only_keys(
         state_dict (dict): Student state dict (``module.`` prefixes of DDP
             wrappers are removed too).
         prefixes (Sequence[str]): Key prefixes to drop. Defaults to
-            ``('teacher.', 'loss_distill.')``.
+            ``('teacher.', 'connectors.')``.
 
     Returns:
         tuple: The kept entries and the list of removed keys.
@@ -328,9 +328,9 @@ def export_student_checkpoint(
         dst (str): Output ``.pth`` file: ``{'meta': ..., 'state_dict':
             ...}``, no optimizer / scheduler / message hub.
         prefixes (Sequence[str]): Key prefixes to drop. Defaults to
-            ``('teacher.', 'loss_distill.')``: the teacher
-            and the weights of trainable distillation terms (e.g. the
-            connector of ``FitNetsLoss``).
+            ``('teacher.', 'connectors.')``: the teacher and the
+            connectors of the distillation terms (e.g. the regressor of a
+            ``FitNetsLoss`` term).
         keep_meta (bool): Copy the ``meta`` entry. Defaults to ``True``.
 
     Returns:

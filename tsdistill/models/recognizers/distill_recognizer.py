@@ -1,30 +1,29 @@
 # Copyright (c) tsdistill authors. All rights reserved.
-"""The student M3: RGB R3D-18 distilled from the frozen flow teacher."""
+"""The student M3: RGB R3D-18 distilled from the frozen flow teacher.
+
+``L = CE(y_hat, y) + sum_i lambda_i * d_i(r_i(F_rgb), F_flow)``: the
+teacher is built by :mod:`.teacher`, the features ``F_rgb`` and ``F_flow``
+are named and recorded by :mod:`.features`, the connectors ``r_i`` are
+:mod:`tsdistill.models.connectors`, the distances ``d_i`` (with their
+``lambda_i``) :mod:`tsdistill.models.losses`.
+"""
 import copy
-import functools
-import os
-import os.path as osp
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import (Dict, Iterator, List, NamedTuple, Optional, Sequence,
+                    Tuple, Union)
 
 import torch
 from mmaction.models.recognizers import Recognizer3D
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
-from mmengine.config import Config
 from torch import Tensor, nn
 
-from ...utils.paths import MIM_ROOT
 from ..losses import BaseDistillLoss
-from .checkpoint import load_checkpoint_strict
 from .feature_alignment import TEMPORAL_ALIGNS, align_features
+from .features import (LOGITS, FeatureRecorder, Pair, check_pairs,
+                       check_resnet3d)
 from .flow_recognizer import FlowRecognizer3D, rgb_normalisation
 from .loss_schedule import LossSchedule, training_progress
-from .stage_features import (check_resnet3d, resnet3d_stage_outputs,
-                             stage_channels)
-
-POOLED = 'pooled'
-LOGITS = 'logits'
-FLOW = 'flow'
+from .teacher import build_teacher
 
 #: The distillation term when ``loss_distill`` is not given; the
 #: experiments take theirs from ``configs/_base_/models/r3d18_distill.py``.
@@ -39,156 +38,39 @@ LAMBDA_KEY_ERROR = (
     "loss_distill=dict(type='FeatureMSELoss', loss_weight=10.0, "
     "pairs=[('layer3', 'layer3')])")
 
-Pair = Tuple[str, str]
 
+class DistillTerm(NamedTuple):
+    """One term ``lambda * d(r(F_rgb), F_flow)`` of the student's loss.
 
-def _always_eval(module: nn.Module, mode: bool = True) -> nn.Module:
-    """Replacement ``train()`` of the teacher: it stays in eval mode."""
-    return nn.Module.train(module, False)
-
-
-def resolve_config_path(path: str, what: str = 'config') -> str:
-    """Find a config file given as is or among the shipped configs.
-
-    A relative path is tried as given (from the working directory), then
-    under the configs shipped with the package (``tsdistill/.mim/configs``,
-    :func:`~tsdistill.utils.paths.shipped_path`), with or without a leading
-    ``configs/``: configs name each other as in the repository (e.g. the
-    student's ``teacher_cfg='configs/demo/...-tvl1.py'``), so a run started
-    from any directory, with tsdistill installed from a wheel, finds them.
-
-    Args:
-        path (str): The file as given.
-        what (str): Used in the error message. Defaults to ``'config'``.
-
-    Returns:
-        str: ``path`` if it is a file, else the shipped config.
-
-    Raises:
-        FileNotFoundError: Neither exists; the message names every path
-            tried.
+    ``key`` names it (``<log_name>_<pair>``, e.g. ``fitnets_layer1``): its
+    distance is logged as ``distill_<key>`` and its connector, if any, is
+    ``connectors[key]``; ``pair`` is ``(student feature, teacher
+    feature)``.
     """
-    tried = [path]
-    if osp.isfile(path):
-        return path
-    relative = osp.normpath(path)
-    if not osp.isabs(path) and not relative.startswith(os.pardir):
-        first, _, rest = relative.partition(os.sep)
-        if first == 'configs' and rest:
-            relative = rest
-        candidate = osp.join(MIM_ROOT, 'configs', relative)
-        if osp.isfile(candidate):
-            return candidate
-        tried.append(candidate)
-    raise FileNotFoundError(f'{what}: config file {path} not found (tried ' +
-                            ' and '.join(tried) + ')')
-
-
-def build_teacher(teacher_cfg: Union[str, ConfigType],
-                  teacher_ckpt: str) -> FlowRecognizer3D:
-    """Build the frozen flow teacher (M1 + M2) from a config and checkpoint.
-
-    Args:
-        teacher_cfg (str | dict): The teacher model config, or the path of
-            a config file whose ``model`` is the teacher (e.g. the TV-L1
-            experiment config it was trained with), as given or among the
-            shipped configs (:func:`resolve_config_path`).
-        teacher_ckpt (str): Its checkpoint: a file, URL or work directory
-            (then its ``last_checkpoint``). Every key must match; a
-            checkpoint without any ``flow.*`` key (a teacher trained on
-            precomputed flow) keeps M1 as built from ``teacher_cfg``.
-
-    Returns:
-        FlowRecognizer3D: In eval mode, ``requires_grad`` off everywhere,
-        whose ``train()`` keeps it in eval mode, and with M2's
-        convolution weights in channels-last layout (on this repository's
-        2-core CPU, M2 to stage 3 took about 17 % less CPU time).
-    """
-    if isinstance(teacher_cfg, str):
-        teacher_cfg = Config.fromfile(
-            resolve_config_path(teacher_cfg, 'teacher_cfg')).model
-    teacher = MODELS.build(teacher_cfg)
-    if not isinstance(teacher, FlowRecognizer3D) or not teacher.computes_flow:
-        raise TypeError('the teacher must be a FlowRecognizer3D that '
-                        'computes flow from RGB (flow_cfg set), got '
-                        f'{type(teacher).__name__}')
-    load_checkpoint_strict(
-        teacher, teacher_ckpt, what='teacher', optional_prefixes=('flow.', ))
-    teacher.requires_grad_(False)
-    # an instance attribute (a partial, so the model still pickles)
-    teacher.train = functools.partial(_always_eval, teacher)
-    teacher.eval()
-    # M2's convolutions in channels-last layout (the weights' layout sets
-    # the convolutions', so the features follow): the weights keep their
-    # values, only their strides change; the features equal the contiguous
-    # layout's to float rounding.
-    teacher.backbone.to(memory_format=torch.channels_last_3d)
-    return teacher
-
-
-def _feature_spec(name: str, model: Recognizer3D, who: str) -> Tuple[str, int]:
-    """Kind and channels of a feature name of ``model``.
-
-    Returns:
-        tuple: ``('map' | 'pooled' | 'logits', channels)``.
-    """
-    if name == FLOW and isinstance(model, FlowRecognizer3D):
-        return 'map', 2
-    channels = stage_channels(model.backbone)
-    num_stages = len(channels)
-    if name == POOLED:
-        return 'pooled', channels[-1]
-    if name == LOGITS:
-        if model.cls_head is None:
-            raise ValueError(f"{who} has no cls_head, so no '{LOGITS}'")
-        return 'logits', model.cls_head.num_classes
-    if isinstance(name, str) and name.startswith('layer') and \
-            name[5:].isdigit() and 1 <= int(name[5:]) <= num_stages:
-        return 'map', channels[int(name[5:]) - 1]
-    known = f"'layer1' ... 'layer{num_stages}', '{POOLED}', '{LOGITS}'"
-    if isinstance(model, FlowRecognizer3D):
-        known += f" or '{FLOW}'"
-    raise ValueError(f'unknown {who} feature {name!r}: use {known}')
-
-
-def _check_pairs(pairs, loss_name: str) -> List[Pair]:
-    """``pairs`` as a list of ``(student, teacher)`` name tuples."""
-    example = "e.g. pairs=[('layer3', 'layer3')]"
-    if isinstance(pairs, str) or not isinstance(pairs, Sequence) or (
-            len(pairs) == 2 and all(isinstance(p, str) for p in pairs)):
-        raise ValueError(f'{loss_name}: pairs must be a list of (student '
-                         f'feature, teacher feature) pairs, {example}; got '
-                         f'{pairs!r}')
-    checked = []
-    for pair in pairs:
-        if isinstance(pair,
-                      str) or not isinstance(pair, Sequence) or len(pair) != 2:
-            raise ValueError(f'{loss_name}: each pair is (student feature, '
-                             f'teacher feature), {example}; got {pair!r}')
-        checked.append((pair[0], pair[1]))
-    if not checked:
-        raise ValueError(f'{loss_name}: pairs is empty, {example}')
-    return checked
+    key: str
+    pair: Pair
 
 
 @MODELS.register_module()
 class DistillRecognizer3D(Recognizer3D):
     """The distilled RGB student (M3) of flow-to-RGB feature distillation.
 
-    Trained with ``L = CE(y_hat, y) + sum_i lambda_i * d_i(F_rgb, F_flow)``
-    where ``F_flow`` comes from a frozen teacher (M1 TV-L1 flow + M2 flow
-    R3D-18, a :class:`FlowRecognizer3D`) fed with the same RGB clip (in its
-    own normalisation, :meth:`teacher_clips`); the paper's term is
-    ``d = MSE`` on stage-3 maps with ``lambda = 10``. Test time
+    Trained with ``L = CE(y_hat, y) + sum_i lambda_i * d_i(r_i(F_rgb),
+    F_flow)`` where ``F_flow`` comes from a frozen teacher (M1 TV-L1 flow +
+    M2 flow R3D-18, a :class:`FlowRecognizer3D`) fed with the same RGB clip
+    (in its own normalisation, :meth:`teacher_clips`), and ``r_i`` is a
+    trainable connector or the identity; the paper's term is ``d = MSE``
+    on stage-3 maps with ``lambda = 10`` and no connector. Test time
     (``predict``) is the parent's: the student alone, so the checkpoint is
     that of a plain ``Recognizer3D`` with the same backbone and head.
 
     Teacher handling (what mmrazor does well, without its weight): built
-    from ``teacher_cfg`` + ``teacher_ckpt`` at construction (a missing or
-    mismatching checkpoint fails here), ``requires_grad_(False)``, run under
-    ``torch.no_grad()``, always in eval mode (BatchNorm uses its running
-    statistics). It is kept *outside* the module tree (a plain attribute,
-    exposed as :attr:`teacher`), so ``parameters()``, ``state_dict()``,
+    from ``teacher_cfg`` + ``teacher_ckpt`` at construction
+    (:func:`build_teacher`; a missing or mismatching checkpoint fails
+    here), ``requires_grad_(False)``, run under ``torch.no_grad()``, always
+    in eval mode (BatchNorm uses its running statistics). It is kept
+    *outside* the module tree (a plain attribute, exposed as
+    :attr:`teacher`), so ``parameters()``, ``state_dict()``,
     ``init_weights()``, the optimizer, SyncBN conversion and DDP never see
     it; :meth:`_apply` moves it with the student (``.to``, ``.cuda``,
     ``.half``). Every rank builds the same teacher from the same file.
@@ -197,27 +79,27 @@ class DistillRecognizer3D(Recognizer3D):
     loss (a :class:`BaseDistillLoss`, e.g. ``FeatureMSELoss``), or a list
     of them. ``loss_weight`` is its ``lambda``; ``pairs`` lists the matched
     ``(student feature, teacher feature)`` names (the loss's
-    ``default_pairs`` if omitted): ``'layer1'`` ... ``'layerK'`` stage
-    MAPS ``(N, C, T, H, W)``, ``'pooled'`` the globally averaged last stage
-    (MARS), ``'logits'`` the head's class scores before softmax (the
-    teacher's from its own head), and for the teacher only ``'flow'``, M1's
-    flow ``(N, 2, T-1, H, W)`` in pixels per frame, the input of M2 before
-    its normalisation (a student map paired with it is asked to predict the
-    flow from RGB, as in ActionFlowNet, Ng et al., WACV 2018). The
-    recognizer builds one loss module per pair, passing the pair's channel
-    counts, and keeps them in the
-    ``nn.ModuleList`` :attr:`loss_distill`: a trainable connector (e.g.
-    ``FitNetsLoss``) is thus a student parameter from construction on,
-    optimised, DDP-wrapped and checkpointed (``loss_distill.*`` keys, which
-    ``tools/misc/export_student.py`` strips). Without such a term (the
-    default) the student checkpoint loads into a plain ``Recognizer3D``
-    with ``strict=True``. The teacher runs only as deep as the pairs need
-    (``'pooled'`` and ``'logits'`` need all of it).
+    ``default_pairs`` if omitted), which :mod:`.features` defines: stage
+    maps ``'layer1'`` ... ``'layerK'``, ``'pooled'`` (MARS), ``'logits'``
+    and, for the teacher only, ``'flow'`` (a student map paired with it is
+    asked to predict M1's flow from RGB, as in ActionFlowNet, Ng et al.,
+    WACV 2018). The recognizer builds, per pair, the loss (a plain
+    distance, in the ``nn.ModuleList`` :attr:`loss_distill`) and, for a
+    loss that names one (``FitNetsLoss``), its connector (in the
+    ``nn.ModuleDict`` :attr:`connectors`; the term's ``connector_args``,
+    e.g. ``hint_fraction``, go to it): a student parameter from
+    construction on, optimised, DDP-wrapped and checkpointed
+    (``connectors.*`` keys, which ``tools/misc/export_student.py``
+    strips). Without a connector (the default) the student checkpoint
+    loads into a plain ``Recognizer3D`` with ``strict=True``. The teacher
+    runs only as deep as the pairs need (``'pooled'`` and ``'logits'``
+    need all of it).
 
     Alignment: the teacher sees ``T-1`` flow frames for ``T`` RGB frames, so
     stage maps may differ by a position in time. ``temporal_align=
     'interpolate'`` resamples the student map trilinearly onto the teacher's
     grid; ``'crop'`` drops the trailing position(s) (the last RGB frame).
+    The connector reads the aligned map.
 
     Weights over training (``loss_schedule``, see :class:`LossSchedule`):
     ``L = w_cls(t) * CE + f(t) * sum_i lambda_i * d_i``. The paper's first
@@ -307,8 +189,8 @@ class DistillRecognizer3D(Recognizer3D):
         check_resnet3d(teacher.backbone, 'teacher')
         # outside the module tree: see the class docstring
         object.__setattr__(self, '_teacher', teacher)
-        self._build_loss_distill(DEFAULT_LOSS_DISTILL if loss_distill is
-                                 None else loss_distill)
+        self._build_terms(DEFAULT_LOSS_DISTILL if loss_distill is
+                          None else loss_distill)
 
     @staticmethod
     def _build_schedule(cfg: OptConfigType) -> Optional[LossSchedule]:
@@ -327,8 +209,9 @@ class DistillRecognizer3D(Recognizer3D):
                 'by_epoch, distill_only, ce_ramp, distill_end_factor'
             ) from None
 
-    def _build_loss_distill(self, loss_distill) -> None:
-        """One loss module per matched pair, in :attr:`loss_distill`."""
+    def _build_terms(self, loss_distill) -> None:
+        """Per matched pair: its features named, its connector (if its
+        loss names one) and its loss (a distance), in pair order."""
         if isinstance(loss_distill, (list, tuple)):
             cfgs = list(loss_distill)
         else:
@@ -336,9 +219,12 @@ class DistillRecognizer3D(Recognizer3D):
         if not cfgs:
             raise ValueError('loss_distill needs at least one term, e.g. '
                              f'{DEFAULT_LOSS_DISTILL}')
+        #: F_rgb and F_flow by name
+        self.student_recorder = FeatureRecorder('student')
+        self.teacher_recorder = FeatureRecorder('teacher')
+        self.terms: List[DistillTerm] = []
+        self.connectors = nn.ModuleDict()
         self.loss_distill = nn.ModuleList()
-        self.distill_pairs: List[Pair] = []
-        self._log_keys: List[str] = []
         for cfg in cfgs:
             cfg = copy.deepcopy(dict(cfg))
             pairs = cfg.pop('pairs', None)
@@ -352,47 +238,61 @@ class DistillRecognizer3D(Recognizer3D):
                     'registered distillation loss (a BaseDistillLoss in '
                     "mmaction2's MODELS, e.g. 'FeatureMSELoss')")
             name = loss_type.__name__
-            pairs = _check_pairs(
+            connector_cfg = {
+                arg: cfg.pop(arg)
+                for arg in loss_type.connector_args if arg in cfg
+            }
+            pairs = check_pairs(
                 loss_type.default_pairs if pairs is None else pairs, name)
             for pair in pairs:
-                s_kind, s_channels = _feature_spec(pair[0], self, 'student')
-                t_kind, t_channels = _feature_spec(pair[1], self.teacher,
-                                                   'teacher')
+                s_kind, s_channels = self.student_recorder.add(pair[0], self)
+                t_kind, t_channels = self.teacher_recorder.add(
+                    pair[1], self.teacher)
                 if s_kind != t_kind:
                     raise ValueError(f'{name}: pair {pair} matches a '
                                      f'{s_kind} with a {t_kind}')
                 if s_kind not in loss_type.accepts:
                     raise ValueError(f'{name} works on {loss_type.accepts} '
                                      f'features, got pair {pair}')
+                key = self._term_key(loss_type.log_name, pair)
+                if loss_type.connector is not None:
+                    connector = MODELS.build(
+                        dict(
+                            loss_type.connector,
+                            **connector_cfg,
+                            student_channels=s_channels,
+                            teacher_channels=t_channels))
+                    self.connectors[key] = connector
+                    s_channels = connector.out_channels
                 self.loss_distill.append(
                     MODELS.build(
                         dict(
                             cfg,
                             student_channels=s_channels,
                             teacher_channels=t_channels)))
-                self.distill_pairs.append(pair)
-                base = f'distill_{loss_type.log_name}_' + (
-                    pair[0] if pair[0] == pair[1] else '_'.join(pair))
-                key, repeat = base, 1
-                while key in self._log_keys:
-                    # the same loss on the same pair again: _2, _3, ...
-                    repeat += 1
-                    key = f'{base}_{repeat}'
-                self._log_keys.append(key)
-        teacher_names = {t for _, t in self.distill_pairs}
-        stages = [
-            int(n[5:]) for n in teacher_names
-            if n not in (POOLED, LOGITS, FLOW)
-        ]
-        # the whole teacher for pooled features or logits; 0 stages (M1
-        # alone) for 'flow' alone
-        needs_all = bool(teacher_names & {POOLED, LOGITS})
-        self._teacher_depth = None if needs_all else max(stages, default=0)
+                self.terms.append(DistillTerm(key, pair))
+
+    def _term_key(self, log_name: str, pair: Pair) -> str:
+        """``<log_name>_<pair>``; the same loss on the same pair again gets
+        ``_2``, ``_3``, ..."""
+        base = f'{log_name}_' + (
+            pair[0] if pair[0] == pair[1] else '_'.join(pair))
+        keys = {term.key for term in self.terms}
+        key, repeat = base, 1
+        while key in keys:
+            repeat += 1
+            key = f'{base}_{repeat}'
+        return key
 
     @property
     def teacher(self) -> FlowRecognizer3D:
         """FlowRecognizer3D: The frozen teacher (not a sub-module)."""
         return self._teacher
+
+    @property
+    def distill_pairs(self) -> List[Pair]:
+        """list[tuple]: The ``(student, teacher)`` pair of every term."""
+        return [term.pair for term in self.terms]
 
     def train(self, mode: bool = True) -> 'DistillRecognizer3D':
         """Set the student's mode; the teacher stays in eval mode."""
@@ -428,28 +328,14 @@ class DistillRecognizer3D(Recognizer3D):
             return 1.0, 1.0
         return self.loss_schedule.weights(training_progress(self._local_iter))
 
-    @staticmethod
-    def _named_features(names, maps: List[Tensor],
-                        head: nn.Module) -> Dict[str, Tensor]:
-        """The features named in ``names`` from stage maps (and the head)."""
-        feats = {}
-        for name in names:
-            if name == POOLED:
-                feats[name] = maps[-1].mean(dim=(2, 3, 4))
-            elif name == LOGITS:
-                feats[name] = head(maps[-1])
-            else:
-                feats[name] = maps[int(name[5:]) - 1]
-        return feats
+    def student_features(self, clips: Tensor) -> Dict[str, Tensor]:
+        """``F_rgb`` by name, and ``'logits'``: the scores CE sees.
 
-    def student_features(self, maps: List[Tensor],
-                         cls_scores: Tensor) -> Dict[str, Tensor]:
-        """``F_rgb`` by name from the student's stage maps and scores."""
-        names = {s for s, _ in self.distill_pairs}
-        feats = self._named_features(names - {LOGITS}, maps, self.cls_head)
-        if LOGITS in names:
-            feats[LOGITS] = cls_scores  # the scores CE sees
-        return feats
+        Args:
+            clips (Tensor): ``(B, 3, T, H, W)`` RGB from the student's data
+                preprocessor.
+        """
+        return self.student_recorder.record(self, clips, head=True)
 
     def teacher_clips(self, clips: Tensor) -> Tensor:
         """The student's clips as the teacher's data preprocessor gives them.
@@ -484,60 +370,47 @@ class DistillRecognizer3D(Recognizer3D):
 
     @torch.no_grad()
     def teacher_features(self, clips: Tensor) -> Dict[str, Tensor]:
-        """Teacher features by name, computed only as deep as needed.
+        """``F_flow`` by name, computed only as deep as the pairs need.
 
         Args:
             clips (Tensor): ``(B, 3, T, H, W)`` RGB from the student's data
                 preprocessor.
 
         Returns:
-            dict[str, Tensor]: ``F_flow`` of each teacher feature of
+            dict[str, Tensor]: The teacher features of
             :attr:`distill_pairs`, from ``T-1`` flow frames.
         """
-        flow = self.teacher.flow_inputs(self.teacher_clips(clips))
-        names = {t for _, t in self.distill_pairs}
-        maps = resnet3d_stage_outputs(self.teacher.backbone, flow,
-                                      self._teacher_depth)
-        feats = self._named_features(names - {FLOW}, maps,
-                                     self.teacher.cls_head)
-        if FLOW in names:
-            # M2's input in pixels (clipped at the bound, as M2 sees it)
-            feats[FLOW] = flow * self.teacher.flow_bound
-        return feats
+        return self.teacher_recorder.record(self.teacher,
+                                            self.teacher_clips(clips))
 
-    def matched_pair(
-            self, pair: Pair, student_feats: Dict[str, Tensor],
-            teacher_feats: Dict[str, Tensor]) -> Tuple[Tensor, Tensor]:
-        """``(F_rgb, F_flow)`` of one pair, maps aligned in space-time."""
-        student, teacher = student_feats[pair[0]], teacher_feats[pair[1]]
-        if student.dim() == 5:
-            return align_features(student, teacher, self.temporal_align)
-        return student, teacher
+    def matched_features(
+        self, f_rgb: Dict[str, Tensor], f_flow: Dict[str, Tensor]
+    ) -> Iterator[Tuple[DistillTerm, BaseDistillLoss, Tensor, Tensor]]:
+        """Each term, its loss and ``(r(F_rgb), F_flow)``.
 
-    def distillation_terms(
-        self, maps: List[Tensor], cls_scores: Tensor, clips: Tensor
-    ) -> Iterator[Tuple[BaseDistillLoss, str, Tensor, Tensor]]:
-        """Each term with its log key and its aligned ``(F_rgb, F_flow)``.
+        Maps are aligned in space-time (:func:`align_features`) before the
+        connector ``r`` (the identity for a term without one) reads them.
 
         Args:
-            maps (list[Tensor]): The student's stage outputs on ``clips``.
-            cls_scores (Tensor): The student's head on the last of them.
-            clips (Tensor): ``(B, 3, T, H, W)`` RGB from the student's data
-                preprocessor (the teacher computes its flow from them).
+            f_rgb (dict): :meth:`student_features`.
+            f_flow (dict): :meth:`teacher_features`.
 
         Yields:
-            tuple: ``(term, log key, F_rgb, F_flow)``, in the order of
-            :attr:`distill_pairs`.
+            tuple: ``(term, loss, r(F_rgb), F_flow)``, in the order of
+            :attr:`terms`.
         """
-        student_feats = self.student_features(maps, cls_scores)
-        teacher_feats = self.teacher_features(clips)
-        for term, pair, key in zip(self.loss_distill, self.distill_pairs,
-                                   self._log_keys):
-            yield (term, key,
-                   *self.matched_pair(pair, student_feats, teacher_feats))
+        for term, loss in zip(self.terms, self.loss_distill):
+            student, teacher = f_rgb[term.pair[0]], f_flow[term.pair[1]]
+            if student.dim() == 5:
+                student, teacher = align_features(student, teacher,
+                                                  self.temporal_align)
+            if term.key in self.connectors:
+                student = self.connectors[term.key](student)
+            yield term, loss, student, teacher
 
     def loss(self, inputs: Tensor, data_samples: SampleList, **kwargs) -> dict:
-        """``loss_cls`` and ``loss_distill`` (``sum_i lambda_i * d_i``).
+        """``w_cls * CE(y_hat, y) + f * sum_i lambda_i * d_i(r_i(F_rgb),
+        F_flow)``, as ``loss_cls`` and ``loss_distill``.
 
         Args:
             inputs (Tensor): ``(N, num_clips, 3, T, H, W)`` normalised RGB.
@@ -548,20 +421,21 @@ class DistillRecognizer3D(Recognizer3D):
             class docstring.
         """
         clips = inputs.view((-1, ) + inputs.shape[2:])
-        maps = resnet3d_stage_outputs(self.backbone, clips)
-        cls_scores = self.cls_head(maps[-1])
-        losses = self.cls_head.loss_by_feat(cls_scores, data_samples)
+        f_rgb = self.student_features(clips)
+        # CE(y_hat, y), y_hat = f_rgb['logits']
+        losses = self.cls_head.loss_by_feat(f_rgb[LOGITS], data_samples)
         cls_weight, distill_factor = self.loss_weights()
         if cls_weight != 1.0:
             # scaled, not dropped: every parameter keeps a gradient (DDP)
             losses['loss_cls'] = losses['loss_cls'] * cls_weight
+        f_flow = self.teacher_features(clips)
         distill = clips.new_zeros(())
-        for term, key, student, teacher in self.distillation_terms(
-                maps, cls_scores, clips):
-            value = term.distance(student, teacher)
-            losses[key] = value.detach()
-            # lambda_i * d_i(F_rgb, F_flow)
-            distill = distill + term.loss_weight * value
+        for term, loss, student, teacher in self.matched_features(
+                f_rgb, f_flow):
+            value = loss.distance(student, teacher)
+            losses[f'distill_{term.key}'] = value.detach()
+            # lambda_i * d_i(r_i(F_rgb), F_flow)
+            distill = distill + loss.loss_weight * value
         # f(t) * sum_i lambda_i * d_i
         losses['loss_distill'] = distill_factor * distill
         if self.loss_schedule is not None:

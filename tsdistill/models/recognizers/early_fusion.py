@@ -1,9 +1,7 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """Early fusion: one R3D-18 on RGB and M1's flow stacked as channels."""
 import torch
-from mmaction.models.recognizers import Recognizer3D
 from mmaction.registry import MODELS
-from mmaction.utils import OptSampleList
 from torch import Tensor
 
 from .flow_recognizer import FlowRecognizer3D
@@ -37,7 +35,7 @@ class EarlyFusionRecognizer3D(FlowRecognizer3D):
             raise ValueError('EarlyFusionRecognizer3D reads RGB and computes '
                              'its flow: flow_cfg must be set, got None')
 
-    def fused_inputs(self, clips: Tensor) -> Tensor:
+    def backbone_inputs(self, clips: Tensor) -> Tensor:
         """The backbone's input: RGB frames and their flow, stacked.
 
         Args:
@@ -51,34 +49,6 @@ class EarlyFusionRecognizer3D(FlowRecognizer3D):
         """
         flow = self.flow_inputs(clips)
         return torch.cat([clips[:, :, :-1], flow.to(clips.dtype)], dim=1)
-
-    def extract_feat(self,
-                     inputs: Tensor,
-                     stage: str = 'neck',
-                     data_samples: OptSampleList = None,
-                     test_mode: bool = False) -> tuple:
-        """Stack RGB and flow (:meth:`fused_inputs`), then run
-        :meth:`Recognizer3D.extract_feat` (backbone, neck) on the stack.
-
-        Args:
-            inputs (Tensor): ``(N, num_clips, 3, T, H, W)``.
-            stage (str): See :meth:`Recognizer3D.extract_feat`. Defaults to
-                ``'neck'``.
-            data_samples (list, optional): Defaults to ``None``.
-            test_mode (bool): Defaults to ``False``.
-
-        Returns:
-            tuple: Features and the kwargs for the head, as the parent.
-        """
-        batch, num_clips = inputs.shape[:2]
-        fused = self.fused_inputs(inputs.flatten(0, 1))
-        fused = fused.view((batch, num_clips) + fused.shape[1:])
-        return Recognizer3D.extract_feat(
-            self,
-            fused,
-            stage=stage,
-            data_samples=data_samples,
-            test_mode=test_mode)
 
     def extra_repr(self) -> str:
         """Show the input in ``print(model)``."""

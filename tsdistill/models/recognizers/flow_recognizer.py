@@ -143,12 +143,28 @@ class FlowRecognizer3D(Recognizer3D):
         # u / bound, clipped like mmaction2's stored flow
         return torch.clamp(flow / self.flow_bound, -1.0, 1.0)
 
+    def backbone_inputs(self, clips: Tensor) -> Tensor:
+        """What the backbone reads: the flow of :meth:`flow_inputs`.
+
+        The one input step of the model's own path (:meth:`extract_feat`)
+        and of the teacher's features the student is distilled from
+        (:class:`~tsdistill.models.recognizers.features.FeatureRecorder`).
+
+        Args:
+            clips (Tensor): ``(B, C, T, H, W)`` from the data preprocessor.
+
+        Returns:
+            Tensor: The backbone's input, ``(B, C', T', H, W)``.
+        """
+        return self.flow_inputs(clips)
+
     def extract_feat(self,
                      inputs: Tensor,
                      stage: str = 'neck',
                      data_samples: OptSampleList = None,
                      test_mode: bool = False) -> tuple:
-        """Compute flow (M1), then the parent's feature extraction (M2).
+        """:meth:`backbone_inputs` (M1's flow), then the parent's feature
+        extraction (M2).
 
         Args:
             inputs (Tensor): ``(N, num_clips, C, T, H, W)``.
@@ -161,10 +177,10 @@ class FlowRecognizer3D(Recognizer3D):
             tuple: Features and the kwargs for the head, as the parent.
         """
         batch, num_clips = inputs.shape[:2]
-        flow = self.flow_inputs(inputs.flatten(0, 1))
-        flow = flow.view((batch, num_clips) + flow.shape[1:])
+        x = self.backbone_inputs(inputs.flatten(0, 1))
+        x = x.view((batch, num_clips) + x.shape[1:])
         return super().extract_feat(
-            flow, stage=stage, data_samples=data_samples, test_mode=test_mode)
+            x, stage=stage, data_samples=data_samples, test_mode=test_mode)
 
     def extra_repr(self) -> str:
         """Show where the flow comes from in ``print(model)``."""
