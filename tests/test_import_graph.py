@@ -46,6 +46,8 @@ LAYERS = [
         'tsdistill.models', 'tsdistill.datasets', 'tsdistill.data_tools',
         'tsdistill.engine', 'tsdistill.evaluation'
     ],
+    # inference (mmaction2's apis) on the exported student
+    ['tsdistill.apis'],
     # the jobs, apart from the library
     ['tsdistill.jobs', 'tsdistill.benchmarks', 'tsdistill.analysis'],
 ]

@@ -7,9 +7,11 @@ distillation terms (``connectors.*``, e.g. the regressor of a
 ``FitNetsLoss`` term), optimizer, schedulers and message hub. This drops
 them (and any ``teacher.*`` keys, as other distillers write), so the
 result loads with ``strict=True`` into the ``Recognizer3D`` config of the
-same backbone and head, without tsdistill. A file that is not a
-checkpoint, or a teacher (flow) or two-stream checkpoint, is refused with
-exit status 1 and nothing written::
+same backbone and head, without tsdistill (mmaction2's
+``init_recognizer`` / ``inference_recognizer``; see
+:mod:`tsdistill.apis.inference`). A file that is not a checkpoint, or a
+teacher (flow) or two-stream checkpoint, is refused with exit status 1 and
+nothing written::
 
     python tools/misc/export_student.py \
         work_dirs/r3d18_8xb8-25x1x1-100e_hmdb51-split1-distill/epoch_100.pth \
