@@ -281,13 +281,28 @@ def render_video(name: str,
                                          scale)
         matrix[0, 2] += centre[0] + dx - diameter / 2
         matrix[1, 2] += centre[1] + dy - diameter / 2
-        alpha = cv2.warpAffine(mask, matrix, (size, size))[..., None]
-        layer = cv2.warpAffine(obj, matrix, (size, size))
-        frame = alpha * layer + (1 - alpha) * frame
-        frame = frame * (brightness + drift * t)
-        frame += rng.normal(0, noise, frame.shape)
-        frames[t] = np.clip(frame, 0, 255).astype(np.uint8)
+        frame = _paste(frame, obj, mask, matrix)
+        frames[t] = _lit(frame, brightness + drift * t, noise, rng)
     return frames
+
+
+def _paste(frame: np.ndarray, obj: np.ndarray, mask: np.ndarray,
+           matrix: np.ndarray) -> np.ndarray:
+    """``frame`` with ``obj`` over it, both warped by ``matrix`` (``mask``
+    is the object's alpha)."""
+    size = frame.shape[:2][::-1]
+    alpha = cv2.warpAffine(mask, matrix, size)[..., None]
+    layer = cv2.warpAffine(obj, matrix, size)
+    return alpha * layer + (1 - alpha) * frame
+
+
+def _lit(frame: np.ndarray, gain: float, noise: float,
+         rng: np.random.Generator) -> np.ndarray:
+    """A float frame times the lighting ``gain``, plus Gaussian sensor
+    noise of std ``noise``, as uint8."""
+    frame = frame * gain
+    frame += rng.normal(0, noise, frame.shape)
+    return np.clip(frame, 0, 255).astype(np.uint8)
 
 
 def _binding_centres(rng: np.random.Generator, size: int, radius: float,
@@ -403,12 +418,8 @@ def render_binding_video(name: str,
             angle, offset = (motion[t][2], path[t]) if k == 0 else (0.0, 0.0)
             matrix = cv2.getRotationMatrix2D((d / 2, d / 2), angle, 1.0)
             matrix[:, 2] += centres[k] + offset - pan - d / 2
-            alpha = cv2.warpAffine(mask, matrix, (size, size))[..., None]
-            layer = cv2.warpAffine(obj, matrix, (size, size))
-            frame = alpha * layer + (1 - alpha) * frame
-        frame = frame * (brightness + drift * t)
-        frame += rng.normal(0, noise, frame.shape)
-        frames[t] = np.clip(frame, 0, 255).astype(np.uint8)
+            frame = _paste(frame, obj, mask, matrix)
+        frames[t] = _lit(frame, brightness + drift * t, noise, rng)
     return frames
 
 
