@@ -3,6 +3,7 @@
 import pytest
 from _helpers.videos import write_tiny_video
 from mmaction.utils import register_all_modules
+from mmengine.logging import MessageHub
 from mmengine.registry import DefaultScope
 
 import tsdistill  # noqa: F401
@@ -21,6 +22,17 @@ def mmaction_default_scope():
     """
     with DefaultScope.overwrite_default_scope('mmaction'):
         yield
+
+
+@pytest.fixture(autouse=True)
+def fresh_message_hub(request):
+    """Each test starts with a message hub of its own.
+
+    The current ``MessageHub`` carries a Runner's training position
+    (``epoch``, ``max_epochs``, ...) after its run; a model called outside a
+    Runner in a later test would read that position (``LossSchedule``).
+    """
+    MessageHub.get_instance(f'test-{request.node.nodeid}')
 
 
 @pytest.fixture
