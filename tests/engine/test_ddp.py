@@ -8,7 +8,9 @@ rank records what the asserts need (see ``tests/_helpers/ddp_probe.py``).
 """
 import json
 import os.path as osp
+import shutil
 import sys
+import warnings
 
 import pytest
 import torch
@@ -36,13 +38,29 @@ def _probe(work_dir, name, rank):
         return json.load(f)
 
 
+#: what a rank prints when gloo aborts it at start-up (SIGABRT); seen in
+#: about 1 of 5 runs of this file on a loaded 2-core machine, with this
+#: package's code of before and after 2026-12-06 alike
+GLOO_ABORT = 'terminate called without an active exception'
+
+
 def _dist_train(cfg, work_dir, *args, **env):
-    return run([
-        'bash',
-        osp.join(TOOLS, 'dist_train.sh'), cfg, '2', '--work-dir', work_dir,
-        *args
-    ],
-               env=tool_env(PORT=str(free_port()), **env))
+    """``dist_train.sh`` with 2 ranks; once more, from a clean work dir, if
+    gloo aborted a rank (:data:`GLOO_ABORT`), never for another failure."""
+    for attempt in (1, 2):
+        try:
+            return run([
+                'bash',
+                osp.join(TOOLS, 'dist_train.sh'), cfg, '2', '--work-dir',
+                work_dir, *args
+            ],
+                       env=tool_env(PORT=str(free_port()), **env))
+        except AssertionError as error:
+            if attempt == 2 or GLOO_ABORT not in str(error) or \
+                    'SIGABRT' not in str(error):
+                raise
+            warnings.warn(f'gloo aborted a rank; trying once more: {error}')
+            shutil.rmtree(work_dir, ignore_errors=True)
 
 
 def _check_ddp_run(work_dir):
