@@ -44,15 +44,14 @@ def _probe(work_dir, name, rank):
 GLOO_ABORT = 'terminate called without an active exception'
 
 
-def _dist_train(cfg, work_dir, *args, **env):
-    """``dist_train.sh`` with 2 ranks; once more, from a clean work dir, if
+def _dist_run(script, args, work_dir, **env):
+    """A 2-rank ``tools/<script>``; once more, from a clean work dir, if
     gloo aborted a rank (:data:`GLOO_ABORT`), never for another failure."""
     for attempt in (1, 2):
         try:
             return run([
                 'bash',
-                osp.join(TOOLS, 'dist_train.sh'), cfg, '2', '--work-dir',
-                work_dir, *args
+                osp.join(TOOLS, script), *args, '--work-dir', work_dir
             ],
                        env=tool_env(PORT=str(free_port()), **env))
         except AssertionError as error:
@@ -61,6 +60,11 @@ def _dist_train(cfg, work_dir, *args, **env):
                 raise
             warnings.warn(f'gloo aborted a rank; trying once more: {error}')
             shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def _dist_train(cfg, work_dir, *args, **env):
+    """``dist_train.sh`` with 2 ranks (:func:`_dist_run`)."""
+    return _dist_run('dist_train.sh', [cfg, '2', *args], work_dir, **env)
 
 
 def _check_ddp_run(work_dir):
@@ -98,13 +102,8 @@ def test_two_process_ddp_recognizer3d_and_dist_test(tmp_path, data):
     _check_ddp_run(work_dir)
     ckpt = osp.join(work_dir, 'epoch_1.pth')
     # gloo from the environment, for the test entry point
-    out = run([
-        'bash',
-        osp.join(TOOLS, 'dist_test.sh'), cfg, ckpt, '2', '--work-dir',
-        str(tmp_path / 'test')
-    ],
-              env=tool_env(
-                  PORT=str(free_port()), **{DIST_BACKEND_ENV: 'gloo'}))
+    out = _dist_run('dist_test.sh', [cfg, ckpt, '2'], str(tmp_path / 'test'),
+                    **{DIST_BACKEND_ENV: 'gloo'})
     assert f"backend='gloo' from {DIST_BACKEND_ENV}" in out
     assert 'acc/top1' in out
 
