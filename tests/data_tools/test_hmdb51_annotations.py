@@ -267,13 +267,19 @@ def test_class_without_videos(dataset, tmp_path):
     assert summary.classes == sorted(CLASSES + ('ghost', ))
 
 
-def test_cli_no_probe_writes_video_lists_only(dataset, tmp_path):
+def _prepare_annotations_cli():
+    """tools/data/hmdb51/prepare_annotations.py as a module."""
     from importlib import util
     spec = util.spec_from_file_location(
         'prepare',
         osp.join(REPO, 'tools', 'data', 'hmdb51', 'prepare_annotations.py'))
     module = util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def test_cli_no_probe_writes_video_lists_only(dataset, tmp_path):
+    module = _prepare_annotations_cli()
     videos, splits = _paths(dataset)
     out = tmp_path / 'ann'
     assert module.main([
@@ -377,12 +383,7 @@ def test_missing_splits_write_no_empty_lists(dataset, tmp_path, capsys):
     for name in os.listdir(splits):
         if not name.endswith('split1.txt'):
             os.remove(osp.join(splits, name))
-    from importlib import util
-    spec = util.spec_from_file_location(
-        'prepare',
-        osp.join(REPO, 'tools', 'data', 'hmdb51', 'prepare_annotations.py'))
-    module = util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _prepare_annotations_cli()
     out = tmp_path / 'ann'
     assert module.main([
         '--videos-root', videos, '--splits-root', splits, '--out-dir',
@@ -462,12 +463,7 @@ def test_truncated_real_clip_found_before_training(tmp_path):
 
 
 def test_cli_probe_workers_name_a_broken_video(dataset, tmp_path, capsys):
-    from importlib import util
-    spec = util.spec_from_file_location(
-        'prepare',
-        osp.join(REPO, 'tools', 'data', 'hmdb51', 'prepare_annotations.py'))
-    module = util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _prepare_annotations_cli()
     videos, splits = _paths(dataset)
     broken = osp.join(videos, 'static', 'static_002.avi')
     with open(broken, 'wb') as f:
