@@ -5,4 +5,6 @@
 # that CE alone shapes the last epochs: the hints lay down the motion features
 # first, then the cross-entropy combines them with the appearance.
 _base_ = ['../r3d18slim_1xb16-16x1x1-120e_synthetic-motion-distill.py']
-model = dict(loss_schedule=dict(distill_end_factor=0.0))
+model = dict(
+    loss_distill=dict(loss_weight=10.0),
+    loss_schedule=dict(distill_end_factor=0.0))

@@ -7,4 +7,6 @@
 # alone, did not read it.
 _base_ = ['../r3d18slim_1xb16-16x1x1-120e_synthetic-motion-distill.py']
 model = dict(
-    loss_distill=dict(pairs=[('layer3', 'layer3'), ('layer4', 'layer4')]))
+    loss_distill=dict(
+        pairs=[('layer3', 'layer3'), ('layer4', 'layer4')],
+        loss_weight=10.0))
