@@ -6,5 +6,4 @@
 # while stage 3 went below it in proportion to the motion the student learned
 # (docs/results/distillation_ablations.md).
 _base_ = ['../r3d18slim_1xb16-16x1x1-120e_synthetic-motion-distill.py']
-model = dict(
-    loss_distill=dict(pairs=[('layer3', 'layer3')], loss_weight=10.0))
+model = dict(loss_distill=dict(pairs=[('layer3', 'layer3')], loss_weight=10.0))

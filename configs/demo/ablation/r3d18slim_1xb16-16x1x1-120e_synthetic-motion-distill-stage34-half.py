@@ -8,5 +8,4 @@
 _base_ = ['../r3d18slim_1xb16-16x1x1-120e_synthetic-motion-distill.py']
 model = dict(
     loss_distill=dict(
-        pairs=[('layer3', 'layer3'), ('layer4', 'layer4')],
-        loss_weight=10.0))
+        pairs=[('layer3', 'layer3'), ('layer4', 'layer4')], loss_weight=10.0))
