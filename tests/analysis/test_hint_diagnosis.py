@@ -12,7 +12,7 @@ from mmengine.runner import save_checkpoint
 
 from tsdistill.analysis.hint_diagnosis import (HintStatistics,
                                                check_diagnosable,
-                                               hint_statistics)
+                                               hint_statistics, load_student)
 from tsdistill.models.losses import (AttentionTransferLoss, FeatureMSELoss,
                                      PooledFeatureMSELoss)
 
@@ -97,3 +97,30 @@ def test_the_student_loss_is_the_hint_the_model_computes(tmp_path):
         assert row['student'] == pytest.approx(losses[key].item(), rel=1e-5)
         assert row['clips'] == 8
         assert row['mean'] > row['class_mean'] > 0
+
+
+def test_a_checkpoint_without_the_connectors_is_refused(tmp_path):
+    """Random connectors would give a hint loss of nothing trained."""
+    teacher = build(teacher_cfg(), seed=1)
+    ckpt = str(tmp_path / 'teacher.pth')
+    save_checkpoint(dict(state_dict=teacher.state_dict()), ckpt)
+    cfg = student_cfg(
+        ckpt,
+        loss_distill=dict(type='FitNetsLoss', pairs=[('layer3', 'layer3')]))
+    trained = build(cfg, seed=2)
+    full = str(tmp_path / 'student.pth')
+    save_checkpoint(dict(state_dict=trained.state_dict()), full)
+    model = build(cfg, seed=3)
+    load_student(model, full)
+    for key, value in trained.state_dict().items():
+        assert torch.equal(model.state_dict()[key], value), key
+    # the same weights under the connector names of older code
+    renamed = {
+        key.replace('connectors.fitnets_layer3', 'connectors.old_name'): value
+        for key, value in trained.state_dict().items()
+    }
+    old = str(tmp_path / 'old.pth')
+    save_checkpoint(dict(state_dict=renamed), old)
+    with pytest.raises(ValueError, match='old.pth') as error:
+        load_student(build(cfg, seed=3), old)
+    assert 'connectors.fitnets_layer3' in str(error.value)

@@ -163,6 +163,30 @@ def _last_checkpoint(run_dir: str) -> str:
     return path if osp.isabs(path) else osp.join(run_dir, osp.basename(path))
 
 
+def load_student(model: torch.nn.Module, checkpoint: str) -> None:
+    """Load a trained student's weights, every key of them.
+
+    The connectors ``r`` are part of what is measured: a checkpoint
+    without them (or with other names) would leave them at their random
+    initial weights and give a ``student`` loss of nothing trained, so
+    any missing or unexpected key is an error.
+
+    Args:
+        model (nn.Module): The student built from the run's config.
+        checkpoint (str): Its checkpoint file.
+
+    Raises:
+        ValueError: Naming the checkpoint and the keys that do not match.
+    """
+    try:
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    except RuntimeError as error:
+        raise ValueError(
+            f'{checkpoint}: its weights do not match the student of the '
+            f'run config key for key, so its hints cannot be measured '
+            f'({error})') from None
+
+
 def hint_diagnosis(run_dir: str,
                    checkpoint: Optional[str] = None,
                    ann_file: Optional[str] = None,
@@ -185,8 +209,7 @@ def hint_diagnosis(run_dir: str,
     cfg = Config.fromfile(_run_config(run_dir))
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     model = MODELS.build(cfg.model)
-    load_checkpoint(
-        model, checkpoint or _last_checkpoint(run_dir), map_location='cpu')
+    load_student(model, checkpoint or _last_checkpoint(run_dir))
     dataset = DATASETS.build(
         dict(
             cfg.test_dataloader.dataset,
