@@ -30,10 +30,10 @@ from mmaction.registry import DATASETS, MODELS
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 from torch import Tensor
 
 from ..models.losses import FeatureMSELoss, FitNetsLoss, normalize_feature
+from ..models.recognizers import load_checkpoint_strict
 
 
 class HintStatistics:
@@ -179,7 +179,7 @@ def load_student(model: torch.nn.Module, checkpoint: str) -> None:
         ValueError: Naming the checkpoint and the keys that do not match.
     """
     try:
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+        load_checkpoint_strict(model, checkpoint, what='student')
     except RuntimeError as error:
         raise ValueError(
             f'{checkpoint}: its weights do not match the student of the '
