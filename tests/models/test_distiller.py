@@ -683,3 +683,68 @@ def test_ddp_without_find_unused_parameters(wide_ckpt, tmp_path,
             assert torch.equal(value, teacher_before[key]), key
     finally:
         dist.destroy_process_group()
+
+
+def test_hint_time_reverse(teacher_ckpt, monkeypatch):
+    """Half of a batch plays backwards for the hints; CE sees the rest."""
+    from tsdistill.models.recognizers import hint_views
+    model = build(student_cfg(teacher_ckpt, hint_time_reverse=0.5))
+    model.train()
+    data = model.data_preprocessor(batch(num=4), training=True)
+    seen = {}
+    student_features = model.student_features
+    teacher_features = model.teacher_features
+
+    def record(name, method):
+
+        def wrapped(clips):
+            seen[name] = clips
+            seen[name + '_out'] = out = method(clips)
+            return out
+
+        return wrapped
+
+    loss_by_feat = model.cls_head.loss_by_feat
+
+    def record_ce(logits, samples):
+        seen['ce'] = (logits, samples)
+        return loss_by_feat(logits, samples)
+
+    monkeypatch.setattr(model, 'student_features',
+                        record('student', student_features))
+    monkeypatch.setattr(model, 'teacher_features',
+                        record('teacher', teacher_features))
+    monkeypatch.setattr(model.cls_head, 'loss_by_feat', record_ce)
+    torch.manual_seed(0)
+    model(**copy.deepcopy(data), mode='loss')
+    clips = data['inputs'].flatten(0, 1)
+    # the student and the teacher see the same clips, two of them reversed
+    assert seen['student'] is seen['teacher']
+    backwards = [
+        i for i in range(4) if not torch.equal(seen['student'][i], clips[i])
+    ]
+    assert len(backwards) == 2
+    for i in backwards:
+        torch.testing.assert_close(seen['student'][i], clips[i].flip(1))
+    # CE sees the logits and labels of the two forward clips only
+    forwards = [i for i in range(4) if i not in backwards]
+    logits, samples = seen['ce']
+    assert torch.equal(logits, seen['student_out']['logits'][forwards])
+    assert [s.gt_label.item() for s in samples
+            ] == [data['data_samples'][i].gt_label.item() for i in forwards]
+    # test mode and p = 0 see the clips as they are
+    model.eval()
+    seen.clear()
+    model(**copy.deepcopy(data), mode='loss')
+    assert torch.equal(seen['student'], clips)
+    assert hint_views.reverse_some_in_time(clips, 0.0)[0] is clips
+    # a batch of one keeps its label
+    one, forwards = hint_views.reverse_some_in_time(clips[:1], 0.5)
+    assert one is clips[:1] or torch.equal(one, clips[:1])
+    assert forwards.tolist() == [0]
+
+
+@pytest.mark.parametrize('fraction', [1.0, -0.1, 'half', True])
+def test_hint_time_reverse_refuses_bad_fractions(teacher_ckpt, fraction):
+    with pytest.raises((TypeError, ValueError), match='hint_time_reverse'):
+        build(student_cfg(teacher_ckpt, hint_time_reverse=fraction))

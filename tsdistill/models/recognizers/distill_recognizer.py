@@ -22,6 +22,7 @@ from .feature_alignment import TEMPORAL_ALIGNS, align_features
 from .features import (LOGITS, FeatureRecorder, Pair, check_pairs,
                        check_resnet3d)
 from .flow_recognizer import FlowRecognizer3D, rgb_normalisation
+from .hint_views import check_reverse_fraction, reverse_some_in_time
 from .loss_schedule import LossSchedule, training_progress
 from .teacher import build_teacher
 
@@ -118,6 +119,16 @@ class DistillRecognizer3D(Recognizer3D):
     ``distill_mse_layer3``) and, with a schedule, ``cls_weight`` and
     ``distill_factor``.
 
+    Clips played backwards (``hint_time_reverse``, :mod:`.hint_views`):
+    in training, ``floor(p * N)`` clips of each batch of ``N``, chosen at
+    random, have their frames reversed before the student and the teacher
+    see them; the distillation terms use them, CE does not (their labels
+    need not hold backwards: "move left" becomes "move right"). A clip and
+    its reversal hold the same frames, so only a student that computes the
+    motion from the order of the frames can match the teacher's maps of
+    both. The batch's cost is unchanged; CE sees ``N - floor(p * N)``
+    clips.
+
     DDP / BatchNorm: all student parameters (backbone, head, connectors)
     receive a gradient every step; the teacher holds no parameters of the
     wrapped module. The student's BN is per-process unless its
@@ -148,6 +159,9 @@ class DistillRecognizer3D(Recognizer3D):
         data_preprocessor (dict, optional): RGB normalisation of the
             student; the teacher's may differ (:meth:`teacher_clips`).
             Defaults to ``None``.
+        hint_time_reverse (float): ``p`` in ``[0, 1)``, the fraction of
+            each training batch played backwards for the distillation
+            terms only (see above). Defaults to ``0.0``.
         lambda_ (float, optional): Refused when given, with
             :data:`LAMBDA_KEY_ERROR`: the paper's lambda is each term's
             ``loss_weight``. Defaults to ``None``.
@@ -166,6 +180,7 @@ class DistillRecognizer3D(Recognizer3D):
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
+                 hint_time_reverse: float = 0.0,
                  lambda_: Optional[float] = None) -> None:
         if lambda_ is not None:
             raise TypeError(LAMBDA_KEY_ERROR)
@@ -181,6 +196,7 @@ class DistillRecognizer3D(Recognizer3D):
             raise ValueError(f'temporal_align must be one of '
                              f'{TEMPORAL_ALIGNS}, got {temporal_align!r}')
         self.temporal_align = temporal_align
+        self.hint_time_reverse = check_reverse_fraction(hint_time_reverse)
         self.loss_schedule = self._build_schedule(loss_schedule)
         self._local_iter = 0  # fallback when no Runner updates MessageHub
 
@@ -313,6 +329,7 @@ class DistillRecognizer3D(Recognizer3D):
         return (f'teacher={type(self.teacher).__name__} (frozen, not a '
                 f'sub-module), distill_pairs={self.distill_pairs}, '
                 f'temporal_align={self.temporal_align!r}, '
+                f'hint_time_reverse={self.hint_time_reverse}, '
                 f'loss_schedule={self.loss_schedule}')
 
     def loss_weights(self) -> Tuple[float, float]:
@@ -421,9 +438,23 @@ class DistillRecognizer3D(Recognizer3D):
             class docstring.
         """
         clips = inputs.view((-1, ) + inputs.shape[2:])
+        forwards = None
+        if self.training and self.hint_time_reverse:
+            if clips.shape[0] != len(data_samples):
+                raise ValueError(
+                    'hint_time_reverse needs one training clip per video '
+                    f'(num_clips=1), got {clips.shape[0]} clips for '
+                    f'{len(data_samples)} videos')
+            clips, forwards = reverse_some_in_time(clips,
+                                                   self.hint_time_reverse)
         f_rgb = self.student_features(clips)
-        # CE(y_hat, y), y_hat = f_rgb['logits']
-        losses = self.cls_head.loss_by_feat(f_rgb[LOGITS], data_samples)
+        # CE(y_hat, y), y_hat = f_rgb['logits'], on the clips that play
+        # forwards
+        logits = f_rgb[LOGITS]
+        if forwards is not None:
+            logits = logits[forwards]
+            data_samples = [data_samples[i] for i in forwards.tolist()]
+        losses = self.cls_head.loss_by_feat(logits, data_samples)
         cls_weight, distill_factor = self.loss_weights()
         if cls_weight != 1.0:
             # scaled, not dropped: every parameter keeps a gradient (DDP)
