@@ -2,7 +2,8 @@
 """Train and test the four rows of the paper's Table 1, print the table.
 
 Without ``--data-root``: generates the embedded dataset (HMDB51's layout;
-``--mode mixed``, colour x motion, by default, or ``--mode motion``) and
+``--mode binding``, which colour moves x how, by default, ``--mode
+mixed``, colour x motion, or ``--mode motion``) and
 runs the CPU demo configs (``configs/demo``). With ``--data-root`` pointing
 at data in HMDB51's layout (``videos/<class>/*.avi`` and
 ``testTrainMulti_7030_splits/``): runs the paper-sized configs
@@ -43,9 +44,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--mode',
         choices=MODES,
-        default='mixed',
-        help='embedded dataset: colour x motion classes, motion only, or '
-        'binding (two colours, one moves: which colour x which motion)')
+        default='binding',
+        help='embedded dataset: binding (two colours, one moves: which '
+        'colour x which motion; the default), colour x motion classes, or '
+        'motion only')
     parser.add_argument(
         '--configs',
         choices=('demo', 'paper'),

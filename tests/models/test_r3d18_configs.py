@@ -152,3 +152,22 @@ def test_demo_configs_share_the_slim_r3d18():
     two = demo_model('two-stream')
     assert two['rgb_stream'] == demo_model('rgb')
     assert two['flow_stream'] == demo_model('tvl1')
+
+
+def test_main_job_student_is_the_1xb16_student_with_lambda3_on_batches_of_8():
+    """The Table 1 job's demo student differs from the -1xb16 student (the
+    base of the lambda-10 ablations) in lambda and batch size only."""
+    from tsdistill.jobs.table1 import TABLE1_ROWS, row_config
+    row = next(r for r in TABLE1_ROWS if r.key == 'distill')
+    main = Config.fromfile(row_config(row, 'demo'))
+    base = Config.fromfile(
+        osp.join(DEMO,
+                 'r3d18slim_1xb16-16x1x1-120e_synthetic-motion-distill.py'))
+    assert osp.basename(main.filename).startswith('r3d18slim_1xb8-')
+    assert main.train_dataloader.batch_size == 8
+    assert base.train_dataloader.batch_size == 16
+    assert main.model.loss_distill.loss_weight == 3.0
+    assert base.model.loss_distill.loss_weight == 10.0
+    main.train_dataloader.batch_size = 16
+    main.model.loss_distill.loss_weight = 10.0
+    assert main.to_dict() == base.to_dict()

@@ -168,7 +168,7 @@ def torch_load(path):
 
 def _student_dir(run_dir):
     return osp.join(run_dir,
-                    'r3d18slim_1xb16-16x1x1-120e_synthetic-motion-distill')
+                    'r3d18slim_1xb8-16x1x1-120e_synthetic-motion-distill')
 
 
 def test_student_retrained_when_its_teacher_changes_in_place(
