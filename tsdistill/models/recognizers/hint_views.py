@@ -14,17 +14,18 @@ from typing import Tuple
 import torch
 from torch import Tensor
 
+from ...utils import validation
+
 
 def check_reverse_fraction(fraction: float) -> float:
-    """``fraction`` as a float in ``[0, 1)``, else a ``ValueError``."""
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)):
-        raise TypeError('hint_time_reverse must be a number in [0, 1), got '
-                        f'{fraction!r}')
+    """``fraction`` as a float in ``[0, 1)``, else a ``TypeError`` or
+    ``ValueError`` naming ``hint_time_reverse``."""
+    fraction = validation.real_number('hint_time_reverse', fraction)
     if not 0 <= fraction < 1:
         raise ValueError('hint_time_reverse must be in [0, 1) (at least one '
                          'clip of a batch keeps its label), got '
                          f'{fraction}')
-    return float(fraction)
+    return fraction
 
 
 def reverse_some_in_time(clips: Tensor,
