@@ -90,8 +90,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--quick',
         action='store_true',
         help='the quick check: all four rows on a small slice of the '
-        'embedded data in minutes (work_dirs/quick); a smoke run, not '
-        'the result')
+        'embedded data of --mode in minutes (work_dirs/quick); a smoke '
+        'run, not the result')
     return parser.parse_args(argv)
 
 
@@ -103,6 +103,7 @@ def main(argv=None) -> None:
             'work_dirs/quick'
             if args.work_dir == DEFAULT_WORK_DIR else args.work_dir,
             seeds=args.seeds,
+            mode=args.mode,
             cfg_options=args.cfg_options,
             visualize=not args.no_visualize,
             reuse=not args.retrain)

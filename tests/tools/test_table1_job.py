@@ -1,5 +1,6 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """The main job end to end on a tiny embedded dataset (1-2 epochs)."""
+import importlib.util
 import json
 import os.path as osp
 
@@ -21,6 +22,30 @@ TINY = dict(
 #: M3's first stage without CE shorter than TINY's 2 epochs
 TINY_ROWS = {'distill': {'model.loss_schedule.distill_only': 1}}
 
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+@pytest.mark.parametrize('argv,mode', [([], 'binding'),
+                                       (['--mode', 'motion'], 'motion')])
+def test_quick_check_runs_on_the_mode_of_the_main_job(argv, mode, monkeypatch):
+    """``run_table1.py --quick`` slices the data of ``--mode``, by default
+    the main job's binding data, into its own folder."""
+    import tsdistill.jobs.table1 as job
+    calls = []
+    monkeypatch.setattr(
+        job, 'prepare_embedded_data',
+        lambda root, videos, seed, mode: calls.append((root, videos, mode)))
+    monkeypatch.setattr(
+        job, 'run_table1', lambda root, work_dir, **kwargs: calls.append(
+            (root, work_dir, kwargs['table_name'])))
+    spec = importlib.util.spec_from_file_location(
+        'run_table1_tool', osp.join(REPO, 'tools', 'run_table1.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    tool.main(['--quick', '--no-visualize'] + argv)
+    root = f'data/synthetic_{mode}_quick'
+    assert calls == [(root, 8, mode), (root, 'work_dirs/quick', 'quick_check')]
+
 
 def test_quick_check_writes_every_row(tmp_path, monkeypatch):
     """The quick check (``run_table1.py --quick``) on a smaller slice."""
@@ -30,6 +55,7 @@ def test_quick_check_writes_every_row(tmp_path, monkeypatch):
         data_root='data/synthetic_mixed',
         videos_per_class=3,
         epochs=2,
+        mode='mixed',
         cfg_options=TINY)
     assert [r.key
             for r in results] == [r.key for r in TABLE1_ROWS if r.default]
@@ -40,8 +66,7 @@ def test_quick_check_writes_every_row(tmp_path, monkeypatch):
         assert 0 <= result.top1 <= 100
         assert 0 <= result.mean_class_acc <= 100
         assert result.ms_per_clip > 0
-    # the default embedded data is the mixed-cue mode, prepared with the
-    # HMDB51 tool
+    # the mixed-cue mode, prepared with the HMDB51 tool
     with open('data/synthetic_mixed/annotations/classes.txt') as f:
         classes = f.read().split()
     assert len(classes) == 8 and classes[0] == 'blue_move_down'

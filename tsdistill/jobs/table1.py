@@ -692,26 +692,29 @@ def quick_check_options(epochs: int) -> dict:
 
 
 def run_quick_check(work_dir: str = 'work_dirs/quick',
-                    data_root: str = 'data/synthetic_mixed_quick',
+                    data_root: Optional[str] = None,
                     videos_per_class: int = 8,
                     epochs: int = 6,
+                    mode: str = 'binding',
                     cfg_options: Optional[dict] = None,
                     **kwargs) -> List[Table1Result]:
     """All four rows of Table 1 in minutes: a smoke run, not the result.
 
-    The demo configs on a small slice of the embedded mixed-cue data (its
-    own folder, so the main job's data is left alone), trained for a few
-    epochs; the table is printed and written between two banners that say
-    it is a smoke run (:data:`QUICK_BANNER`).
+    The demo configs on a small slice of the embedded data of ``mode``
+    (its own folder, so the main job's data is left alone), trained for a
+    few epochs; the table is printed and written between two banners that
+    say it is a smoke run (:data:`QUICK_BANNER`).
 
     Args:
         work_dir (str): Where its runs and tables go. Defaults to
             ``'work_dirs/quick'``.
-        data_root (str): Where its slice of the embedded data goes.
-            Defaults to ``'data/synthetic_mixed_quick'``.
+        data_root (str, optional): Where its slice of the embedded data
+            goes. Defaults to ``'data/synthetic_<mode>_quick'``.
         videos_per_class (int): Size of the slice. Defaults to ``8``.
         epochs (int): Training epochs of every trained row. Defaults to
             ``6``.
+        mode (str): Mode of the embedded data, as :func:`run_table1`'s.
+            Defaults to ``'binding'``, the main job's.
         cfg_options (dict, optional): More overrides, merged after the
             quick check's own. Defaults to ``None``.
         **kwargs: Passed to :func:`run_table1` (e.g. ``seeds``).
@@ -721,7 +724,9 @@ def run_quick_check(work_dir: str = 'work_dirs/quick',
     """
     banner = QUICK_BANNER.format(videos=videos_per_class, epochs=epochs)
     print_log(banner, 'current')
-    prepare_embedded_data(data_root, videos_per_class, 0, 'mixed')
+    if data_root is None:
+        data_root = osp.join('data', f'synthetic_{mode}_quick')
+    prepare_embedded_data(data_root, videos_per_class, 0, mode)
     options = quick_check_options(epochs)
     options.update(cfg_options or {})
     kwargs.setdefault('table_name', 'quick_check')
