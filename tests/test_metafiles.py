@@ -146,7 +146,7 @@ def test_measured_means_agree_with_their_seeds(metafile):
             assert metrics['Top 1 Accuracy Std'] == pytest.approx(
                 statistics.stdev(values), abs=0.1), model['Name']
     if metafile == 'configs/demo/metafile.yml':
-        assert seeded == 9
+        assert seeded == 14
 
 
 def _count(text):
