@@ -1,15 +1,25 @@
 # Copyright (c) tsdistill authors. All rights reserved.
-"""The code passes flake8 with the project's settings (setup.cfg)."""
+"""The code passes flake8, isort and yapf, as mmaction2's pre-commit runs
+them, with the project's settings (setup.cfg)."""
 import os.path as osp
 import subprocess
 import sys
 
+import pytest
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+SOURCES = ['tsdistill', 'tests', 'tools', 'setup.py']
 
 
-def test_flake8_clean():
+@pytest.mark.parametrize('command', [
+    ['flake8'],
+    ['isort', '--check-only', '--diff'],
+    ['yapf', '--diff', '--recursive'],
+])
+def test_lint_clean(command):
     proc = subprocess.run(
-        [sys.executable, '-m', 'flake8', 'tsdistill', 'tests', 'tools',
-         'setup.py'],
-        cwd=REPO, capture_output=True, text=True)
+        [sys.executable, '-m'] + command + SOURCES,
+        cwd=REPO,
+        capture_output=True,
+        text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -5,6 +5,5 @@ from .inference import (inference_recognizer, init_recognizer, init_student,
                         student_config)
 
 __all__ = [
-    'inference_recognizer', 'init_recognizer', 'init_student',
-    'student_config'
+    'inference_recognizer', 'init_recognizer', 'init_student', 'student_config'
 ]

@@ -28,8 +28,7 @@ from mmengine.config import Config, ConfigDict
 from torch import nn
 
 __all__ = [
-    'inference_recognizer', 'init_recognizer', 'init_student',
-    'student_config'
+    'inference_recognizer', 'init_recognizer', 'init_student', 'student_config'
 ]
 
 #: The arguments a plain ``Recognizer3D`` takes: what a student's model
@@ -67,8 +66,10 @@ def student_config(config: Union[str, Path, Config]) -> Config:
         return config
     config.model = ConfigDict(
         type='Recognizer3D',
-        **{k: v
-           for k, v in model.items() if k in RECOGNIZER3D_ARGS})
+        **{
+            k: v
+            for k, v in model.items() if k in RECOGNIZER3D_ARGS
+        })
     return config
 
 
