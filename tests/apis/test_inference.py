@@ -12,6 +12,7 @@ import os.path as osp
 import pytest
 import torch
 from _helpers.recognizers import batch, build, sgd
+from _helpers.tools import REPO
 from _helpers.videos import real_clips
 from mmaction.apis.inferencers import MMAction2Inferencer
 from mmengine.config import Config
@@ -22,7 +23,6 @@ from tsdistill.apis import (inference_recognizer, init_recognizer,
                             init_student, student_config)
 from tsdistill.models.recognizers import export_student_checkpoint
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO = osp.join(REPO, 'configs', 'demo',
                 'r3d18slim_1xb16-16x1x1-120e_synthetic-motion-{}.py')
 NUM_CLASSES = 8  # the demo's

@@ -3,11 +3,11 @@
 import json
 import os
 import os.path as osp
-import runpy
 from pathlib import Path
 
 import pytest
 import torch
+from _helpers.tools import load_tool
 
 from tsdistill.benchmarks.extraction_benchmark import (ClipSpec,
                                                        _TrafficCounter,
@@ -16,7 +16,6 @@ from tsdistill.benchmarks.extraction_benchmark import (ClipSpec,
                                                        memory_traffic)
 from tsdistill.data_tools.flow_extraction import read_video
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: 2 clips of 64x40 (decord reads MJPG of width 64), 5 frames each
 TINY = ClipSpec(num_clips=2, width=64, height=40, seconds=0.2, fps=25)
 
@@ -40,9 +39,7 @@ def test_generate_clips_size_list_and_reuse(tmp_path):
 
 def test_smoke_run_prints_the_tables_and_writes_json(tmp_path, capsys):
     out = tmp_path / 'report.json'
-    main = runpy.run_path(
-        osp.join(REPO, 'tools', 'benchmarks',
-                 'extraction_benchmark.py'))['main']
+    main = load_tool('benchmarks', 'extraction_benchmark.py').main
     report = main([
         '--work-dir',
         str(tmp_path / 'work'), '--clips', '2', '--width', '64', '--height',

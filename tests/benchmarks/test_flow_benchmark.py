@@ -4,7 +4,6 @@
 Real: the 4 Middlebury sequences of ``../shared/data/middlebury`` (Baker et
 al., IJCV 2011; see ../shared/data/README.md), skipped without them.
 """
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -14,6 +13,7 @@ import mmcv
 import numpy as np
 import pytest
 import torch
+from _helpers.tools import REPO, load_tool
 
 from tsdistill.benchmarks import flow_synthetic as fs
 from tsdistill.benchmarks.flow_benchmark import (MAX_TABLE_COLUMNS, PRESETS,
@@ -21,8 +21,6 @@ from tsdistill.benchmarks.flow_benchmark import (MAX_TABLE_COLUMNS, PRESETS,
 from tsdistill.benchmarks.optical_flow_pairs import (FlowPair,
                                                      flying_chairs_pairs,
                                                      middlebury_pairs)
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 #: The shared Middlebury sequences (see ../shared/data/README.md)
 MIDDLEBURY_DIR = os.environ.get(
@@ -57,12 +55,7 @@ def one_thread():
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'flow_benchmark_tool',
-        osp.join(REPO, 'tools', 'benchmarks', 'flow_benchmark.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('benchmarks', 'flow_benchmark.py')
 
 
 def test_middlebury_epe_default_bound_and_accurate_lower(

@@ -7,11 +7,11 @@ Every list written is read back by mmaction2's own ``VideoDataset``
 """
 import os
 import os.path as osp
-import runpy
 import string
 import tempfile
 
 import pytest
+from _helpers.tools import load_tool
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mmaction.datasets import VideoDataset
@@ -20,9 +20,6 @@ from mmengine.fileio import list_from_file
 from tsdistill.data_tools.hmdb51_annotations import (HMDB51AnnotationError,
                                                      prepare_annotations)
 from tsdistill.utils.flow_io import FLOW_X_TMPL, FLOW_Y_TMPL, RGB_TMPL
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOL = osp.join(REPO, 'tools', 'data', 'hmdb51', 'prepare_annotations.py')
 
 
 def _layout(root, classes):
@@ -105,7 +102,7 @@ def test_a_class_folder_name_that_is_not_utf8(tmp_path):
 
 
 def _main():
-    return runpy.run_path(TOOL)['main']
+    return load_tool('data', 'hmdb51', 'prepare_annotations.py').main
 
 
 @pytest.mark.parametrize('case', [

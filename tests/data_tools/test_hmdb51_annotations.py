@@ -3,7 +3,6 @@
 import json
 import os
 import os.path as osp
-import runpy
 import shutil
 import subprocess
 import sys
@@ -11,6 +10,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
+from _helpers.tools import REPO, load_tool
 from _helpers.videos import (HMDB51_LIKE_NAMES, real_clips, truncated_copy,
                              write_tiny_video)
 
@@ -20,7 +20,6 @@ from tsdistill.data_tools.flow_extraction import DONE_MARKER, flow_settings
 from tsdistill.data_tools.hmdb51_annotations import flow_frames, rgb_frames
 from tsdistill.data_tools.synthetic_motion import generate_motion_dataset
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLASSES = ('static', 'move_left', 'rotate_cw')
 
 
@@ -269,13 +268,7 @@ def test_class_without_videos(dataset, tmp_path):
 
 def _prepare_annotations_cli():
     """tools/data/hmdb51/prepare_annotations.py as a module."""
-    from importlib import util
-    spec = util.spec_from_file_location(
-        'prepare',
-        osp.join(REPO, 'tools', 'data', 'hmdb51', 'prepare_annotations.py'))
-    module = util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('data', 'hmdb51', 'prepare_annotations.py')
 
 
 def test_cli_no_probe_writes_video_lists_only(dataset, tmp_path):
@@ -584,7 +577,7 @@ def test_mmaction2s_rawframe_dataset_reads_the_extracted_lists(tmp_path):
     listed = tmp_path / 'all_videos.txt'
     listed.write_text(''.join(f'{rel} 0\n' for rel in rels.values()))
     frames_root = str(tmp_path / 'rawframes')
-    extract = runpy.run_path(osp.join(REPO, 'tools', 'extract_flow.py'))
+    extract = vars(load_tool('extract_flow.py'))
     assert extract['main']([
         str(listed), '--data-root',
         str(videos), '--out-root', frames_root, '--device', 'cpu',

@@ -3,6 +3,7 @@
 import os.path as osp
 
 import pytest
+from _helpers.tools import REPO
 from mmaction.registry import DATASETS
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
@@ -10,7 +11,6 @@ from mmengine.registry import init_default_scope
 from tsdistill.data_tools.hmdb51_annotations import prepare_annotations
 from tsdistill.data_tools.synthetic_motion import generate_motion_dataset
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 HMDB51 = osp.join(REPO, 'configs', '_base_', 'datasets', 'hmdb51_video.py')
 SYNTHETIC = osp.join(REPO, 'configs', '_base_', 'datasets',
                      'synthetic_motion_video.py')

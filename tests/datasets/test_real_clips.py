@@ -16,6 +16,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from _helpers.tools import REPO
 from _helpers.videos import (HMDB51_LIKE_NAMES, real_clips, truncated_copy,
                              write_hmdb51_like_clip)
 from mmengine.config import Config
@@ -27,7 +28,6 @@ from tsdistill.data_tools.flow_extraction import (extract_flow,
 from tsdistill.datasets import CheckedVideoDataset
 from tsdistill.models.flow import TVL1OpticalFlow
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 HMDB51_CFG = osp.join(REPO, 'configs', '_base_', 'datasets', 'hmdb51_video.py')
 CHEAP_M1 = dict(num_scales=2, num_warps=1, num_iters=10)
 

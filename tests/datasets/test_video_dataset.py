@@ -9,6 +9,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from _helpers.tools import REPO
 from _helpers.videos import real_clips, truncated_copy
 from mmaction.datasets.transforms import DecordInit
 from mmaction.models import ActionDataPreprocessor
@@ -26,7 +27,6 @@ from tsdistill.datasets.video_dataset import (AnnotationListError,
                                               CheckedVideoDataset,
                                               VideoDecodeError)
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 HMDB51_CFG = osp.join(REPO, 'configs', '_base_', 'datasets', 'hmdb51_video.py')
 
 PIPELINE = [

@@ -6,10 +6,10 @@ import os.path as osp
 
 import mmaction
 import pytest
+from _helpers.tools import REPO
 from _helpers.toy_runner import build_toy_runner
 from mmengine.config import Config
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 RUNTIME = osp.join(REPO, 'configs', '_base_', 'default_runtime.py')
 DEMO_RGB = osp.join(REPO, 'configs', 'demo',
                     'r3d18slim_1xb16-16x1x1-120e_synthetic-motion-rgb.py')

@@ -5,9 +5,9 @@ import os.path as osp
 import pytest
 import torch
 from _helpers.recognizers import batch, build, flow_module_cfg
+from _helpers.tools import REPO
 from mmengine.config import Config
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(
     REPO, 'configs', 'demo',
     'r3d18slim_1xb16-16x1x1-120e_synthetic-motion-early-fusion.py')

@@ -18,6 +18,7 @@ import pytest
 import torch
 from _helpers.recognizers import (MEAN, STD, build, sgd, tiny_backbone,
                                   tiny_head)
+from _helpers.tools import REPO
 from mmaction.registry import DATASETS
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
@@ -30,7 +31,6 @@ from tsdistill.models.recognizers.checkpoint import load_checkpoint_strict
 from tsdistill.utils.flow_io import (FLOW_X_TMPL, FLOW_Y_TMPL, flow_jpeg_paths,
                                      read_flow_jpegs)
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'recognition', 'r3d18',
                   'r3d18_8xb8-24x1x1-100e_hmdb51-split1-tvl1-rawframes.py')
 #: mmaction2's own rawframe test data (see ../shared/data/README.md)

@@ -6,10 +6,10 @@ import os.path as osp
 import pytest
 import torch
 from _helpers.recognizers import batch, build, flow_module_cfg
+from _helpers.tools import REPO
 from mmengine.config import Config
 from mmengine.runner import save_checkpoint
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MODELS_DIR = osp.join(REPO, 'configs', '_base_', 'models')
 EXPERIMENTS = sorted(
     glob.glob(osp.join(REPO, 'configs', 'recognition', 'r3d18', '*.py')))

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from _helpers.tools import REPO
 from mmaction.registry import MODELS
 
 from tsdistill.benchmarks import flow_synthetic as fs
@@ -23,7 +24,6 @@ from tsdistill.models.flow import (TVL1OpticalFlow, differences, image_filters,
 from tsdistill.models.flow.warping import warp
 
 SIZE = 48
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: The shared Middlebury sequences (see ../shared/data/README.md)
 MIDDLEBURY_DIR = os.environ.get(
     'TSDISTILL_MIDDLEBURY', osp.join(REPO, '..', 'shared', 'data',

@@ -11,6 +11,7 @@ import mmaction
 import pytest
 import torch
 from _helpers import recognizers as h  # tiny configs
+from _helpers.tools import REPO, load_tool
 from _helpers.toy_runner import build_toy_runner
 from _helpers.videos import tiny_video_loader, write_tiny_video
 from mmengine.runner import save_checkpoint
@@ -18,12 +19,11 @@ from mmengine.runner import save_checkpoint
 from tsdistill.engine import CheckpointCheckHook
 from tsdistill.models.recognizers.checkpoint import CheckpointReadError
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MMACTION_TOOLS = osp.join(osp.dirname(mmaction.__file__), '.mim', 'tools')
 
 
 def tool(name):
-    return runpy.run_path(osp.join(REPO, 'tools', 'misc', name))['main']
+    return load_tool('misc', name).main
 
 
 def test_export_student_tool(tmp_path, capsys):

@@ -5,20 +5,18 @@ import os
 import os.path as osp
 import pickle
 import re
-import runpy
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 import torch
+from _helpers.tools import REPO, load_tool
 
 from tsdistill.jobs.results_table import (accuracies_from_predictions,
                                           find_metrics_json, format_table,
                                           load_reference, load_run,
                                           parse_run_spec)
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def write_test_run(work_dir, stamp, top1, with_config=True):
@@ -178,8 +176,7 @@ def test_a_pickle_named_json_is_named_in_the_error(tmp_path):
     path = str(tmp_path / 'metrics.json')
     with open(path, 'wb') as f:
         pickle.dump([dict(pred_score=np.zeros(3), gt_label=[0])], f)
-    main = runpy.run_path(
-        osp.join(REPO, 'tools', 'analysis', 'compare_results.py'))['main']
+    main = load_tool('analysis', 'compare_results.py').main
     for call in (lambda: load_run('rgb', path), lambda: main([f'rgb={path}'])):
         with pytest.raises(ValueError) as info:
             call()
@@ -238,8 +235,7 @@ class _RunsCode:
 def test_crafted_dump_does_not_run_code(tmp_path):
     marker = tmp_path / 'code_ran'
     path = str(tmp_path / 'evil.pkl')
-    main = runpy.run_path(
-        osp.join(REPO, 'tools', 'analysis', 'compare_results.py'))['main']
+    main = load_tool('analysis', 'compare_results.py').main
     for protocol in (2, pickle.DEFAULT_PROTOCOL):
         with open(path, 'wb') as f:
             pickle.dump([dict(pred_score=_RunsCode(marker), gt_label=[0])],

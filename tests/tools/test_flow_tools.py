@@ -5,7 +5,6 @@ import json
 import os
 import os.path as osp
 import re
-import runpy
 import subprocess
 import sys
 import textwrap
@@ -13,6 +12,7 @@ import textwrap
 import cv2
 import numpy as np
 import pytest
+from _helpers.tools import REPO, load_tool
 
 from tsdistill.benchmarks import flow_synthetic as fs
 from tsdistill.data_tools.flow_extraction import (FlowSettingsError,
@@ -24,7 +24,6 @@ from tsdistill.utils import read_flow_jpegs
 from tsdistill.utils.flow_io import FLOW_TMPL, RGB_TMPL
 from tsdistill.utils.rawframe_marker import DONE_MARKER, read_done_marker
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 VELOCITY = (1.0, -0.5)
 #: mmaction2's own rawframe test data (see ../shared/data/README.md)
 MMACTION2_FRAMES = os.environ.get(
@@ -33,7 +32,7 @@ MMACTION2_FRAMES = os.environ.get(
 
 
 def tool(name):
-    return runpy.run_path(osp.join(REPO, 'tools', name))['main']
+    return load_tool(name).main
 
 
 def write_video(path, num_frames=6, height=40, width=64, seed=0):

@@ -8,12 +8,11 @@ import sys
 
 import pytest
 import torch
+from _helpers.tools import REPO
 
 from tsdistill.benchmarks.latency import (ROW_NAMES, LatencyBenchmark,
                                           interleaved_times, opencv_tvl1_flow,
                                           ratios, synthetic_clips)
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def test_latency_script_produces_every_row(tmp_path):

@@ -11,12 +11,12 @@ import sys
 
 import mmaction
 import pytest
+from _helpers.tools import REPO
 from mmengine.config import Config
 
 from tsdistill.engine import load_mmaction_tool
 from tsdistill.engine.dist_env import DIST_BACKEND_ENV
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MMACTION_TOOLS = osp.join(osp.dirname(mmaction.__file__), '.mim', 'tools')
 MMACTION_CONFIGS = osp.join(osp.dirname(mmaction.__file__), '.mim', 'configs')
 

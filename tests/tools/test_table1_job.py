@@ -1,10 +1,10 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """The main job end to end on a tiny embedded dataset (1-2 epochs)."""
-import importlib.util
 import json
 import os.path as osp
 
 import pytest
+from _helpers.tools import load_tool
 
 from tsdistill.analysis.hint_diagnosis import hint_diagnosis
 from tsdistill.jobs.table1 import (QUICK_BANNER, TABLE1_ROWS, Table1Result,
@@ -22,8 +22,6 @@ TINY = dict(
 #: M3's first stage without CE shorter than TINY's 2 epochs
 TINY_ROWS = {'distill': {'model.loss_schedule.distill_only': 1}}
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
 
 @pytest.mark.parametrize('argv,mode', [([], 'binding'),
                                        (['--mode', 'motion'], 'motion')])
@@ -38,11 +36,7 @@ def test_quick_check_runs_on_the_mode_of_the_main_job(argv, mode, monkeypatch):
     monkeypatch.setattr(
         job, 'run_table1', lambda root, work_dir, **kwargs: calls.append(
             (root, work_dir, kwargs['table_name'])))
-    spec = importlib.util.spec_from_file_location(
-        'run_table1_tool', osp.join(REPO, 'tools', 'run_table1.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    tool.main(['--quick', '--no-visualize'] + argv)
+    load_tool('run_table1.py').main(['--quick', '--no-visualize'] + argv)
     root = f'data/synthetic_{mode}_quick'
     assert calls == [(root, 8, mode), (root, 'work_dirs/quick', 'quick_check')]
 

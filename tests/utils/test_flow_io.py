@@ -7,6 +7,7 @@ import re
 import cv2
 import numpy as np
 import pytest
+from _helpers.tools import REPO
 
 from tsdistill.utils import (dequantize_flow, flow_grid, flow_to_color,
                              quantize_flow, read_flo, read_flow_jpegs,
@@ -16,7 +17,6 @@ from tsdistill.utils.flow_io import (FLOW_TMPL, FLOW_X_TMPL, FLOW_Y_TMPL,
                                      count_rgb_files, flow_jpeg_paths,
                                      write_rgb_jpegs)
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: mmaction2's own rawframe test data (see ../shared/data/README.md): 10
 #: RGB frames img_%05d.jpg and 5 flow pairs x_/y_%05d.jpg, 320x240
 MMACTION2_FRAMES = os.environ.get(

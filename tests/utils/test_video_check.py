@@ -2,17 +2,16 @@
 """Finding broken videos before training, crash-isolated (video_check)."""
 import os.path as osp
 import re
-import runpy
 import shutil
 
 import pytest
+from _helpers.tools import REPO, load_tool
 from _helpers.videos import (HMDB51_LIKE_NAMES, real_clips, truncated_copy,
                              write_hmdb51_like_clip)
 
 from tsdistill.utils.video_check import (TruncatedVideoError, check_container,
                                          container_problem, probe_videos)
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: frames of the two real clips, sorted by name (data README)
 REAL_FRAMES = [243, 82]
 
@@ -100,8 +99,7 @@ def test_check_videos_tool(clips, tmp_path, capsys):
     ann = tmp_path / 'list.txt'
     names = [osp.relpath(clips[k], root) for k in ('intact0', 'half1')]
     ann.write_text(f'{names[0]} 0\n\n{names[1]} 1\n')
-    main = runpy.run_path(osp.join(REPO, 'tools', 'data',
-                                   'check_videos.py'))['main']
+    main = load_tool('data', 'check_videos.py').main
     assert main([str(ann), '--data-root', root]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out == [
@@ -139,8 +137,7 @@ def test_one_minimum_frame_count_in_all_three_tools(tmp_path, capsys):
     # check_videos: broken
     both = tmp_path / 'both.txt'
     both.write_text('wave/short.avi 0\nwave/pair.avi 0\n')
-    main = runpy.run_path(osp.join(REPO, 'tools', 'data',
-                                   'check_videos.py'))['main']
+    main = load_tool('data', 'check_videos.py').main
     assert main([str(both), '--data-root', str(videos)]) == 1
     assert capsys.readouterr().out.splitlines() == [
         f'{both}:1: too short video: {message}', '2 videos checked, 1 broken'
