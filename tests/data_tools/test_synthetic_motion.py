@@ -6,10 +6,12 @@ import os.path as osp
 import decord
 import numpy as np
 import pytest
+from _helpers.tools import load_tool
 
 from tsdistill.data_tools.hmdb51_annotations import prepare_annotations
 from tsdistill.data_tools.synthetic_motion import (DEFAULT_CLASSES,
                                                    DEFAULT_MIXED_MOTIONS,
+                                                   embedded_data_root,
                                                    generate_motion_dataset,
                                                    render_video)
 
@@ -95,6 +97,16 @@ def test_classes_not_separable_by_mean_colour(tmp_path):
     assert accuracy < chance + 0.15, accuracy
 
 
+def test_embedded_data_root_per_mode_and_for_the_quick_check():
+    assert embedded_data_root('binding') == osp.join('data',
+                                                     'synthetic_binding')
+    # the quick check's slice never overwrites the main job's data
+    assert embedded_data_root(
+        'mixed', quick=True) == osp.join('data', 'synthetic_mixed_quick')
+    with pytest.raises(ValueError, match="got 'bind'"):
+        embedded_data_root('bind')
+
+
 def test_size_decord_misreads_is_refused(tmp_path):
     with pytest.raises(ValueError, match='decord cannot read back 48x48'):
         generate_motion_dataset(
@@ -102,14 +114,7 @@ def test_size_decord_misreads_is_refused(tmp_path):
 
 
 def test_cli_defaults_are_the_library_defaults(tmp_path, capsys):
-    from importlib import util
-    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-    spec = util.spec_from_file_location(
-        'generate',
-        osp.join(repo, 'tools', 'data', 'synthetic',
-                 'generate_motion_dataset.py'))
-    cli = util.module_from_spec(spec)
-    spec.loader.exec_module(cli)
+    cli = load_tool('data', 'synthetic', 'generate_motion_dataset.py')
     args = cli.parse_args([str(tmp_path)])
     assert (args.videos_per_class, args.num_frames, args.size, args.seed,
             args.classes, args.mode, args.colours) == (40, 24, 40, 0, None,

@@ -23,7 +23,8 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from ..data_tools.hmdb51_annotations import annotate_data, set_annotations
-from ..data_tools.synthetic_motion import prepare_embedded_data
+from ..data_tools.synthetic_motion import (embedded_data_root,
+                                           prepare_embedded_data)
 from ..utils.json_report import write_json_report
 from ..utils.paths import shipped_path
 
@@ -91,7 +92,7 @@ def training_cost_benchmark(epochs: int = 3,
                          f'got {epochs}')
     if threads is not None:
         torch.set_num_threads(threads)
-    data_root = osp.join('data', 'synthetic_motion')
+    data_root = embedded_data_root('motion')
     prepare_embedded_data(data_root, videos_per_class, 0, 'motion')
     annotate_data(data_root)
     ann_dir = osp.join(data_root, 'annotations')

@@ -13,13 +13,15 @@ from .hmdb51_annotations import (AnnotationIssue, HMDB51AnnotationError,
                                  prepare_annotations, read_split_file,
                                  set_annotations)
 from .synthetic_motion import (COLOURS, DEFAULT_CLASSES, MODES, MOTIONS,
-                               class_names, generate_motion_dataset,
-                               prepare_embedded_data, render_video)
+                               class_names, embedded_data_root,
+                               generate_motion_dataset, prepare_embedded_data,
+                               render_video)
 
 __all__ = [
     'AnnotationIssue', 'COLOURS', 'DEFAULT_CLASSES', 'HMDB51AnnotationError',
     'MODES', 'MOTIONS', 'PrepareSummary', 'annotate_data', 'class_names',
-    'count_flow_frames', 'count_video_frames', 'extract_flow',
-    'generate_motion_dataset', 'prepare_annotations', 'prepare_embedded_data',
-    'read_split_file', 'render_video', 'set_annotations'
+    'count_flow_frames', 'count_video_frames', 'embedded_data_root',
+    'extract_flow', 'generate_motion_dataset', 'prepare_annotations',
+    'prepare_embedded_data', 'read_split_file', 'render_video',
+    'set_annotations'
 ]

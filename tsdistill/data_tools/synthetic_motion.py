@@ -602,6 +602,24 @@ def generate_motion_dataset(root: str,
     return counts
 
 
+def embedded_data_root(mode: str = 'motion', quick: bool = False) -> str:
+    """Where the jobs keep the embedded data of ``mode``.
+
+    Args:
+        mode (str): ``'motion'``, ``'mixed'`` or ``'binding'``. Defaults to
+            ``'motion'``.
+        quick (bool): The quick check's slice, in a folder of its own so
+            that the main job's data is left alone. Defaults to ``False``.
+
+    Returns:
+        str: ``'data/synthetic_<mode>'``, relative to the working
+        directory, or ``'data/synthetic_<mode>_quick'`` if ``quick``.
+    """
+    if mode not in MODES:
+        raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+    return osp.join('data', f'synthetic_{mode}' + ('_quick' if quick else ''))
+
+
 def prepare_embedded_data(data_root: str,
                           videos_per_class: int,
                           seed: int,

@@ -28,7 +28,8 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from ..data_tools.hmdb51_annotations import annotate_data, set_annotations
-from ..data_tools.synthetic_motion import (parse_class_name,
+from ..data_tools.synthetic_motion import (embedded_data_root,
+                                           parse_class_name,
                                            prepare_embedded_data)
 from ..engine.mmaction_tools import add_checkpoint_check
 from ..utils.file_digest import file_digest
@@ -583,7 +584,7 @@ def run_table1(data_root: Optional[str] = None,
     if configs is None:
         configs = 'demo' if embedded else 'paper'
     if embedded:
-        data_root = osp.join('data', f'synthetic_{mode}')
+        data_root = embedded_data_root(mode)
         prepare_embedded_data(data_root, videos_per_class, data_seed, mode)
     videos = osp.join(data_root, 'videos')
     ann_dir = osp.join(data_root, 'annotations')
@@ -725,7 +726,7 @@ def run_quick_check(work_dir: str = 'work_dirs/quick',
     banner = QUICK_BANNER.format(videos=videos_per_class, epochs=epochs)
     print_log(banner, 'current')
     if data_root is None:
-        data_root = osp.join('data', f'synthetic_{mode}_quick')
+        data_root = embedded_data_root(mode, quick=True)
     prepare_embedded_data(data_root, videos_per_class, 0, mode)
     options = quick_check_options(epochs)
     options.update(cfg_options or {})
