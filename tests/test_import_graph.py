@@ -24,7 +24,8 @@ import os
 import os.path as osp
 from typing import Dict, Iterator, List, Set, Tuple
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from _helpers.tools import REPO
+
 PACKAGE = 'tsdistill'
 #: Not leaves yet, and why; each entry must still break the rule.
 NOT_YET_LEAVES: Dict[str, str] = {}

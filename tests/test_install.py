@@ -27,11 +27,11 @@ import zipfile
 
 import pytest
 from _helpers.launch import make_video_dataset
+from _helpers.tools import REPO
 from _helpers.videos import real_clips
 from mmengine.config import Config
 from mmengine.runner import save_checkpoint
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEMO = 'r3d18slim_1xb16-16x1x1-120e_synthetic-motion-{}.py'
 #: Top-level entries of the checkout that a build does not read.
 NOT_COPIED = {

@@ -1,13 +1,12 @@
 # Copyright (c) tsdistill authors. All rights reserved.
 """The code passes flake8, isort and yapf, as mmaction2's pre-commit runs
 them, with the project's settings (setup.cfg)."""
-import os.path as osp
 import subprocess
 import sys
 
 import pytest
+from _helpers.tools import REPO
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SOURCES = ['tsdistill', 'tests', 'tools', 'setup.py']
 
 

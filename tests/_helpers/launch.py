@@ -15,11 +15,11 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import save_checkpoint
 
+from .tools import REPO, tool_path
 from .videos import write_tiny_video
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TESTS = osp.join(REPO, 'tests')
-TOOLS = osp.join(REPO, 'tools')
+TOOLS = tool_path()
 
 NUM_CLASSES = 2
 MEAN, STD = [123.675, 116.28, 103.53], [58.395, 57.12, 57.375]
