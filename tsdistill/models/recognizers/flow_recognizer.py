@@ -8,6 +8,8 @@ from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, OptSampleList
 from torch import Tensor, nn
 
+from ..flow import camera_motion
+
 
 def rgb_normalisation(
         preprocessor: nn.Module) -> Optional[Tuple[Tensor, Tensor]]:
@@ -63,6 +65,11 @@ class FlowRecognizer3D(Recognizer3D):
             ``None``.
         flow_bound (float): Pixel flow mapped to +-1, see above. Defaults to
             ``20.0``.
+        subtract_camera_motion (bool): Subtract the camera's translation,
+            the median of M1's flow in each frame pair
+            (:func:`~tsdistill.models.flow.camera_motion.median_flow`),
+            before the normalisation; only with ``flow_cfg``. Defaults to
+            ``False``.
         neck (dict, optional): Neck. Defaults to ``None``.
         train_cfg (dict, optional): Defaults to ``None``.
         test_cfg (dict, optional): Defaults to ``None``.
@@ -76,6 +83,7 @@ class FlowRecognizer3D(Recognizer3D):
                  cls_head: OptConfigType = None,
                  flow_cfg: OptConfigType = None,
                  flow_bound: float = 20.0,
+                 subtract_camera_motion: bool = False,
                  neck: OptConfigType = None,
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
@@ -91,6 +99,10 @@ class FlowRecognizer3D(Recognizer3D):
             raise ValueError(f'flow_bound must be positive, got {flow_bound}')
         self.flow = MODELS.build(flow_cfg) if flow_cfg is not None else None
         self.flow_bound = float(flow_bound)
+        if subtract_camera_motion and self.flow is None:
+            raise ValueError('subtract_camera_motion needs flow_cfg: the '
+                             'camera motion is taken out of M1\'s flow')
+        self.subtract_camera_motion = bool(subtract_camera_motion)
         norm = rgb_normalisation(self.data_preprocessor)
         if self.flow is not None and norm is not None and norm[0].numel() != 3:
             raise ValueError(
@@ -140,6 +152,8 @@ class FlowRecognizer3D(Recognizer3D):
         if self.flow is None:
             return clips
         flow = self.flow(self.raw_rgb(clips))
+        if self.subtract_camera_motion:
+            flow = camera_motion.subtract_camera_motion(flow)
         # u / bound, clipped like mmaction2's stored flow
         return torch.clamp(flow / self.flow_bound, -1.0, 1.0)
 
@@ -185,4 +199,6 @@ class FlowRecognizer3D(Recognizer3D):
     def extra_repr(self) -> str:
         """Show where the flow comes from in ``print(model)``."""
         source = 'computed by M1' if self.computes_flow else 'precomputed'
-        return f'flow={source}, flow_bound={self.flow_bound}'
+        camera = (', camera motion subtracted'
+                  if self.subtract_camera_motion else '')
+        return f'flow={source}{camera}, flow_bound={self.flow_bound}'
