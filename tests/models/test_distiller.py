@@ -16,15 +16,13 @@ import torch.distributed as dist
 from _helpers.recognizers import (batch, build, hub_without_position,
                                   params_copy, rgb_cfg, sgd, student_cfg,
                                   teacher_cfg)
+from _helpers.tools import REPO
 from mmengine.model import MMDistributedDataParallel
 from mmengine.runner import save_checkpoint
 
 from tsdistill.models.recognizers import export_student_checkpoint
 from tsdistill.models.recognizers.distill_recognizer import \
     DEFAULT_LOSS_DISTILL
-
-REPO = os.path.dirname(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def mse(weight=10.0, pairs=(('layer3', 'layer3'), ), **kwargs):

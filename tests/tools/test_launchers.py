@@ -12,6 +12,7 @@ import subprocess
 
 import pytest
 from _helpers.launch import REPO, TOOLS
+from _helpers.tools import tool_path
 
 RECORDER = '''#!/usr/bin/env bash
 {{ printf '%s\\n' "$@"
@@ -71,8 +72,8 @@ def test_slurm_train_command_line(fake):
     assert args[:10] == SRUN_OPTIONS
     assert args[10:] == [
         'python3', '-u',
-        osp.join(REPO, 'tools', 'train.py'), 'configs/x.py',
-        '--launcher=slurm', '--work-dir', 'w d', '--resume'
+        tool_path('train.py'), 'configs/x.py', '--launcher=slurm',
+        '--work-dir', 'w d', '--resume'
     ]
     # the plugin imports on every task; the tasks share one port
     assert env['PYTHONPATH'] == REPO
@@ -94,8 +95,8 @@ def test_slurm_test_command_line(fake):
     assert args[:10] == SRUN_OPTIONS
     assert args[10:] == [
         'python3', '-u',
-        osp.join(REPO, 'tools', 'test.py'), 'configs/x.py', 'ckpt.pth',
-        '--launcher=slurm', '--dump', 'r.pkl'
+        tool_path('test.py'), 'configs/x.py', 'ckpt.pth', '--launcher=slurm',
+        '--dump', 'r.pkl'
     ]
     assert env == dict(PYTHONPATH=f'{REPO}:/other', MASTER_PORT='23456')
 
@@ -106,7 +107,7 @@ def test_slurm_defaults_as_mmaction2(fake):
         '-p', 'p', '--job-name=j', '--gres=gpu:8', '--ntasks=8',
         '--ntasks-per-node=8', '--cpus-per-task=5', '--kill-on-bad-exit=1',
         'py', '-u',
-        osp.join(REPO, 'tools', 'train.py'), 'c.py', '--launcher=slurm'
+        tool_path('train.py'), 'c.py', '--launcher=slurm'
     ]
 
 
@@ -127,8 +128,7 @@ def test_dist_train_command_line(fake):
     assert args == [
         '-m', 'torch.distributed.run', '--nnodes=2', '--node_rank=1',
         '--master_addr=10.0.0.1', '--nproc_per_node=4', '--master_port=29999',
-        osp.join(REPO, 'tools',
-                 'train.py'), 'configs/x.py', '--launcher', 'pytorch',
+        tool_path('train.py'), 'configs/x.py', '--launcher', 'pytorch',
         '--work-dir', 'w d', '--cfg-options', 'env_cfg.dist_cfg.backend=gloo'
     ]
     assert env['PYTHONPATH'] == REPO
@@ -140,8 +140,7 @@ def test_dist_test_command_line_defaults(fake):
     assert args == [
         '-m', 'torch.distributed.run', '--nnodes=1', '--node_rank=0',
         '--master_addr=127.0.0.1', '--nproc_per_node=2', '--master_port=29500',
-        osp.join(REPO, 'tools',
-                 'test.py'), 'c.py', 'ckpt.pth', '--launcher', 'pytorch'
+        tool_path('test.py'), 'c.py', 'ckpt.pth', '--launcher', 'pytorch'
     ]
     assert env['PYTHONPATH'] == REPO
 
