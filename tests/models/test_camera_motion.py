@@ -69,8 +69,8 @@ def test_m1_median_is_the_camera_pan_of_a_binding_clip(seed):
 
 
 def test_teacher_subtracts_the_camera_before_the_normalisation():
-    model = build(dict(teacher_cfg(), subtract_camera_motion=True))
-    assert 'camera motion subtracted' in model.extra_repr()
+    model = build(dict(teacher_cfg(), camera_motion='subtract'))
+    assert 'camera_motion=subtract' in model.extra_repr()
     clips = model.data_preprocessor(batch(), training=True)['inputs']
     clips = clips.flatten(0, 1)
     raw = model.flow(model.raw_rgb(clips))
@@ -79,6 +79,33 @@ def test_teacher_subtracts_the_camera_before_the_normalisation():
     assert not torch.allclose(expected, torch.clamp(raw / 20.0, -1, 1))
 
 
-def test_camera_motion_needs_m1():
-    with pytest.raises(ValueError, match='subtract_camera_motion needs'):
-        build(dict(teacher_cfg(with_flow=False), subtract_camera_motion=True))
+def test_teacher_reads_the_flow_and_the_flow_without_the_camera():
+    cfg = teacher_cfg()
+    cfg['backbone'] = dict(cfg['backbone'], in_channels=4)
+    model = build(dict(cfg, camera_motion='both'))
+    assert model.flow_channels == 4
+    clips = model.data_preprocessor(batch(), training=True)['inputs']
+    clips = clips.flatten(0, 1)
+    raw = model.flow(model.raw_rgb(clips))
+    expected = torch.clamp(
+        torch.cat([raw, raw - median_flow(raw)], dim=1) / 20.0, -1, 1)
+    torch.testing.assert_close(model.flow_inputs(clips), expected)
+    # the whole model runs on it: M2's first layer reads 4 channels
+    feats, _ = model.extract_feat(clips[:, None])
+    assert feats.shape[0] == clips.shape[0]
+
+
+def test_the_backbone_must_read_the_channels_it_gets():
+    # 'both' gives 4 channels; the demo teacher's M2 reads 2
+    with pytest.raises(ValueError, match=r'in_channels=2.*gives it 4'):
+        build(dict(teacher_cfg(), camera_motion='both'))
+
+
+@pytest.mark.parametrize('value, match', [
+    ('median', r"camera_motion must be one of \('keep'"),
+    ('subtract', "camera_motion='subtract' needs flow_cfg"),
+])
+def test_camera_motion_errors(value, match):
+    with_flow = value != 'subtract'
+    with pytest.raises(ValueError, match=match):
+        build(dict(teacher_cfg(with_flow=with_flow), camera_motion=value))

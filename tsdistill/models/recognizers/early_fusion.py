@@ -13,8 +13,9 @@ class EarlyFusionRecognizer3D(FlowRecognizer3D):
 
     As :class:`FlowRecognizer3D` (M1 computes the flow of the normalised
     RGB clip, divided by ``flow_bound`` and clipped to ``[-1, 1]``), but
-    the backbone (``in_channels=5``) reads the normalised RGB and the flow
-    stacked as channels, ``cat(rgb, flow)``, so every layer from the first
+    the backbone (``in_channels=5``; 7 with ``camera_motion='both'``)
+    reads the normalised RGB and the flow stacked as channels,
+    ``cat(rgb, flow)``, so every layer from the first
     on sees the colour and the motion of the same pixels and can bind the
     two (which object moves), what late fusion of separate streams cannot
     (see the binding mode of :mod:`tsdistill.data_tools.synthetic_motion`).
@@ -35,6 +36,11 @@ class EarlyFusionRecognizer3D(FlowRecognizer3D):
             raise ValueError('EarlyFusionRecognizer3D reads RGB and computes '
                              'its flow: flow_cfg must be set, got None')
 
+    @property
+    def backbone_channels(self) -> int:
+        """int: 3 RGB channels and :attr:`flow_channels`."""
+        return 3 + self.flow_channels
+
     def backbone_inputs(self, clips: Tensor) -> Tensor:
         """The backbone's input: RGB frames and their flow, stacked.
 
@@ -43,9 +49,9 @@ class EarlyFusionRecognizer3D(FlowRecognizer3D):
                 preprocessor.
 
         Returns:
-            Tensor: ``(B, 5, T-1, H, W)``: the first ``T - 1`` normalised
-            RGB frames (channels 0..2) and the flow in ``[-1, 1]`` from
-            each of them to the next (channels 3, 4).
+            Tensor: ``(B, 3 + C, T-1, H, W)``: the first ``T - 1``
+            normalised RGB frames (channels 0..2) and the ``C`` channels of
+            :meth:`flow_inputs` from each of them to the next.
         """
         flow = self.flow_inputs(clips)
         return torch.cat([clips[:, :, :-1], flow.to(clips.dtype)], dim=1)

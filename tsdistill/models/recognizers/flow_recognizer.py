@@ -8,7 +8,10 @@ from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, OptSampleList
 from torch import Tensor, nn
 
-from ..flow import camera_motion
+from ..flow.camera_motion import subtract_camera_motion
+
+#: What M2 reads of the camera's motion (``FlowRecognizer3D.camera_motion``).
+CAMERA_MOTION = ('keep', 'subtract', 'both')
 
 
 def rgb_normalisation(
@@ -65,11 +68,15 @@ class FlowRecognizer3D(Recognizer3D):
             ``None``.
         flow_bound (float): Pixel flow mapped to +-1, see above. Defaults to
             ``20.0``.
-        subtract_camera_motion (bool): Subtract the camera's translation,
+        camera_motion (str): What M2 reads of the camera's translation,
             the median of M1's flow in each frame pair
-            (:func:`~tsdistill.models.flow.camera_motion.median_flow`),
-            before the normalisation; only with ``flow_cfg``. Defaults to
-            ``False``.
+            (:func:`~tsdistill.models.flow.camera_motion.median_flow`):
+            ``'keep'``, M1's flow as it is (2 channels); ``'subtract'``,
+            the flow minus the median (2 channels); ``'both'``, the flow
+            and the flow minus the median (4 channels, for a backbone with
+            ``in_channels=4``), so M2 has what moves in the frame and what
+            moves against the background. Not ``'keep'`` only with
+            ``flow_cfg``. Defaults to ``'keep'``.
         neck (dict, optional): Neck. Defaults to ``None``.
         train_cfg (dict, optional): Defaults to ``None``.
         test_cfg (dict, optional): Defaults to ``None``.
@@ -83,7 +90,7 @@ class FlowRecognizer3D(Recognizer3D):
                  cls_head: OptConfigType = None,
                  flow_cfg: OptConfigType = None,
                  flow_bound: float = 20.0,
-                 subtract_camera_motion: bool = False,
+                 camera_motion: str = 'keep',
                  neck: OptConfigType = None,
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
@@ -99,10 +106,22 @@ class FlowRecognizer3D(Recognizer3D):
             raise ValueError(f'flow_bound must be positive, got {flow_bound}')
         self.flow = MODELS.build(flow_cfg) if flow_cfg is not None else None
         self.flow_bound = float(flow_bound)
-        if subtract_camera_motion and self.flow is None:
-            raise ValueError('subtract_camera_motion needs flow_cfg: the '
-                             'camera motion is taken out of M1\'s flow')
-        self.subtract_camera_motion = bool(subtract_camera_motion)
+        if camera_motion not in CAMERA_MOTION:
+            raise ValueError(f'camera_motion must be one of {CAMERA_MOTION}'
+                             f', got {camera_motion!r}')
+        if camera_motion != 'keep' and self.flow is None:
+            raise ValueError(f'camera_motion={camera_motion!r} needs '
+                             'flow_cfg: the camera motion is read from M1\'s '
+                             'flow')
+        self.camera_motion = camera_motion
+        in_channels = getattr(self.backbone, 'in_channels', None)
+        if (self.flow is not None and in_channels is not None
+                and in_channels != self.backbone_channels):
+            raise ValueError(
+                f'the backbone has in_channels={in_channels}, but '
+                f'{type(self).__name__} with camera_motion='
+                f'{camera_motion!r} gives it {self.backbone_channels} '
+                'channels: set backbone.in_channels to that')
         norm = rgb_normalisation(self.data_preprocessor)
         if self.flow is not None and norm is not None and norm[0].numel() != 3:
             raise ValueError(
@@ -114,6 +133,18 @@ class FlowRecognizer3D(Recognizer3D):
     def computes_flow(self) -> bool:
         """bool: Whether M1 is built (RGB in) or flow is given (flow in)."""
         return self.flow is not None
+
+    @property
+    def flow_channels(self) -> int:
+        """int: Channels of M1's flow as M2 reads it (:meth:`flow_inputs`):
+        4 with ``camera_motion='both'``, else 2."""
+        return 4 if self.camera_motion == 'both' else 2
+
+    @property
+    def backbone_channels(self) -> int:
+        """int: Channels of :meth:`backbone_inputs` when M1 computes the
+        flow: :attr:`flow_channels`."""
+        return self.flow_channels
 
     def raw_rgb(self, clips: Tensor) -> Tensor:
         """Undo the data preprocessor's normalisation: M1's input.
@@ -146,14 +177,18 @@ class FlowRecognizer3D(Recognizer3D):
                 ``flow_cfg=None``.
 
         Returns:
-            Tensor: ``(B, 2, T-1, H, W)`` flow in ``[-1, 1]`` (computed), or
-            ``clips`` unchanged (precomputed flow).
+            Tensor: ``(B, C, T-1, H, W)`` flow in ``[-1, 1]`` (computed;
+            ``C`` is :attr:`flow_channels`: ``u, v``, or with
+            ``camera_motion='both'`` ``u, v`` and then both minus their
+            median), or ``clips`` unchanged (precomputed flow).
         """
         if self.flow is None:
             return clips
         flow = self.flow(self.raw_rgb(clips))
-        if self.subtract_camera_motion:
-            flow = camera_motion.subtract_camera_motion(flow)
+        if self.camera_motion == 'subtract':
+            flow = subtract_camera_motion(flow)
+        elif self.camera_motion == 'both':
+            flow = torch.cat([flow, subtract_camera_motion(flow)], dim=1)
         # u / bound, clipped like mmaction2's stored flow
         return torch.clamp(flow / self.flow_bound, -1.0, 1.0)
 
@@ -199,6 +234,6 @@ class FlowRecognizer3D(Recognizer3D):
     def extra_repr(self) -> str:
         """Show where the flow comes from in ``print(model)``."""
         source = 'computed by M1' if self.computes_flow else 'precomputed'
-        camera = (', camera motion subtracted'
-                  if self.subtract_camera_motion else '')
+        camera = ('' if self.camera_motion == 'keep' else
+                  f', camera_motion={self.camera_motion}')
         return f'flow={source}{camera}, flow_bound={self.flow_bound}'
