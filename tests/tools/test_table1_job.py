@@ -304,3 +304,29 @@ def test_binding_main_job_with_the_early_fusion_row(tmp_path, monkeypatch):
     assert {'attribute_colour', 'attribute_motion'} <= set(fusion.per_class)
     markdown = open('work/table1.md').read()
     assert 'early fusion (reference)' in markdown
+
+
+def test_two_stream_row_builds_the_streams_the_rows_trained(
+        tmp_path, monkeypatch):
+    """With another teacher config (one whose M2 reads the flow and the
+    flow without the camera, 4 channels), the two-stream row fuses that
+    teacher, not the default config's flow stream with its weights."""
+    from mmengine.config import Config
+
+    from tsdistill.utils.paths import shipped_path
+    monkeypatch.chdir(tmp_path)
+    teacher = shipped_path(
+        'configs', 'demo', 'ablation',
+        'r3d18slim_1xb16-16x1x1-120e_synthetic-motion-tvl1-camera-both.py')
+    results = run_table1(
+        work_dir='work',
+        videos_per_class=3,
+        rows=['rgb', 'tvl1', 'two-stream'],
+        row_configs={'tvl1': teacher},
+        cfg_options=TINY,
+        visualize=False)
+    assert [r.key for r in results] == ['rgb', 'tvl1', 'two-stream']
+    fused = Config.fromfile(
+        osp.join(results[-1].work_dir, osp.basename(results[-1].config)))
+    assert fused.model.flow_stream.camera_motion == 'both'
+    assert fused.model.flow_stream.backbone.in_channels == 4

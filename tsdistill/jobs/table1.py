@@ -226,7 +226,9 @@ def run_row(row: Table1Row,
     """Train (if the row trains) and test one row; returns its numbers.
 
     ``checkpoints`` maps the keys of rows run earlier in the same run to
-    their checkpoints (and ``'tvl1_model'`` to the teacher's model config);
+    their checkpoints (and ``'rgb_model'`` / ``'tvl1_model'`` to the RGB
+    network's / the teacher's model config, which the two-stream and
+    distilled rows build their streams and teacher from);
     a trained row adds its own. With ``reuse``, a row whose work dir holds
     the final checkpoint of the same resolved config is tested, not
     trained again (an interrupted job loses no finished row), if what it
@@ -246,6 +248,11 @@ def run_row(row: Table1Row,
         # the very model the teacher row trained
         cfg.model.teacher_cfg = copy.deepcopy(checkpoints['tvl1_model'])
     if row.key == 'two-stream':
+        # the very models the RGB and teacher rows trained (another config
+        # of a row, e.g. a teacher that reads other flow, changes the
+        # stream too, not only its weights)
+        cfg.model.rgb_stream = copy.deepcopy(checkpoints['rgb_model'])
+        cfg.model.flow_stream = copy.deepcopy(checkpoints['tvl1_model'])
         cfg.model.rgb_ckpt = checkpoints['rgb']
         cfg.model.flow_ckpt = checkpoints['tvl1']
     if cfg_options:
@@ -255,8 +262,8 @@ def run_row(row: Table1Row,
                     'param_scheduler', 'val_dataloader', 'val_cfg',
                     'val_evaluator'):
             cfg[key] = None
-    if row.key == 'tvl1':
-        checkpoints['tvl1_model'] = copy.deepcopy(cfg.model)
+    if row.key in ('rgb', 'tvl1'):
+        checkpoints[f'{row.key}_model'] = copy.deepcopy(cfg.model)
     print_log(
         f'===== Table 1 row "{row.method}" (split {split}, seed {seed}): '
         f'{config}', 'current')
