@@ -34,8 +34,8 @@ CONFIGS = dict(
     teacher='demo/r3d18slim_1xb16-16x1x1-120e_synthetic-motion-tvl1.py')
 
 
-def iteration_times(cfg: Config, epochs: int) -> List[float]:
-    """Seconds of every training iteration of ``cfg`` for ``epochs``.
+def timing_cfg(cfg: Config, epochs: int) -> Config:
+    """``cfg`` trained for ``epochs`` with nothing but the training.
 
     Validation, checkpoints and visualisation are off; everything else
     (pipeline, DataLoader workers, optimiser, schedule) is the config's.
@@ -45,7 +45,7 @@ def iteration_times(cfg: Config, epochs: int) -> List[float]:
         epochs (int): Epochs to train.
 
     Returns:
-        list[float]: One time per iteration, in order.
+        Config: A copy; ``cfg`` is unchanged.
     """
     cfg = copy.deepcopy(cfg)
     cfg.train_cfg.max_epochs = epochs
@@ -54,7 +54,21 @@ def iteration_times(cfg: Config, epochs: int) -> List[float]:
         cfg[key] = None
     cfg.default_hooks.checkpoint = None
     cfg.visualizer = dict(type='Visualizer', vis_backends=[])
-    runner = Runner.from_cfg(cfg)
+    return cfg
+
+
+def iteration_times(cfg: Config, epochs: int) -> List[float]:
+    """Seconds of every training iteration of ``cfg`` for ``epochs``.
+
+    Args:
+        cfg (Config): A training config with its data set (work dir too),
+            run as :func:`timing_cfg` gives it.
+        epochs (int): Epochs to train.
+
+    Returns:
+        list[float]: One time per iteration, in order.
+    """
+    runner = Runner.from_cfg(timing_cfg(cfg, epochs))
     runner.train()
     values, _ = runner.message_hub.get_scalar('train/time').data
     # this run's iterations (a message hub of the same name is shared)
