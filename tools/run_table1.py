@@ -25,6 +25,7 @@ from mmengine.registry import init_default_scope
 import tsdistill  # noqa: F401
 from tsdistill.data_tools.synthetic_motion import MODES
 from tsdistill.jobs.table1 import TABLE1_ROWS, run_quick_check, run_table1
+from tsdistill.jobs.training_budget import SCHEDULES
 
 DEFAULT_WORK_DIR = 'work_dirs/table1'
 
@@ -85,6 +86,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         action=DictAction,
         default=None,
         help='overrides for every config, e.g. train_cfg.max_epochs=2')
+    parser.add_argument(
+        '--schedule',
+        choices=SCHEDULES,
+        default='epochs',
+        help="the training budget: the configs' epochs, or (clips) the demo "
+        "configs' epochs scaled so that the data's training videos give "
+        "the embedded data's clips and steps")
     parser.add_argument('--no-visualize', action='store_true')
     parser.add_argument(
         '--quick',
@@ -122,7 +130,8 @@ def main(argv=None) -> None:
         configs=args.configs,
         row_configs=args.row_config,
         table_name=args.table_name,
-        reuse=not args.retrain)
+        reuse=not args.retrain,
+        schedule=args.schedule)
 
 
 if __name__ == '__main__':

@@ -330,3 +330,34 @@ def test_two_stream_row_builds_the_streams_the_rows_trained(
         osp.join(results[-1].work_dir, osp.basename(results[-1].config)))
     assert fused.model.flow_stream.camera_motion == 'both'
     assert fused.model.flow_stream.backbone.in_channels == 4
+
+
+def test_budget_in_clips_scales_the_epochs_to_the_data(tmp_path, monkeypatch):
+    from tsdistill.data_tools.synthetic_motion import generate_motion_dataset
+    from tsdistill.jobs.training_budget import EMBEDDED_TRAIN_VIDEOS
+    monkeypatch.chdir(tmp_path)
+    generate_motion_dataset(
+        'own',
+        videos_per_class=40,
+        num_frames=20,
+        size=40,
+        classes=('move_left', 'static', 'zoom_in'))
+    with pytest.raises(ValueError, match='paper configs keep their own'):
+        run_table1('own', configs='paper', schedule='clips')
+    with pytest.raises(ValueError, match='schedule must be one of'):
+        run_table1('own', configs='demo', schedule='steps')
+    results = run_table1(
+        'own',
+        work_dir='work',
+        configs='demo',
+        rows=['rgb'],
+        cfg_options=TINY,
+        visualize=False,
+        schedule='clips')
+    with open('own/annotations/hmdb51_train_split_1_videos.txt') as f:
+        train_videos = len(f.read().split('\n')) - 1
+    # TINY's 2 epochs of the embedded data's clips
+    epochs = round(2 * EMBEDDED_TRAIN_VIDEOS / train_videos)
+    assert epochs > 2
+    assert osp.isfile(osp.join(results[0].work_dir, f'epoch_{epochs}.pth'))
+    assert not osp.isfile(osp.join(results[0].work_dir, 'epoch_2.pth'))

@@ -38,6 +38,7 @@ from ..utils.markdown import markdown_table
 from ..utils.paths import MIM_ROOT, shipped_path
 from ..utils.timing import interleaved_times
 from .results_table import mean_std
+from .training_budget import SCHEDULES, clips_factor, scale_epochs
 
 
 @dataclass(frozen=True)
@@ -222,7 +223,8 @@ def run_row(row: Table1Row,
             seed: int = 0,
             num_classes: Optional[int] = None,
             reuse: bool = True,
-            classes: Optional[Sequence[str]] = None) -> Table1Result:
+            classes: Optional[Sequence[str]] = None,
+            epoch_factor: float = 1.0) -> Table1Result:
     """Train (if the row trains) and test one row; returns its numbers.
 
     ``checkpoints`` maps the keys of rows run earlier in the same run to
@@ -236,6 +238,9 @@ def run_row(row: Table1Row,
     again and the log says why. With
     ``classes`` (names in label order) the test also reports the accuracy
     per class and, for the mixed-cue names ``<colour>_<motion>``, per cue.
+    A training row's epoch counts are scaled by ``epoch_factor``
+    (:func:`~tsdistill.jobs.training_budget.scale_epochs`), after
+    ``cfg_options``.
     """
     cfg = Config.fromfile(config)
     cfg.work_dir = work_dir
@@ -257,7 +262,14 @@ def run_row(row: Table1Row,
         cfg.model.flow_ckpt = checkpoints['tvl1']
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    if not row.trains:
+    if row.trains:
+        scaled = scale_epochs(cfg, epoch_factor)
+        if scaled:
+            print_log(
+                'the budget in clips: ' +
+                ', '.join(f'{k} {a} -> {b}' for k, (a, b) in scaled.items()),
+                'current')
+    else:
         for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',
                     'param_scheduler', 'val_dataloader', 'val_cfg',
                     'val_evaluator'):
@@ -517,7 +529,8 @@ def run_table1(data_root: Optional[str] = None,
                row_configs: Optional[Dict[str, str]] = None,
                table_name: str = 'table1',
                reuse: bool = True,
-               note: Optional[str] = None) -> List[Table1Result]:
+               note: Optional[str] = None,
+               schedule: str = 'epochs') -> List[Table1Result]:
     """Train and test the rows of Table 1; write JSON, Markdown and PNGs.
 
     Every (split, seed) pair is one run of every row, in
@@ -573,6 +586,12 @@ def run_table1(data_root: Optional[str] = None,
             (:func:`run_row`). Defaults to ``True``.
         note (str, optional): A line written above the tables (e.g. that
             this is a smoke run). Defaults to ``None``.
+        schedule (str): The training rows' budget: ``'epochs'``, the
+            configs' as they are, or ``'clips'``, the demo's epochs scaled
+            so that each split's training videos give as many clips (and
+            optimizer steps) as the embedded data's
+            (:mod:`tsdistill.jobs.training_budget`; the same on the
+            embedded data at its default size). Defaults to ``'epochs'``.
 
     Returns:
         list[Table1Result]: One per row and run, runs in (split, seed)
@@ -587,9 +606,16 @@ def run_table1(data_root: Optional[str] = None,
         unknown = sorted(set(per_row) - {row.key for row in TABLE1_ROWS})
         if unknown:
             raise ValueError(f'{name} for unknown rows {unknown}')
+    if schedule not in SCHEDULES:
+        raise ValueError(f'schedule must be one of {SCHEDULES}, got '
+                         f'{schedule!r}')
     embedded = data_root is None
     if configs is None:
         configs = 'demo' if embedded else 'paper'
+    if schedule == 'clips' and configs != 'demo':
+        raise ValueError("schedule='clips' scales the demo configs' epochs "
+                         '(chosen on the embedded data); the paper configs '
+                         f'keep their own, got configs={configs!r}')
     if embedded:
         data_root = embedded_data_root(mode)
         prepare_embedded_data(data_root, videos_per_class, data_seed, mode)
@@ -601,6 +627,10 @@ def run_table1(data_root: Optional[str] = None,
     results = []
     start = time.perf_counter()
     for split in splits:
+        epoch_factor = 1.0
+        if schedule == 'clips':
+            epoch_factor = clips_factor(
+                summary.counts.get((split, 'train'), 0))
         for seed in seeds:
             run_dir = osp.join(work_dir, f'split{split}_seed{seed}')
             checkpoints: Dict[str, Any] = {}
@@ -615,7 +645,7 @@ def run_table1(data_root: Optional[str] = None,
                                 **(cfg_options or {}),
                                 **row_cfg_options.get(row.key, {})
                             }, checkpoints, seed, num_classes, reuse,
-                            summary.classes))
+                            summary.classes, epoch_factor))
     minutes = (time.perf_counter() - start) / 60
     protocol = (
         'Video-level accuracy on the test videos of split(s) {splits} '
