@@ -4,13 +4,14 @@ import json
 
 import pytest
 
-from tsdistill.benchmarks.iteration_profile import (
-    PARTS, iteration_parts, iteration_profile_benchmark)
+from tsdistill.benchmarks.iteration_profile import PARTS, iteration_parts
+from tsdistill.benchmarks.iteration_profile import \
+    iteration_profile_benchmark as profile
 
 
 def test_profile_parts_add_up_to_each_row_iteration(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # data/ goes here
-    report = iteration_profile_benchmark(
+    report = profile(
         epochs=2, videos_per_class=3, threads=1, out='profile.json')
     rows = report['rows']
     assert list(rows) == ['rgb', 'teacher', 'student']
@@ -64,6 +65,6 @@ def test_parts_of_a_student_iteration():
 
 def test_profile_needs_an_epoch_to_count_and_known_rows():
     with pytest.raises(ValueError, match='epochs must be >= 2'):
-        iteration_profile_benchmark(epochs=1)
+        profile(epochs=1)
     with pytest.raises(ValueError, match="unknown rows \\['flow'\\]"):
-        iteration_profile_benchmark(rows=['flow'])
+        profile(rows=['flow'])

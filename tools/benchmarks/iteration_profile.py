@@ -15,15 +15,17 @@ optimizer step, hooks and logging). See
 import argparse
 
 import tsdistill  # noqa: F401
-from tsdistill.benchmarks.iteration_profile import (
-    CONFIGS, iteration_profile_benchmark)
+from tsdistill.benchmarks import iteration_profile
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--epochs', type=int, default=3)
     parser.add_argument(
-        '--rows', nargs='+', choices=list(CONFIGS), default=None)
+        '--rows',
+        nargs='+',
+        choices=list(iteration_profile.CONFIGS),
+        default=None)
     parser.add_argument(
         '--threads',
         type=int,
@@ -36,7 +38,8 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> dict:
-    return iteration_profile_benchmark(**vars(parse_args(argv)))
+    return iteration_profile.iteration_profile_benchmark(
+        **vars(parse_args(argv)))
 
 
 if __name__ == '__main__':
