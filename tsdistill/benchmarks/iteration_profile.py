@@ -29,12 +29,10 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import MODELS
 from mmengine.runner import Runner
 
-from ..data_tools.hmdb51_annotations import annotate_data, set_annotations
-from ..data_tools.synthetic_motion import (embedded_data_root,
-                                           prepare_embedded_data)
 from ..utils.json_report import write_json_report
 from ..utils.paths import shipped_path
-from .training_cost import timing_cfg
+from .training_cost import (check_epochs, demo_cfg, embedded_training_data,
+                            timing_cfg)
 
 #: The main job's trained rows (``tsdistill.jobs.table1.TABLE1_ROWS``).
 CONFIGS = dict(
@@ -268,25 +266,19 @@ def iteration_profile_benchmark(
         dict: ``rows`` (per row: :func:`summarize`), ``table`` (Markdown)
         and the settings.
     """
-    if epochs < 2:
-        raise ValueError(f'epochs must be >= 2 (the first is not counted), '
-                         f'got {epochs}')
+    check_epochs(epochs)
     rows = list(rows or CONFIGS)
     unknown = sorted(set(rows) - set(CONFIGS))
     if unknown:
         raise ValueError(f'unknown rows {unknown}: use {list(CONFIGS)}')
     if threads is not None:
         torch.set_num_threads(threads)
-    data_root = embedded_data_root('binding')
-    prepare_embedded_data(data_root, videos_per_class, 0, 'binding')
-    annotate_data(data_root)
-    ann_dir = osp.join(data_root, 'annotations')
+    data_root = embedded_training_data('binding', videos_per_class)
     results = {}
     with tempfile.TemporaryDirectory() as scratch:
         for name in rows:
-            cfg = Config.fromfile(shipped_path('configs', CONFIGS[name]))
-            cfg.work_dir = osp.join(work_dir or scratch, name)
-            set_annotations(cfg, osp.join(data_root, 'videos'), ann_dir, 1)
+            cfg = demo_cfg(CONFIGS[name], data_root,
+                           osp.join(work_dir or scratch, name))
             if name == 'student':
                 teacher_config = shipped_path('configs', CONFIGS['teacher'])
                 cfg.model.teacher_cfg = teacher_config

@@ -34,6 +34,32 @@ CONFIGS = dict(
     teacher='demo/r3d18slim_1xb16-16x1x1-120e_synthetic-motion-tvl1.py')
 
 
+def check_epochs(epochs: int) -> None:
+    """A timing run needs an epoch after the first (not counted)."""
+    if epochs < 2:
+        raise ValueError(f'epochs must be >= 2 (the first is not counted), '
+                         f'got {epochs}')
+
+
+def embedded_training_data(mode: str, videos_per_class: int) -> str:
+    """The embedded data of ``mode`` (seed 0), generated and annotated if
+    needed; returns its root."""
+    data_root = embedded_data_root(mode)
+    prepare_embedded_data(data_root, videos_per_class, 0, mode)
+    annotate_data(data_root)
+    return data_root
+
+
+def demo_cfg(config: str, data_root: str, work_dir: str) -> Config:
+    """A shipped config (``config`` under ``configs/``) on split 1 of the
+    embedded data at ``data_root``, logging to ``work_dir``."""
+    cfg = Config.fromfile(shipped_path('configs', config))
+    cfg.work_dir = work_dir
+    set_annotations(cfg, osp.join(data_root, 'videos'),
+                    osp.join(data_root, 'annotations'), 1)
+    return cfg
+
+
 def timing_cfg(cfg: Config, epochs: int) -> Config:
     """``cfg`` trained for ``epochs`` with nothing but the training.
 
@@ -101,29 +127,19 @@ def training_cost_benchmark(epochs: int = 3,
         dict: ``rows`` (per row: median and mean seconds per iteration,
         iterations counted), ``ratios`` and the settings.
     """
-    if epochs < 2:
-        raise ValueError(f'epochs must be >= 2 (the first is not counted), '
-                         f'got {epochs}')
+    check_epochs(epochs)
     if threads is not None:
         torch.set_num_threads(threads)
-    data_root = embedded_data_root('motion')
-    prepare_embedded_data(data_root, videos_per_class, 0, 'motion')
-    annotate_data(data_root)
-    ann_dir = osp.join(data_root, 'annotations')
-    configs = {
-        name: shipped_path('configs', config)
-        for name, config in CONFIGS.items()
-    }
-    variants = [('rgb', configs['rgb'], None),
-                ('teacher', configs['teacher'], None)]
+    data_root = embedded_training_data('motion', videos_per_class)
+    variants = [('rgb', CONFIGS['rgb'], None),
+                ('teacher', CONFIGS['teacher'], None)]
     if eager:
-        variants.append(('teacher_eager', configs['teacher'], 'eager'))
+        variants.append(('teacher_eager', CONFIGS['teacher'], 'eager'))
     results = {}
     with tempfile.TemporaryDirectory() as scratch:
         for name, config, backend in variants:
-            cfg = Config.fromfile(config)
-            cfg.work_dir = osp.join(work_dir or scratch, name)
-            set_annotations(cfg, osp.join(data_root, 'videos'), ann_dir, 1)
+            cfg = demo_cfg(config, data_root,
+                           osp.join(work_dir or scratch, name))
             if backend is not None:
                 cfg.model.flow_cfg.backend = backend
             times = iteration_times(cfg, epochs)
