@@ -536,6 +536,24 @@ def test_teacher_from_config_file_and_work_dir(teacher_ckpt, tmp_path):
     assert type(model.teacher).__name__ == 'FlowRecognizer3D'
 
 
+def test_teacher_from_a_moved_work_dir(teacher_ckpt, tmp_path):
+    # mmengine's last_checkpoint names the file at the run's old place
+    moved = tmp_path / 'moved_run'
+    moved.mkdir()
+    name = os.path.basename(teacher_ckpt)
+    (moved / name).write_bytes(open(teacher_ckpt, 'rb').read())
+    (moved / 'last_checkpoint').write_text(str(tmp_path / 'old_place' / name))
+    model = build(student_cfg(str(moved)))
+    reference = build(student_cfg(teacher_ckpt))
+    for key, value in reference.teacher.state_dict().items():
+        torch.testing.assert_close(
+            model.teacher.state_dict()[key], value, msg=key)
+    # a file of that name is needed beside it
+    os.remove(moved / name)
+    with pytest.raises(FileNotFoundError, match='without a usable'):
+        build(student_cfg(str(moved)))
+
+
 def test_teacher_trained_on_precomputed_flow(tmp_path):
     """A flow-rawframe teacher checkpoint has no M1 keys: M1 from config."""
     rawframe_teacher = build(teacher_cfg(with_flow=False))

@@ -34,6 +34,7 @@ from torch import Tensor
 
 from ..models.losses import FeatureMSELoss, FitNetsLoss, normalize_feature
 from ..models.recognizers import load_checkpoint_strict
+from ..models.recognizers.checkpoint import resolve_checkpoint
 
 
 class HintStatistics:
@@ -153,16 +154,6 @@ def _run_config(run_dir: str) -> str:
     return configs[0]
 
 
-def _last_checkpoint(run_dir: str) -> str:
-    marker = osp.join(run_dir, 'last_checkpoint')
-    if not osp.isfile(marker):
-        raise FileNotFoundError(f'{run_dir}: no last_checkpoint (not a '
-                                'finished training run?)')
-    with open(marker) as f:
-        path = f.read().strip()
-    return path if osp.isabs(path) else osp.join(run_dir, osp.basename(path))
-
-
 def load_student(model: torch.nn.Module, checkpoint: str) -> None:
     """Load a trained student's weights, every key of them.
 
@@ -209,7 +200,8 @@ def hint_diagnosis(run_dir: str,
     cfg = Config.fromfile(_run_config(run_dir))
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     model = MODELS.build(cfg.model)
-    load_student(model, checkpoint or _last_checkpoint(run_dir))
+    load_student(model, checkpoint
+                 or resolve_checkpoint(run_dir, what='student'))
     dataset = DATASETS.build(
         dict(
             cfg.test_dataloader.dataset,

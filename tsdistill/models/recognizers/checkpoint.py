@@ -46,7 +46,8 @@ def resolve_checkpoint(filename: str, what: str = 'checkpoint') -> str:
         filename (str): A file, a URL / ``open-mmlab://`` name (passed on
             unchanged), or a work directory, in which case the file named by
             its ``last_checkpoint`` (written by mmengine's CheckpointHook) is
-            used.
+            used, or, if the run's directory was moved since, the file of
+            that name in ``filename``.
         what (str): Used in the error message. Defaults to ``'checkpoint'``.
 
     Returns:
@@ -60,6 +61,12 @@ def resolve_checkpoint(filename: str, what: str = 'checkpoint') -> str:
     path = osp.expanduser(filename)
     if osp.isdir(path):
         latest = find_latest_checkpoint(path)
+        if latest is not None and not osp.isfile(latest):
+            # a moved or copied work dir: its last_checkpoint still names
+            # the file at the run's old place, which may be gone
+            beside = osp.join(path, osp.basename(latest))
+            if osp.isfile(beside):
+                latest = beside
         if latest is None or not osp.isfile(latest):
             raise FileNotFoundError(
                 f'{what}: {filename} is a directory without a usable '
