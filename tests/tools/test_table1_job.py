@@ -361,3 +361,5 @@ def test_budget_in_clips_scales_the_epochs_to_the_data(tmp_path, monkeypatch):
     assert epochs > 2
     assert osp.isfile(osp.join(results[0].work_dir, f'epoch_{epochs}.pth'))
     assert not osp.isfile(osp.join(results[0].work_dir, 'epoch_2.pth'))
+    with open('work/table1.md') as f:
+        assert 'Budget in clips' in f.read()

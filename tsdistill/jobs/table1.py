@@ -665,6 +665,10 @@ def run_table1(data_root: Optional[str] = None,
         data=f'embedded {mode} dataset (tools/data/synthetic, seed '
         f'{data_seed})' if embedded else data_root,
     ) + f' Configs: {configs}.'
+    if schedule == 'clips':
+        protocol += (" Budget in clips: the configs' epochs scaled to the "
+                     "embedded data's training clips (the log gives each "
+                     'key).')
     os.makedirs(work_dir, exist_ok=True)
     markdown = format_markdown(results, protocol)
     if note:
