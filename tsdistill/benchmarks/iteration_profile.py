@@ -27,7 +27,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.registry import MODELS
-from mmengine.runner import Runner
+from mmengine.runner import Runner, save_checkpoint
 
 from ..utils.json_report import write_json_report
 from ..utils.paths import shipped_path
@@ -71,7 +71,6 @@ class IterationProfileHook(Hook):
         self.epochs: List[int] = []
         self._current: Dict[str, float] = defaultdict(float)
         self._last_end: Optional[float] = None
-        self._start = 0.0
 
     def _timed(self, name: str, fn: Callable) -> Callable:
 
@@ -112,9 +111,8 @@ class IterationProfileHook(Hook):
         self._last_end = time.perf_counter()
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
-        self._start = time.perf_counter()
         self._current = defaultdict(float)
-        self._current['data'] = self._start - self._last_end
+        self._current['data'] = time.perf_counter() - self._last_end
 
     def end_iter(self, epoch: int) -> None:
         """Close the iteration of ``epoch``: called after every hook's
@@ -212,7 +210,7 @@ def untrained_teacher_checkpoint(teacher_config: str, path: str) -> str:
     """Save an untrained model of ``teacher_config`` as a checkpoint."""
     model = MODELS.build(Config.fromfile(teacher_config).model)
     model.init_weights()
-    torch.save(dict(state_dict=model.state_dict()), path)
+    save_checkpoint(dict(state_dict=model.state_dict()), path)
     return path
 
 

@@ -94,7 +94,7 @@ def scale_epochs(cfg: Config, factor: float) -> Dict[str, Any]:
     for i, scheduler in enumerate(schedulers):
         if not scheduler.get('by_epoch', True):
             continue
-        for key in ('milestones', 'step_size', 'eta_min_epoch'):
+        for key in ('milestones', 'step_size'):
             if key in scheduler:
                 raise ValueError(
                     f'param_scheduler {i} ({scheduler.get("type")}) has '
