@@ -118,11 +118,16 @@ def test_two_process_ddp_distill_student(tmp_path, data):
                 student_cfg(teacher_ckpt),
                 loss_schedule=dict(by_epoch=False, distill_only=1)),
             data,
-            hooks=[dict(type='RandomStateHook')]),
+            # and the student's backbone channels-last, as in the demo
+            hooks=[
+                dict(type='RandomStateHook'),
+                dict(type='ChannelsLastHook')
+            ]),
         str(tmp_path / 'student.py'))
     work_dir = str(tmp_path / 'work')
     out = _dist_train(cfg, work_dir, **{DIST_BACKEND_ENV: 'gloo'})
     assert 'loss_distill' in out
+    assert 'ChannelsLastHook: backbone in channels-last layout' in out
     assert 'cls_weight: 0.0000' in out and 'cls_weight: 1.0000' in out
     before, after = _check_ddp_run(work_dir)
     with open(teacher_ckpt, 'rb') as f:

@@ -6,12 +6,12 @@ import os
 import os.path as osp
 from typing import Union
 
-import torch
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType
 from mmengine.config import Config
 from torch import nn
 
+from ...utils.memory_format import backbones_to_channels_last
 from ...utils.paths import MIM_ROOT
 from .checkpoint import load_checkpoint_strict
 from .flow_recognizer import FlowRecognizer3D
@@ -93,9 +93,6 @@ def build_teacher(teacher_cfg: Union[str, ConfigType],
     # an instance attribute (a partial, so the model still pickles)
     teacher.train = functools.partial(_always_eval, teacher)
     teacher.eval()
-    # M2's convolutions in channels-last layout (the weights' layout sets
-    # the convolutions', so the features follow): the weights keep their
-    # values, only their strides change; the features equal the contiguous
-    # layout's to float rounding.
-    teacher.backbone.to(memory_format=torch.channels_last_3d)
+    # M2's convolutions in channels-last layout
+    backbones_to_channels_last(teacher)
     return teacher
