@@ -68,3 +68,32 @@ def test_profile_needs_an_epoch_to_count_and_known_rows():
         profile(epochs=1)
     with pytest.raises(ValueError, match="unknown rows \\['flow'\\]"):
         profile(rows=['flow'])
+
+
+def test_contiguous_cfg_drops_the_channels_last_hook_only():
+    from mmengine.config import Config
+
+    from tsdistill.benchmarks.iteration_profile import CONFIGS, contiguous_cfg
+    from tsdistill.utils.paths import shipped_path
+    cfg = Config.fromfile(shipped_path('configs', CONFIGS['rgb']))
+    hooks = [h['type'] for h in cfg.custom_hooks]
+    assert 'ChannelsLastHook' in hooks
+    contiguous = contiguous_cfg(cfg)
+    assert [h['type'] for h in contiguous.custom_hooks
+            ] == [h for h in hooks if h != 'ChannelsLastHook']
+    assert [h['type'] for h in cfg.custom_hooks] == hooks  # unchanged
+    with pytest.raises(ValueError, match='lists no ChannelsLastHook'):
+        contiguous_cfg(contiguous)
+
+
+def test_profile_runs_a_row_contiguous_too(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    report = profile(
+        epochs=2,
+        rows=['rgb'],
+        videos_per_class=3,
+        threads=1,
+        contiguous_too=True)
+    assert list(report['rows']) == ['rgb', 'rgb, contiguous']
+    assert report['settings']['contiguous_too'] is True
+    assert '| part | rgb ms (%) | rgb, contiguous ms (%) |' in report['table']

@@ -9,7 +9,8 @@ Trains the RGB network, the teacher (M1 + M2) and the student of the
 main job through mmengine's Runner on the embedded binding data and
 prints, row by row, the mean ms per iteration of each part (DataLoader
 wait, preprocessing, M1, the teacher's M2, forward, loss terms, backward,
-optimizer step, hooks and logging). See
+optimizer step, hooks and logging); ``--contiguous-too`` runs each row
+once more without the configs' ``ChannelsLastHook``. See
 :func:`tsdistill.benchmarks.iteration_profile.iteration_profile_benchmark`.
 """
 import argparse
@@ -32,6 +33,11 @@ def parse_args(argv=None):
         default=None,
         help='torch threads (default: torch default)')
     parser.add_argument('--work-dir', default=None)
+    parser.add_argument(
+        '--contiguous-too',
+        action='store_true',
+        help='run each row once more with its backbones contiguous '
+        '(without the configs\' ChannelsLastHook)')
     parser.add_argument(
         '--out', default='work_dirs/benchmarks/iteration_profile.json')
     return parser.parse_args(argv)

@@ -13,6 +13,7 @@ backward pass, the optimizer step (gradient clipping included), and the
 hooks and logging around the step. The student's teacher is an untrained
 one of the teacher's config: its weights do not change what it costs.
 """
+import copy
 import functools
 import os.path as osp
 import statistics
@@ -206,6 +207,30 @@ def summarize(iterations: List[Dict[str, float]]) -> Dict[str, object]:
         iterations=len(iterations))
 
 
+def contiguous_cfg(cfg: Config) -> Config:
+    """``cfg`` without its ``ChannelsLastHook``: the backbones in the
+    contiguous layout.
+
+    Args:
+        cfg (Config): A config that lists ``ChannelsLastHook`` in
+            ``custom_hooks``.
+
+    Returns:
+        Config: A copy; ``cfg`` is unchanged.
+
+    Raises:
+        ValueError: If ``cfg`` does not list the hook (nothing to compare).
+    """
+    hooks = list(cfg.get('custom_hooks', None) or [])
+    kept = [h for h in hooks if h.get('type') != 'ChannelsLastHook']
+    if len(kept) == len(hooks):
+        raise ValueError(f'{cfg.filename} lists no ChannelsLastHook in '
+                         'custom_hooks: its backbones are contiguous')
+    cfg = copy.deepcopy(cfg)
+    cfg.custom_hooks = kept
+    return cfg
+
+
 def untrained_teacher_checkpoint(teacher_config: str, path: str) -> str:
     """Save an untrained model of ``teacher_config`` as a checkpoint."""
     model = MODELS.build(Config.fromfile(teacher_config).model)
@@ -243,7 +268,8 @@ def iteration_profile_benchmark(
         videos_per_class: int = 40,
         threads: Optional[int] = None,
         work_dir: Optional[str] = None,
-        out: Optional[str] = None) -> Dict[str, object]:
+        out: Optional[str] = None,
+        contiguous_too: bool = False) -> Dict[str, object]:
     """Time the parts of the main job's training iterations, row by row.
 
     Args:
@@ -259,6 +285,9 @@ def iteration_profile_benchmark(
         work_dir (str, optional): Where the runs log. Defaults to a
             temporary folder, removed at the end.
         out (str, optional): JSON report path. Defaults to ``None``.
+        contiguous_too (bool): After each row, run it once more with the
+            backbones contiguous (:func:`contiguous_cfg`), reported as
+            ``'<row>, contiguous'``. Defaults to ``False``.
 
     Returns:
         dict: ``rows`` (per row: :func:`summarize`), ``table`` (Markdown)
@@ -287,16 +316,22 @@ def iteration_profile_benchmark(
                     # the first stage's CE weight is 0, not skipped: it
                     # costs what the rest does; shortened to fit the run
                     schedule.distill_only = epochs - 1
-            results[name] = summarize(profile_run(cfg, epochs))
-            print_log(
-                f'{name}: {results[name]["mean_ms"]:.1f} ms per iteration '
-                f'(mean of {results[name]["iterations"]})', 'current')
+            runs = {name: cfg}
+            if contiguous_too:
+                runs[f'{name}, contiguous'] = contiguous_cfg(cfg)
+            for key, run_cfg in runs.items():
+                results[key] = summarize(profile_run(run_cfg, epochs))
+                print_log(
+                    f'{key}: {results[key]["mean_ms"]:.1f} ms per '
+                    f'iteration (mean of {results[key]["iterations"]})',
+                    'current')
     report = dict(
         rows=results,
         settings=dict(
             epochs=epochs,
             videos_per_class=videos_per_class,
             threads=torch.get_num_threads(),
+            contiguous_too=contiguous_too,
             configs={name: CONFIGS[name]
                      for name in rows}))
     report['table'] = format_profile(report)
