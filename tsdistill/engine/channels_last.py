@@ -15,8 +15,8 @@ class ChannelsLastHook(Hook):
     On a 2-core CPU the demo's backward passes took 22-40 % less time in
     channels-last layout, its training iterations 7-16 % less and the
     main job a quarter less (``iteration_profile.py --contiguous-too``
-    in ``tools/benchmarks/`` measures both layouts). The CPU demo's configs list it; on a
-    GPU, measure before adding it.
+    in ``tools/benchmarks/`` measures both layouts). The CPU demo's
+    configs list it; on a GPU, measure before adding it.
 
     The conversion happens after the Runner has initialised the weights
     or loaded a checkpoint (``before_train``, and ``before_val`` /
