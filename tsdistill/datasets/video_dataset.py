@@ -59,8 +59,9 @@ MAX_LINES_SHOWN = 10
 
 #: modules whose exceptions mean "this file cannot be opened or decoded"
 DECODE_MODULES = ('mmaction.datasets.transforms.loading',
-                  'tsdistill.datasets.transforms.loading', 'decord',
-                  'mmengine.fileio', 'av', 'cv2')
+                  'tsdistill.datasets.transforms.loading',
+                  'tsdistill.datasets.transforms.decoded_video_cache',
+                  'decord', 'mmengine.fileio', 'av', 'cv2')
 
 
 class VideoDecodeError(RuntimeError):

@@ -72,8 +72,11 @@ num_multiclip = 5
 
 # synthetic_motion_video.py's pipelines at HMDB51's clip and crop sizes
 # (mmengine fills a base's sizes in when it reads the base, so each step's
-# size arguments are put in again), and a flip before formatting
+# size arguments are put in again), a flip before formatting, and each
+# training clip decoded from its file: HMDB51's decoded videos do not fit
+# in memory (DecordInit instead of the base's CachedDecordInit)
 resized = dict(
+    CachedDecordInit=dict(type='DecordInit'),
     SampleFrames=dict(clip_len=clip_len),
     Resize=dict(scale=(-1, short_side)),
     RandomCrop=dict(size=crop_size),
