@@ -41,8 +41,7 @@ crop_size = 32
 train_pipeline = [
     dict(type='CachedDecordInit'),
     dict(
-        type='SampleFrames', clip_len=clip_len, frame_interval=1,
-        num_clips=1),
+        type='SampleFrames', clip_len=clip_len, frame_interval=1, num_clips=1),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, short_side)),
     dict(type='RandomCrop', size=crop_size),
