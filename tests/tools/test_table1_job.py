@@ -155,16 +155,20 @@ def test_seeds_splits_and_reuse_of_finished_runs(tmp_path, monkeypatch):
     assert [r.top1 for r in again] == [r.top1 for r in results]
 
 
-def test_cpu_configs_on_own_data_read_the_class_count(tmp_path, monkeypatch):
+def _own_data(videos_per_class: int) -> None:
+    """One's own data in HMDB51's layout in ``./own``: 3 classes."""
     from tsdistill.data_tools.synthetic_motion import generate_motion_dataset
-    monkeypatch.chdir(tmp_path)
-    # one's own data in HMDB51's layout, 3 classes
     generate_motion_dataset(
         'own',
-        videos_per_class=4,
+        videos_per_class=videos_per_class,
         num_frames=20,
         size=40,
         classes=('move_left', 'static', 'zoom_in'))
+
+
+def test_cpu_configs_on_own_data_read_the_class_count(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _own_data(videos_per_class=4)
     results = run_table1(
         'own',
         work_dir='work',
@@ -333,15 +337,9 @@ def test_two_stream_row_builds_the_streams_the_rows_trained(
 
 
 def test_budget_in_clips_scales_the_epochs_to_the_data(tmp_path, monkeypatch):
-    from tsdistill.data_tools.synthetic_motion import generate_motion_dataset
     from tsdistill.jobs.training_budget import EMBEDDED_TRAIN_VIDEOS
     monkeypatch.chdir(tmp_path)
-    generate_motion_dataset(
-        'own',
-        videos_per_class=40,
-        num_frames=20,
-        size=40,
-        classes=('move_left', 'static', 'zoom_in'))
+    _own_data(videos_per_class=40)
     with pytest.raises(ValueError, match='paper configs keep their own'):
         run_table1('own', configs='paper', schedule='clips')
     with pytest.raises(ValueError, match='schedule must be one of'):
