@@ -121,3 +121,25 @@ def write_hmdb51_like_clip(path: str,
         writer.write(frame)
     writer.release()
     return path
+
+
+def motion_video_list(tmp_path, classes, videos_per_class: int,
+                      **generator_kwargs) -> tuple:
+    """The embedded generator's videos under ``tmp_path/data`` and a list.
+
+    Returns:
+        tuple: ``(list file, videos root)``; the list names every video,
+        labelled by the index of its class in ``classes``.
+    """
+    from tsdistill.data_tools.synthetic_motion import generate_motion_dataset
+    root = str(tmp_path / 'data')
+    generate_motion_dataset(
+        root,
+        videos_per_class=videos_per_class,
+        classes=classes,
+        **generator_kwargs)
+    ann = tmp_path / 'list.txt'
+    ann.write_text(''.join(f'{c}/{c}_{k:03d}.avi {i}\n'
+                           for i, c in enumerate(classes)
+                           for k in range(videos_per_class)))
+    return str(ann), osp.join(root, 'videos')

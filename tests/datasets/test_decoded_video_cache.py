@@ -5,13 +5,13 @@ import re
 import numpy as np
 import pytest
 import torch
+from _helpers.videos import motion_video_list
 from mmaction.datasets.transforms import DecordDecode
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
-from tsdistill.data_tools.synthetic_motion import generate_motion_dataset
-from tsdistill.datasets.transforms import (CachedDecordInit, DecodedVideo,
-                                           decoded_video_cache)
+from tsdistill.datasets.transforms import (CachedDecordInit, CheckedDecordInit,
+                                           DecodedVideo, decoded_video_cache)
 from tsdistill.datasets.video_dataset import (CheckedVideoDataset,
                                               VideoDecodeError)
 
@@ -34,13 +34,7 @@ def _pipeline(init: dict) -> list:
 @pytest.fixture
 def motion_list(tmp_path):
     init_default_scope('mmaction')
-    root = str(tmp_path / 'data')
-    generate_motion_dataset(
-        root, videos_per_class=2, num_frames=10, size=40, classes=CLASSES)
-    ann = tmp_path / 'list.txt'
-    ann.write_text(''.join(f'{c}/{c}_{k:03d}.avi {i}\n'
-                           for i, c in enumerate(CLASSES) for k in range(2)))
-    return str(ann), osp.join(root, 'videos')
+    return motion_video_list(tmp_path, CLASSES, 2, num_frames=10, size=40)
 
 
 def _epochs(dataset, epochs=3, seed=0):
@@ -65,11 +59,12 @@ def test_the_same_clips_as_decord_init_each_video_opened_once(
         ann,
         _pipeline(dict(type='CachedDecordInit')),
         data_prefix=dict(video=root))
-    opened = []
-    read = CachedDecordInit._get_video_reader
-    monkeypatch.setattr(CachedDecordInit, '_get_video_reader',
+    expected = _epochs(stock)
+    opened = []  # files opened by decord through CheckedDecordInit
+    read = CheckedDecordInit._get_video_reader
+    monkeypatch.setattr(CheckedDecordInit, '_get_video_reader',
                         lambda self, f: opened.append(f) or read(self, f))
-    expected, got = _epochs(stock), _epochs(cached)
+    got = _epochs(cached)
     assert len(got) == 3 * len(cached)
     for a, b in zip(expected, got):
         assert torch.equal(a, b)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 from _helpers.tools import REPO
-from _helpers.videos import real_clips, truncated_copy
+from _helpers.videos import motion_video_list, real_clips, truncated_copy
 from mmaction.datasets.transforms import DecordInit
 from mmaction.models import ActionDataPreprocessor
 from mmengine.config import Config
@@ -41,21 +41,12 @@ PIPELINE = [
 @pytest.fixture
 def broken_list(tmp_path):
     init_default_scope('mmaction')
-    root = str(tmp_path / 'data')
-    generate_motion_dataset(
-        root,
-        videos_per_class=3,
-        num_frames=6,
-        size=32,
-        classes=('static', 'move_up'))
-    broken = osp.join(root, 'videos', 'static', 'static_001.avi')
+    ann, videos = motion_video_list(
+        tmp_path, ('static', 'move_up'), 3, num_frames=6, size=32)
+    broken = osp.join(videos, 'static', 'static_001.avi')
     with open(broken, 'wb') as f:
         f.write(b'RIFF' + bytes(200))  # a corrupt .avi
-    ann = tmp_path / 'list.txt'
-    ann.write_text(''.join(f'{c}/{c}_{k:03d}.avi {i}\n'
-                           for i, c in enumerate(('static', 'move_up'))
-                           for k in range(3)))
-    return str(ann), osp.join(root, 'videos'), broken
+    return ann, videos, broken
 
 
 def _dataset(ann, root, **kwargs):

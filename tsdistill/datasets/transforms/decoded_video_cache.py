@@ -16,7 +16,6 @@ epochs). Later clips of the video are read from memory by mmaction2's
 as decord's ``VideoReader`` does. The frames are decord's, so a seeded run
 trains on the same pixels as with ``DecordInit``.
 """
-from collections import OrderedDict
 from typing import Dict, Sequence, Union
 
 import numpy as np
@@ -116,38 +115,38 @@ class CachedDecordInit(CheckedDecordInit):
         if max_megabytes <= 0:
             raise ValueError(f'max_megabytes must be > 0, got {max_megabytes}')
         self.max_megabytes = max_megabytes
-        self._videos: Dict[str, DecodedVideo] = OrderedDict()
+        self._videos: Dict[str, DecodedVideo] = {}
         self._bytes = 0
         self._full = False
 
-    def transform(self, results: Dict) -> Dict:
-        filename = results['filename']
+    def _get_video_reader(self, filename: str) -> object:
+        """The video's :class:`DecodedVideo`, decoded on its first call.
+
+        ``DecordInit.transform`` sets ``video_reader``, ``total_frames``
+        and ``avg_fps`` from what this returns. Past ``max_megabytes`` a
+        video not cached gets decord's reader, as from
+        :class:`CheckedDecordInit`.
+        """
         video = self._videos.get(filename)
-        if video is None:
-            reader = self._get_video_reader(filename)
-            if self._full:
-                results['video_reader'] = reader
-                results['total_frames'] = len(reader)
-                results['avg_fps'] = reader.get_avg_fps()
-                return results
-            video = DecodedVideo(
-                reader.get_batch(range(len(reader))).asnumpy(),
-                reader.get_avg_fps(), filename)
-            del reader
-            if self._bytes + video.frames.nbytes > self.max_megabytes * 2**20:
-                self._full = True
-                print_log(
-                    f'CachedDecordInit: {len(self._videos)} videos '
-                    f'({self._bytes / 2**20:.0f} MB) cached, the limit is '
-                    f'{self.max_megabytes} MB; from {filename} on, videos '
-                    'are decoded per clip', 'current')
-            else:
-                self._videos[filename] = video
-                self._bytes += video.frames.nbytes
-        results['video_reader'] = video
-        results['total_frames'] = len(video)
-        results['avg_fps'] = video.get_avg_fps()
-        return results
+        if video is not None:
+            return video
+        reader = super()._get_video_reader(filename)
+        if self._full:
+            return reader
+        video = DecodedVideo(
+            reader.get_batch(range(len(reader))).asnumpy(),
+            reader.get_avg_fps(), filename)
+        if self._bytes + video.frames.nbytes > self.max_megabytes * 2**20:
+            self._full = True
+            print_log(
+                f'CachedDecordInit: {len(self._videos)} videos '
+                f'({self._bytes / 2**20:.0f} MB) cached, the limit is '
+                f'{self.max_megabytes} MB; from {filename} on, videos '
+                'are decoded per clip', 'current')
+        else:
+            self._videos[filename] = video
+            self._bytes += video.frames.nbytes
+        return video
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(io_backend={self.io_backend}, '
