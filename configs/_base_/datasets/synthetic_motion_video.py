@@ -36,8 +36,9 @@ crop_size = 32
 # Training decodes each video once per DataLoader worker and keeps its
 # frames in memory (CachedDecordInit; the embedded data's 216 videos are
 # 25 MB decoded): the same clips as DecordInit, and on a 2-core CPU the
-# RGB network's iteration took 102 ms instead of 137
-# (docs/benchmarks.md, "Where the main job's training iterations go").
+# RGB network's iteration took 91 ms instead of 145, the main job 12.7-14.8
+# min a seed (docs/benchmarks.md, "Where the main job's training
+# iterations go").
 train_pipeline = [
     dict(type='CachedDecordInit'),
     dict(
